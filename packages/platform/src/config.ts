@@ -1,0 +1,153 @@
+// Settings come from the environment, are read once at start-up, and are validated together:
+// every missing or malformed setting is reported by name before anything else starts.
+
+export interface Setting<T> {
+  readonly kind: string;
+  readonly description: string;
+  /** True when start-up fails without the setting. */
+  readonly required: boolean;
+  /** The value used when the variable is absent, as it would be written in the environment. */
+  readonly defaultRaw?: string;
+  readonly secret: boolean;
+  parse(raw: string): T;
+  absent(): T;
+}
+
+export type SettingsSpec = Record<string, Setting<unknown>>;
+export type ConfigOf<S extends SettingsSpec> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+class Missing extends Error {}
+
+interface Options<T> {
+  default?: T;
+  secret?: boolean;
+}
+
+function make<T>(kind: string, description: string, parse: (raw: string) => T, opts: Options<T> & { optional?: boolean }, show: (v: T) => string = String): Setting<T> {
+  const hasDefault = opts.default !== undefined;
+  return {
+    kind,
+    description,
+    required: !hasDefault && !opts.optional,
+    defaultRaw: hasDefault ? show(opts.default as T) : undefined,
+    secret: opts.secret ?? false,
+    parse,
+    absent() {
+      if (hasDefault) return opts.default as T;
+      if (opts.optional) return undefined as T;
+      throw new Missing();
+    },
+  };
+}
+
+function parseInt10(raw: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+export const setting = {
+  string(description: string, opts: Options<string> = {}): Setting<string> {
+    return make('string', description, (raw) => {
+      if (raw.trim() === '') throw new Error('must not be empty');
+      return raw;
+    }, opts);
+  },
+  optionalString(description: string, opts: { secret?: boolean } = {}): Setting<string | undefined> {
+    return make<string | undefined>('string', description, (raw) => (raw.trim() === '' ? undefined : raw), { ...opts, optional: true });
+  },
+  int(description: string, opts: Options<number> & { min?: number; max?: number } = {}): Setting<number> {
+    const min = opts.min ?? Number.MIN_SAFE_INTEGER;
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    return make('int', description, (raw) => parseInt10(raw, min, max), opts);
+  },
+  port(description: string, opts: Options<number> = {}): Setting<number> {
+    return make('port', description, (raw) => parseInt10(raw, 0, 65535), opts);
+  },
+  bool(description: string, opts: Options<boolean> = {}): Setting<boolean> {
+    return make('bool', description, (raw) => {
+      const v = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      throw new Error(`expected true or false, got "${raw}"`);
+    }, opts);
+  },
+  oneOf<V extends string>(description: string, values: readonly V[], opts: Options<V> = {}): Setting<V> {
+    return make('enum', `${description} (${values.join(' | ')})`, (raw) => {
+      const v = raw.trim() as V;
+      if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+      return v;
+    }, opts);
+  },
+  optionalOneOf<V extends string>(description: string, values: readonly V[]): Setting<V | undefined> {
+    return make<V | undefined>('enum', `${description} (${values.join(' | ')})`, (raw) => {
+      const v = raw.trim() as V;
+      if (v === '') return undefined;
+      if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+      return v;
+    }, { optional: true });
+  },
+  list(description: string, opts: Options<string[]> = {}): Setting<string[]> {
+    return make('list', `${description} (comma-separated)`, (raw) => {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (items.length === 0) throw new Error('expected at least one comma-separated value');
+      return items;
+    }, opts, (v) => v.join(','));
+  },
+  url(description: string, opts: Options<string> = {}): Setting<string> {
+    return make('url', description, (raw) => {
+      try {
+        new URL(raw);
+      } catch {
+        throw new Error('expected a URL');
+      }
+      return raw;
+    }, opts);
+  },
+};
+
+/** Reads every setting of the spec from env; throws one ConfigError naming each bad setting. */
+export function loadConfig<S extends SettingsSpec>(spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries(spec)) {
+    const raw = env[name];
+    try {
+      out[name] = raw === undefined || (raw === '' && !s.required) ? s.absent() : s.parse(raw);
+    } catch (err) {
+      if (err instanceof Missing) problems.push(`${name} is required but not set: ${s.description}`);
+      else problems.push(`${name} is malformed: ${(err as Error).message} (${s.description})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as ConfigOf<S>;
+}
+
+export interface SettingDescription {
+  name: string;
+  kind: string;
+  required: boolean;
+  default?: string;
+  secret: boolean;
+  description: string;
+}
+
+/** The declared settings of a spec, for documentation and for checking deployments against it. */
+export function describeSettings(spec: SettingsSpec): SettingDescription[] {
+  return Object.entries(spec).map(([name, s]) => ({
+    name,
+    kind: s.kind,
+    required: s.required,
+    default: s.defaultRaw,
+    secret: s.secret,
+    description: s.description,
+  }));
+}

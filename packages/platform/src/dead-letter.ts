@@ -1,0 +1,37 @@
+// What a dead-lettered message carries: the original bytes, the original headers, and these five.
+
+export const DLQ_HEADERS = {
+  topic: 'original-topic',
+  partition: 'original-partition',
+  offset: 'original-offset',
+  error: 'error-message',
+  timestamp: 'error-timestamp',
+} as const;
+
+export interface InboundMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+/** A message that can never be processed: it goes to the dead-letter topic, not back for retry. */
+export class InvalidMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidMessageError';
+  }
+}
+
+export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>, err: Error, at: Date): Record<string, string> {
+  return {
+    [DLQ_HEADERS.topic]: msg.topic,
+    [DLQ_HEADERS.partition]: String(msg.partition),
+    [DLQ_HEADERS.offset]: String(msg.offset),
+    [DLQ_HEADERS.error]: err.message.slice(0, 2000),
+    [DLQ_HEADERS.timestamp]: at.toISOString(),
+  };
+}

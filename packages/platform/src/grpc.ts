@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { setting } from './config';
+import type { Logger } from './logger';
+
+export { grpc };
+
+export const grpcSettings = (defaultPort: number) => ({
+  GRPC_HOST: setting.string('address the gRPC server binds', { default: '0.0.0.0' }),
+  GRPC_PORT: setting.port('port of the gRPC server (0 picks a free one)', { default: defaultPort }),
+  GRPC_MAX_MESSAGE_BYTES: setting.int('largest gRPC message accepted or sent, in bytes', { default: 4 * 1024 * 1024, min: 1024 }),
+});
+
+/** A gRPC error with a status code; handlers throw it and the wrapper turns it into a status. */
+export class RpcError extends Error {
+  constructor(readonly code: grpc.status, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export const invalidArgument = (field: string, problem: string) => new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${problem}`, field);
+export const notFound = (what: string) => new RpcError(grpc.status.NOT_FOUND, `${what} not found`);
+export const failedPrecondition = (why: string) => new RpcError(grpc.status.FAILED_PRECONDITION, why);
+
+/** Adapts an async function to a grpc-js unary handler with error mapping and logging. */
+export function unary<Req, Res>(logger: Logger, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request, call).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        if (err instanceof RpcError) {
+          callback({ code: err.code, details: err.message });
+          return;
+        }
+        logger.error({ err, method: call.getPath() }, 'gRPC handler failed');
+        callback({ code: grpc.status.INTERNAL, details: (err as Error).message ?? 'internal error' });
+      },
+    );
+  };
+}
+
+/**
+ * Fills every method of a service definition that has no handler yet with one answering
+ * UNIMPLEMENTED, so a contract can be published before all of it is built.
+ */
+export function withUnimplemented<D extends grpc.ServiceDefinition>(definition: D, implemented: Partial<Record<keyof D, unknown>>): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const given = (implemented as Record<string, unknown>)[name];
+    if (given) {
+      impl[name] = given as grpc.UntypedHandleCall;
+      continue;
+    }
+    const error = { code: grpc.status.UNIMPLEMENTED, details: `${method.path} is not implemented yet` };
+    impl[name] = method.responseStream
+      ? (call: grpc.ServerWritableStream<unknown, unknown>) => call.destroy(Object.assign(new Error(error.details), error))
+      : (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(error);
+  }
+  return impl;
+}
+
+/** proto/ at the repository root (or the image's /app/proto); PROTO_PATH overrides. */
+export function protoRoot(): string {
+  if (process.env.PROTO_PATH) return process.env.PROTO_PATH;
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'pipewright'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the proto/ directory; set PROTO_PATH');
+}
+
+export interface ServiceBinding {
+  /** Fully-qualified service name, e.g. pipewright.scheduler.v1.Scheduler (the health service key). */
+  name: string;
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface GrpcServerHandle {
+  server: grpc.Server;
+  port: number;
+  setServing(serving: boolean): void;
+  /** Stops taking new calls, lets running calls finish for up to graceMs, then cancels them. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(opts: {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  services: ServiceBinding[];
+  /** Proto files of the services, relative to proto/, for server reflection. */
+  protoFiles: string[];
+  logger: Logger;
+}): Promise<GrpcServerHandle> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_send_message_length': opts.maxMessageBytes,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    // Connections are recycled so that clients re-resolve and spread over new replicas.
+    'grpc.max_connection_age_ms': 5 * 60_000,
+    'grpc.max_connection_age_grace_ms': 30_000,
+  });
+  for (const s of opts.services) server.addService(s.definition, s.implementation);
+
+  const names = ['', ...opts.services.map((s) => s.name)];
+  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
+  health.addToServer(server);
+
+  const root = protoRoot();
+  const definitions = protoLoader.loadSync(
+    [...opts.protoFiles.map((f) => resolve(root, f)), healthProtoPath],
+    { includeDirs: [root, dirname(dirname(dirname(healthProtoPath)))], keepCase: false, longs: String, enums: String, defaults: true, oneofs: true },
+  );
+  new ReflectionService(definitions).addToServer(server);
+
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
+  opts.logger.info({ port, services: opts.services.map((s) => s.name) }, 'gRPC server listening');
+
+  return {
+    server,
+    port,
+    setServing(serving) {
+      for (const n of names) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
+    },
+    shutdown(graceMs) {
+      return new Promise((res) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          res();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          res();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,314 @@
+// The one adapter over kafkajs: nothing else in pipewright imports kafkajs.
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Consumer,
+  type IHeaders,
+  type KafkaConfig,
+  type Producer,
+  type SASLOptions,
+  Partitioners,
+  CompressionTypes,
+} from 'kafkajs';
+import { setting } from './config';
+import type { Logger } from './logger';
+import { deadLetterHeaders, InvalidMessageError, type InboundMessage } from './dead-letter';
+
+export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, type InboundMessage } from './dead-letter';
+
+export const kafkaSettings = {
+  KAFKA_BROKERS: setting.list('Kafka bootstrap servers, host:port'),
+  KAFKA_CLIENT_ID: setting.optionalString('Kafka client id; the service name when unset'),
+  KAFKA_SSL: setting.bool('connect to Kafka with TLS', { default: false }),
+  KAFKA_SASL_MECHANISM: setting.optionalOneOf('Kafka SASL mechanism; no SASL when unset', ['plain', 'scram-sha-256', 'scram-sha-512'] as const),
+  KAFKA_SASL_USERNAME: setting.optionalString('Kafka SASL user name'),
+  KAFKA_SASL_PASSWORD: setting.optionalString('Kafka SASL password', { secret: true }),
+  KAFKA_TOPIC_PARTITIONS: setting.int('partitions of the topics a service creates', { default: 12, min: 1, max: 10000 }),
+  KAFKA_REPLICATION_FACTOR: setting.int('replication factor of created topics; -1 is the broker default', { default: -1, min: -1, max: 100 }),
+};
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  partitions?: number;
+  replicationFactor?: number;
+}
+
+export function kafkaOptionsFrom(cfg: {
+  KAFKA_BROKERS: string[];
+  KAFKA_CLIENT_ID?: string;
+  KAFKA_SSL: boolean;
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  KAFKA_SASL_USERNAME?: string;
+  KAFKA_SASL_PASSWORD?: string;
+  KAFKA_TOPIC_PARTITIONS: number;
+  KAFKA_REPLICATION_FACTOR: number;
+}, service: string): KafkaOptions {
+  const sasl = cfg.KAFKA_SASL_MECHANISM
+    ? { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME ?? '', password: cfg.KAFKA_SASL_PASSWORD ?? '' }
+    : undefined;
+  return {
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: cfg.KAFKA_CLIENT_ID ?? service,
+    ssl: cfg.KAFKA_SSL,
+    sasl,
+    partitions: cfg.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+  };
+}
+
+export interface OutboundMessage {
+  key?: string | Buffer | null;
+  /** Objects are sent as JSON. */
+  value: Buffer | string | object | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+export interface SendResult {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface MessageProducer {
+  send(topic: string, messages: OutboundMessage[]): Promise<SendResult[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerSpec<T> {
+  groupId: string;
+  topics: string[];
+  /** Where messages that cannot be decoded or validated go. */
+  dlqTopic: string;
+  /** Turns bytes into a value; throwing sends the message to the DLQ. */
+  decode: (msg: InboundMessage) => T;
+  /** Does the work. Resolving means the work is durable; the offset is committed after. An
+   * InvalidMessageError sends the message to the DLQ; any other error is retried with backoff. */
+  handle: (value: T, msg: InboundMessage) => Promise<void>;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+}
+
+export interface ConsumerHandle {
+  readonly groupId: string;
+  /** True while the consumer is a member of its group. */
+  isHealthy(): boolean;
+  /** Stops fetching, lets in-flight messages finish and commit, then leaves the group. */
+  stop(): Promise<void>;
+  stats: ConsumerStats;
+}
+
+export interface ConsumerStats {
+  received: number;
+  processed: number;
+  failed: number;
+  sentToDlq: number;
+  retries: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function toBuffer(value: OutboundMessage['value']): Buffer | null {
+  if (value === null) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value);
+  return Buffer.from(JSON.stringify(value));
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+export class KafkaClient {
+  readonly kafka: Kafka;
+  private readonly consumers: ConsumerHandle[] = [];
+  private readonly producers: Producer[] = [];
+
+  constructor(readonly options: KafkaOptions, private readonly logger: Logger) {
+    const log = logger.child({ component: 'kafkajs' });
+    const config: KafkaConfig = {
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ssl: options.ssl,
+      sasl: options.sasl as SASLOptions | undefined,
+      connectionTimeout: 5000,
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12 },
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: () => ({ level, log: entry }) => {
+        const { message, ...extra } = entry;
+        delete (extra as Record<string, unknown>).timestamp;
+        delete (extra as Record<string, unknown>).logger;
+        if (level <= KafkaLogLevel.ERROR) log.error(extra, message);
+        else if (level === KafkaLogLevel.WARN) log.warn(extra, message);
+        else log.info(extra, message);
+      },
+    };
+    this.kafka = new Kafka(config);
+  }
+
+  /** Creates the topics that do not exist yet. Safe when several services race to create them. */
+  async ensureTopics(topics: Array<string | { topic: string; partitions?: number }>): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted = topics
+        .map((t) => (typeof t === 'string' ? { topic: t } : t))
+        .filter((t) => !existing.has(t.topic));
+      if (wanted.length === 0) return;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: wanted.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions ?? this.options.partitions ?? 12,
+            replicationFactor: this.options.replicationFactor ?? -1,
+          })),
+        });
+      } catch (err) {
+        // Another process created some of them between listTopics and createTopics.
+        if (!/already exists/i.test(String((err as Error).message))) throw err;
+      }
+      this.logger.info({ topics: wanted.map((t) => t.topic) }, 'kafka topics created');
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** A connected producer that waits for all in-sync replicas (acks=all). */
+  async producer(): Promise<MessageProducer> {
+    const producer = this.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8 },
+    });
+    await producer.connect();
+    this.producers.push(producer);
+    return {
+      send: async (topic, messages) => {
+        const meta = await producer.send({
+          topic,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: messages.map((m) => ({
+            key: m.key ?? null,
+            value: toBuffer(m.value),
+            headers: m.headers,
+            partition: m.partition,
+          })),
+        });
+        return meta.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
+      },
+      disconnect: async () => {
+        await producer.disconnect();
+        this.producers.splice(this.producers.indexOf(producer), 1);
+      },
+    };
+  }
+
+  /**
+   * Runs a consumer-group member. Offsets are committed one message at a time, after the
+   * handler's work is durable (at-least-once). Messages that cannot be decoded go to the DLQ.
+   */
+  async consume<T>(spec: ConsumerSpec<T>, dlqProducer: MessageProducer): Promise<ConsumerHandle> {
+    const log = this.logger.child({ component: 'consumer', groupId: spec.groupId });
+    const consumer: Consumer = this.kafka.consumer({
+      groupId: spec.groupId,
+      sessionTimeout: spec.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      allowAutoTopicCreation: false,
+      retry: { retries: 12, restartOnFailure: async () => true },
+    });
+    let member = false;
+    let stopping = false;
+    const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0 };
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      member = true;
+      log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      member = false;
+      log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+    });
+    consumer.on(consumer.events.DISCONNECT, () => {
+      member = false;
+    });
+
+    const toDlq = async (msg: InboundMessage, err: Error) => {
+      await dlqProducer.send(spec.dlqTopic, [
+        { key: msg.key, value: msg.value, headers: { ...msg.headers, ...deadLetterHeaders(msg, err, new Date()) } },
+      ]);
+      stats.sentToDlq += 1;
+      log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: err.message }, 'message sent to dead-letter topic');
+    };
+
+    await consumer.connect();
+    for (const topic of spec.topics) await consumer.subscribe({ topic, fromBeginning: spec.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        stats.received += 1;
+        const msg: InboundMessage = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers: decodeHeaders(message.headers),
+          timestamp: message.timestamp,
+        };
+        let delay = 200;
+        for (;;) {
+          try {
+            let value: T;
+            try {
+              value = spec.decode(msg);
+            } catch (err) {
+              throw err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message);
+            }
+            await spec.handle(value, msg);
+            stats.processed += 1;
+            break;
+          } catch (err) {
+            if (err instanceof InvalidMessageError) {
+              stats.failed += 1;
+              await toDlq(msg, err);
+              break;
+            }
+            stats.retries += 1;
+            log.warn({ err, topic, partition, offset: message.offset, retryInMs: delay }, 'handler failed; retrying');
+            if (stopping) throw err; // leave the offset uncommitted; another member takes over
+            await sleep(delay);
+            delay = Math.min(delay * 2, 5000);
+            await heartbeat().catch(() => undefined);
+          }
+        }
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      },
+    });
+    const handle: ConsumerHandle = {
+      groupId: spec.groupId,
+      isHealthy: () => member,
+      stats,
+      stop: async () => {
+        stopping = true;
+        await consumer.stop();
+        await consumer.disconnect();
+        member = false;
+      },
+    };
+    this.consumers.push(handle);
+    return handle;
+  }
+}

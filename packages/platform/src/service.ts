@@ -1,0 +1,197 @@
+// The life of a service process: configuration, logging, metrics, Kafka, PostgreSQL and the
+// gRPC server, started in order, reported truthfully through grpc.health.v1, and stopped in
+// reverse on SIGTERM (a second signal forces exit).
+import { ConfigError, loadConfig, setting, type ConfigOf, type SettingsSpec } from './config';
+import { createLogger, type Logger } from './logger';
+import { KafkaClient, kafkaOptionsFrom, kafkaSettings, type ConsumerHandle, type ConsumerSpec, type MessageProducer } from './kafka';
+import { createPool, migrate, postgresSettings, type Pool } from './postgres';
+import { grpcSettings, startGrpcServer, type GrpcServerHandle, type ServiceBinding } from './grpc';
+import { createRegistry, metricsSettings, startMetricsServer, prom } from './metrics';
+import { shutdownTelemetry } from './telemetry';
+
+export const baseSettings = {
+  LOG_LEVEL: setting.oneOf('log level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
+  SHUTDOWN_TIMEOUT_MS: setting.int('how long a SIGTERM may take to drain in-flight work before the process exits anyway', { default: 25_000, min: 0 }),
+  ...metricsSettings,
+};
+
+/** The settings every service has; pass the service's own on top. */
+export function serviceSettings<E extends SettingsSpec>(defaultGrpcPort: number, extra: E) {
+  return { ...baseSettings, ...grpcSettings(defaultGrpcPort), ...kafkaSettings, ...extra };
+}
+
+export { postgresSettings };
+
+type BaseConfig = ConfigOf<ReturnType<typeof serviceSettings<{}>>>;
+
+/** Stop phases, run in this order: stop taking work, stop serving, close clients. */
+export type StopPhase = 'intake' | 'serve' | 'clients';
+const PHASES: StopPhase[] = ['intake', 'serve', 'clients'];
+
+export class Service<C = BaseConfig> {
+  readonly registry: prom.Registry;
+  private readonly stops: Array<{ phase: StopPhase; name: string; fn: () => Promise<void> }> = [];
+  private readonly checks = new Map<string, () => boolean>();
+  private kafkaClient?: KafkaClient;
+  private sharedProducer?: Promise<MessageProducer>;
+  private grpcHandle?: GrpcServerHandle;
+  private started = false;
+  private stopping = false;
+  private healthTimer?: NodeJS.Timeout;
+
+  constructor(readonly name: string, readonly config: C, readonly logger: Logger) {
+    this.registry = createRegistry(name);
+  }
+
+  private get base(): BaseConfig {
+    return this.config as unknown as BaseConfig;
+  }
+
+  onStop(phase: StopPhase, name: string, fn: () => Promise<void>): void {
+    this.stops.push({ phase, name, fn });
+  }
+
+  /** A component that must be healthy for the service to report SERVING. */
+  addReadinessCheck(name: string, check: () => boolean): void {
+    this.checks.set(name, check);
+  }
+
+  /** A PostgreSQL pool, after this service's migrations have been applied. */
+  async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir: string }): Promise<Pool> {
+    const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }));
+    this.onStop('clients', 'postgres', () => pool.end());
+    await migrate(pool, { schema: opts.schema, dir: opts.migrationsDir, logger: this.logger });
+    let healthy = true;
+    pool.on('error', () => (healthy = false));
+    pool.on('connect', () => (healthy = true));
+    this.addReadinessCheck('postgres', () => healthy);
+    return pool;
+  }
+
+  kafka(): KafkaClient {
+    this.kafkaClient ??= new KafkaClient(kafkaOptionsFrom(this.base, this.name), this.logger.child({ component: 'kafka' }));
+    return this.kafkaClient;
+  }
+
+  /** One producer per process (acks=all), closed after everything that uses it. */
+  producer(): Promise<MessageProducer> {
+    this.sharedProducer ??= this.kafka().producer().then((p) => {
+      this.onStop('clients', 'kafka producer', () => p.disconnect());
+      return p;
+    });
+    return this.sharedProducer;
+  }
+
+  /** Joins a consumer group; failed messages go to spec.dlqTopic through the shared producer. */
+  async consume<T>(spec: ConsumerSpec<T>): Promise<ConsumerHandle> {
+    const handle = await this.kafka().consume(spec, await this.producer());
+    this.onStop('intake', `consumer ${spec.groupId}`, () => handle.stop());
+    this.addReadinessCheck(`consumer ${spec.groupId}`, () => handle.isHealthy());
+    return handle;
+  }
+
+  async serveGrpc(services: ServiceBinding[], protoFiles: string[]): Promise<GrpcServerHandle> {
+    const handle = await startGrpcServer({
+      host: this.base.GRPC_HOST,
+      port: this.base.GRPC_PORT,
+      maxMessageBytes: this.base.GRPC_MAX_MESSAGE_BYTES,
+      services,
+      protoFiles,
+      logger: this.logger,
+    });
+    this.grpcHandle = handle;
+    this.onStop('serve', 'gRPC server', () => handle.shutdown(Math.max(1000, this.base.SHUTDOWN_TIMEOUT_MS / 2)));
+    return handle;
+  }
+
+  isServing(): boolean {
+    if (!this.started || this.stopping) return false;
+    for (const check of this.checks.values()) if (!check()) return false;
+    return true;
+  }
+
+  /** Everything is wired: health follows the readiness checks from now on. */
+  markStarted(): void {
+    this.started = true;
+    const update = () => this.grpcHandle?.setServing(this.isServing());
+    update();
+    this.healthTimer = setInterval(update, 1000);
+    this.healthTimer.unref();
+    this.logger.info({ grpcPort: this.grpcHandle?.port }, `${this.name} started`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.grpcHandle?.setServing(false);
+    for (const phase of PHASES) {
+      for (const s of this.stops.filter((x) => x.phase === phase).reverse()) {
+        try {
+          await s.fn();
+        } catch (err) {
+          this.logger.warn({ err, step: s.name }, 'error while stopping');
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Runs a service: loads its settings (a missing or malformed one stops start-up with its
+ * name), calls start, reports SERVING when ready, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+export async function runService<S extends ReturnType<typeof serviceSettings<SettingsSpec>>>(
+  name: string,
+  settings: S,
+  start: (svc: Service<ConfigOf<S>>) => Promise<void>,
+): Promise<void> {
+  let config: ConfigOf<S>;
+  try {
+    config = loadConfig(settings);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const base = config as unknown as BaseConfig;
+  const logger = createLogger(name, base.LOG_LEVEL);
+  const svc = new Service<ConfigOf<S>>(name, config, logger);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting');
+      process.exit(1);
+    }, base.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    svc
+      .stop()
+      .then(() => shutdownTelemetry())
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+
+  try {
+    const metrics = await startMetricsServer(svc.registry, base.GRPC_HOST, base.METRICS_PORT, logger);
+    svc.onStop('clients', 'metrics server', () => metrics.close());
+    await start(svc);
+    svc.markStarted();
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    await svc.stop();
+    await shutdownTelemetry();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,69 @@
+import { context, propagation, trace, ROOT_CONTEXT, type Context, type Span, SpanStatusCode } from '@opentelemetry/api';
+
+const SDK_KEY = Symbol.for('pipewright.telemetry.sdk');
+type Sdk = { shutdown(): Promise<void> };
+const holder = globalThis as unknown as Record<symbol, Sdk | undefined>;
+
+export function startTelemetry(): void {
+  if (holder[SDK_KEY] || process.env.OTEL_SDK_DISABLED === 'true') return;
+  // Only traces leave the process unless the user asks for metrics or logs through OTLP too.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
+  const { KafkaJsInstrumentation } = require('@opentelemetry/instrumentation-kafkajs') as typeof import('@opentelemetry/instrumentation-kafkajs');
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const sdk = new NodeSDK({
+    instrumentations: [
+      new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch', 'ServerReflectionInfo'] }),
+      new KafkaJsInstrumentation(),
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  sdk.start();
+  holder[SDK_KEY] = sdk;
+}
+
+/** Flushes and stops the SDK; called last during shutdown. */
+export async function shutdownTelemetry(): Promise<void> {
+  const sdk = holder[SDK_KEY];
+  holder[SDK_KEY] = undefined;
+  if (sdk) await sdk.shutdown().catch(() => undefined);
+}
+
+export const tracer = () => trace.getTracer('pipewright');
+
+/** The active trace context as a W3C traceparent (and tracestate), for storing beside data. */
+export function captureTraceContext(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** A context whose parent is a stored trace context, so later work joins the original trace. */
+export function restoreTraceContext(carrier: Record<string, string> | null | undefined): Context {
+  if (!carrier || Object.keys(carrier).length === 0) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+export function currentTraceId(): string | undefined {
+  const span = trace.getSpan(context.active());
+  const id = span?.spanContext().traceId;
+  return id && id !== '00000000000000000000000000000000' ? id : undefined;
+}
+
+/** Runs fn inside a new span, child of parent (or of the active context), recording failures. */
+export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, parent ?? context.active(), async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,128 @@
+// Apache Kafka's own broker (KRaft, combined broker + controller, one node on 127.0.0.1),
+// run from its Maven Central jars. Jars are cached outside the repository.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort, stopChild } from './proc.mjs';
+
+export const KAFKA_VERSION = process.env.PIPEWRIGHT_KAFKA_VERSION ?? '4.3.1';
+const LOG4J_VERSION = '2.25.4';
+
+export function kafkaHome() {
+  const cache = process.env.PIPEWRIGHT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pipewright');
+  return join(cache, `kafka-${KAFKA_VERSION}`);
+}
+
+function need(cmd, args, what) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${cmd} is required to ${what} but could not be run (${r.error?.message ?? r.stderr?.trim()}). Install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}).`);
+  }
+}
+
+/** Downloads the broker and tools jars through Maven once; later calls find them in the cache. */
+export function ensureKafkaJars({ log = console.log } = {}) {
+  const home = kafkaHome();
+  const libs = join(home, 'libs');
+  if (existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`)) && existsSync(join(home, '.complete'))) return libs;
+  need('java', ['-version'], 'run the Kafka broker');
+  need('mvn', ['-v'], 'download the Kafka jars from Maven Central');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'pom.xml'), `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.pipewright</groupId><artifactId>kafka-runtime</artifactId><version>${KAFKA_VERSION}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+`);
+  log(`downloading Apache Kafka ${KAFKA_VERSION} jars through Maven into ${home} (once)`);
+  const r = spawnSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'], {
+    cwd: home,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`Maven could not download the Kafka jars (exit ${r.status}); see the output above`);
+  writeFileSync(join(home, '.complete'), new Date().toISOString());
+  return libs;
+}
+
+function log4jConfig(dir) {
+  const file = join(dir, 'log4j2.xml');
+  writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <Console name="stdout" target="SYSTEM_OUT">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </Console>
+  </Appenders>
+  <Loggers>
+    <Root level="WARN"><AppenderRef ref="stdout"/></Root>
+    <Logger name="kafka" level="WARN"/>
+    <Logger name="org.apache.kafka" level="WARN"/>
+  </Loggers>
+</Configuration>
+`);
+  return file;
+}
+
+/**
+ * Starts a single-node KRaft broker. Internal topics use replication factor 1, or consumer
+ * groups never find a coordinator. Resolves once the broker accepts connections.
+ */
+export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {}) {
+  const libs = ensureKafkaJars();
+  port ??= await freePort();
+  const controllerPort = await freePort();
+  mkdirSync(dataDir, { recursive: true });
+  const logDir = join(dataDir, 'data');
+  const props = join(dataDir, 'server.properties');
+  writeFileSync(props, [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${logDir}`,
+    'num.partitions=12',
+    'default.replication.factor=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=12',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'log.retention.hours=24',
+    '',
+  ].join('\n'));
+  const classpath = `${libs}/*`;
+  const jvm = [`-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4jConfig(dataDir)}`, '-cp', classpath];
+  if (!existsSync(join(logDir, 'meta.properties'))) {
+    rmSync(logDir, { recursive: true, force: true });
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'pipewright-local-cluster0', '-c', props, '--ignore-formatted'], { encoding: 'utf8' });
+    if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
+  }
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
+  return {
+    brokers: `127.0.0.1:${port}`,
+    port,
+    child,
+    stop: () => stopChild(child, 20_000),
+  };
+}
+
+export function listJars() {
+  return readdirSync(join(kafkaHome(), 'libs'));
+}
