@@ -156,30 +156,46 @@ export class KafkaClient {
     this.kafka = new Kafka(config);
   }
 
-  /** Creates the topics that do not exist yet. Safe when several services race to create them. */
-  async ensureTopics(topics: Array<string | { topic: string; partitions?: number }>): Promise<void> {
+  /**
+   * Creates the topics that do not exist yet and waits until every partition has a leader.
+   * Safe when several processes race to create the same topics.
+   */
+  async ensureTopics(topics: Array<string | { topic: string; partitions?: number }>, timeoutMs = 60_000): Promise<void> {
+    const wanted = topics.map((t) => (typeof t === 'string' ? { topic: t } : t));
+    const names = wanted.map((t) => t.topic);
     const admin = this.kafka.admin();
     await admin.connect();
+    const deadline = Date.now() + timeoutMs;
     try {
-      const existing = new Set(await admin.listTopics());
-      const wanted = topics
-        .map((t) => (typeof t === 'string' ? { topic: t } : t))
-        .filter((t) => !existing.has(t.topic));
-      if (wanted.length === 0) return;
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: wanted.map((t) => ({
-            topic: t.topic,
-            numPartitions: t.partitions ?? this.options.partitions ?? 12,
-            replicationFactor: this.options.replicationFactor ?? -1,
-          })),
-        });
-      } catch (err) {
-        // Another process created some of them between listTopics and createTopics.
-        if (!/already exists/i.test(String((err as Error).message))) throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const existing = new Set(await admin.listTopics());
+          const missing = wanted.filter((t) => !existing.has(t.topic));
+          if (missing.length) {
+            await admin
+              .createTopics({
+                waitForLeaders: true,
+                topics: missing.map((t) => ({
+                  topic: t.topic,
+                  numPartitions: t.partitions ?? this.options.partitions ?? 12,
+                  replicationFactor: this.options.replicationFactor ?? -1,
+                })),
+              })
+              .catch((err: { topicErrors?: Array<{ type: string }> }) => {
+                // Another process created some of them between listTopics and createTopics.
+                if (!err.topicErrors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw err;
+              });
+            this.logger.info({ topics: missing.map((t) => t.topic) }, 'kafka topics created');
+          }
+          const meta = await admin.fetchTopicMetadata({ topics: names });
+          const leaderless = meta.topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+          if (leaderless.length === 0) return;
+          throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await sleep(Math.min(100 * attempt, 1000));
+        }
       }
-      this.logger.info({ topics: wanted.map((t) => t.topic) }, 'kafka topics created');
     } finally {
       await admin.disconnect();
     }
@@ -253,7 +269,7 @@ export class KafkaClient {
     };
 
     await consumer.connect();
-    for (const topic of spec.topics) await consumer.subscribe({ topic, fromBeginning: spec.fromBeginning ?? true });
+    await consumer.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,

@@ -12,8 +12,20 @@ export const postgresSettings = {
   DATABASE_POOL_MAX: setting.int('most PostgreSQL connections this process opens', { default: 10, min: 1, max: 500 }),
 };
 
-export function createPool(url: string, max: number, logger: Logger): Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+const ident = (s: string) => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
+  return `"${s}"`;
+};
+
+/** A pool whose connections resolve unqualified names in the service's own schema. */
+export function createPool(url: string, max: number, logger: Logger, schema?: string): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    options: schema ? `-c search_path=${ident(schema)},public` : undefined,
+  });
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
   return pool;
 }
@@ -55,10 +67,6 @@ export function readMigrations(dir: string): Migration[] {
     .sort((a, b) => a.version - b.version);
 }
 
-const ident = (s: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
-  return `"${s}"`;
-};
 
 /**
  * Applies pending migrations of one service's schema, each in its own transaction. Replicas

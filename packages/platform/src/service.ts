@@ -56,11 +56,12 @@ export class Service<C = BaseConfig> {
     this.checks.set(name, check);
   }
 
-  /** A PostgreSQL pool, after this service's migrations have been applied. */
-  async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir: string }): Promise<Pool> {
-    const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }));
+  /** A PostgreSQL pool, after this service's migrations (if it has any yet) have been applied. */
+  async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir?: string }): Promise<Pool> {
+    const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }), opts.schema);
     this.onStop('clients', 'postgres', () => pool.end());
-    await migrate(pool, { schema: opts.schema, dir: opts.migrationsDir, logger: this.logger });
+    if (opts.migrationsDir) await migrate(pool, { schema: opts.schema, dir: opts.migrationsDir, logger: this.logger });
+    else await pool.query('SELECT 1');
     let healthy = true;
     pool.on('error', () => (healthy = false));
     pool.on('connect', () => (healthy = true));

@@ -1,0 +1,3 @@
+export * from './topics';
+export * from './job-request';
+export * from './job-events';

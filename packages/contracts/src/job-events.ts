@@ -1,0 +1,60 @@
+// Messages between scheduler and executor: a due run on jobs.due, its progress on jobs.status.
+import type { Backoff, Priority } from './job-request';
+
+export interface DueRun {
+  runId: string;
+  jobId: string;
+  appName: string;
+  priority: Priority;
+  jobData: Record<string, unknown>;
+  dueAt: string;
+  firedAt: string;
+  maxRetries?: number;
+  backoff?: Backoff;
+}
+
+export const RUN_STATUSES = ['RUNNING', 'DONE', 'FAILED', 'DEAD'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunStatusEvent {
+  runId: string;
+  jobId: string;
+  status: RunStatus;
+  attempt: number;
+  at: string;
+  error?: string;
+  executor?: string;
+}
+
+const need = (obj: Record<string, unknown>, field: string, type: 'string' | 'number' | 'object') => {
+  const v = obj[field];
+  if (typeof v !== type || v === null) throw new Error(`${field} must be a ${type}`);
+  return v;
+};
+
+export function parseJson(bytes: Buffer | null): Record<string, unknown> {
+  if (!bytes || bytes.length === 0) throw new Error('empty message');
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new Error(`not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('message must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export function decodeDueRun(bytes: Buffer | null): DueRun {
+  const o = parseJson(bytes);
+  for (const f of ['runId', 'jobId', 'appName', 'dueAt', 'firedAt']) need(o, f, 'string');
+  need(o, 'jobData', 'object');
+  return o as unknown as DueRun;
+}
+
+export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
+  const o = parseJson(bytes);
+  for (const f of ['runId', 'jobId', 'status', 'at']) need(o, f, 'string');
+  need(o, 'attempt', 'number');
+  if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
+  return o as unknown as RunStatusEvent;
+}

@@ -1,0 +1,148 @@
+// The job request: the JSON external producers publish on scheduler.jobs.ingest, and what the
+// gateway's ScheduleJob becomes. The gateway and the scheduler validate with the same function.
+import { randomUUID } from 'node:crypto';
+import { DateTime, IANAZone } from 'luxon';
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const MISFIRE_POLICIES = ['fire_once', 'skip', 'catch_up'] as const;
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow'] as const;
+
+export interface Backoff {
+  initialMs: number;
+  multiplier: number;
+  maxMs: number;
+}
+
+export interface JobRequest {
+  requestId: string;
+  appName: string;
+  /** When the (first) occurrence is due, as an instant. */
+  scheduledTime: Date;
+  priority: Priority;
+  idempotencyKey?: string;
+  jobData: Record<string, unknown>;
+  maxRetries?: number;
+  backoff?: Backoff;
+}
+
+/** One problem per field, so callers can name each bad field. */
+export class JobRequestError extends Error {
+  constructor(readonly problems: Array<{ field: string; problem: string }>) {
+    super(problems.map((p) => `${p.field}: ${p.problem}`).join('; '));
+    this.name = 'JobRequestError';
+  }
+}
+
+export interface ValidationOptions {
+  /** IANA zone for scheduledTime values written without an offset. */
+  defaultZone: string;
+  /** Known app names; undefined accepts any. */
+  apps?: ReadonlySet<string>;
+  now?: Date;
+}
+
+/** Fields of the format that later versions handle; until then they are refused, not ignored. */
+const NOT_YET_SUPPORTED = ['schedule', 'startAt', 'endAt', 'misfirePolicy', 'overlapPolicy'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseInstant(value: string, defaultZone: string): Date | undefined {
+  const dt = DateTime.fromISO(value, { zone: defaultZone, setZone: true });
+  return dt.isValid ? dt.toJSDate() : undefined;
+}
+
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** Validates a decoded job request; throws JobRequestError listing every bad field. */
+export function validateJobRequest(input: unknown, opts: ValidationOptions): JobRequest {
+  const problems: Array<{ field: string; problem: string }> = [];
+  const bad = (field: string, problem: string) => problems.push({ field, problem });
+  if (!isObject(input)) throw new JobRequestError([{ field: '(message)', problem: 'must be a JSON object' }]);
+
+  const str = (field: string, required: boolean, max = 256): string | undefined => {
+    const v = input[field];
+    if (v === undefined || v === null || v === '') {
+      if (required) bad(field, 'is required');
+      return undefined;
+    }
+    if (typeof v !== 'string') return void bad(field, 'must be a string');
+    if (v.length > max) return void bad(field, `must be at most ${max} characters`);
+    return v;
+  };
+
+  const requestId = str('requestId', false, 128) ?? randomUUID();
+  const appName = str('appName', true, 128);
+  if (appName && !/^[A-Za-z0-9_.-]+$/.test(appName)) bad('appName', 'may contain only letters, digits, ".", "_" and "-"');
+  else if (appName && opts.apps && !opts.apps.has(appName)) bad('appName', `unknown app "${appName}"`);
+
+  let scheduledTime = opts.now ?? new Date();
+  const rawTime = str('scheduledTime', false, 64);
+  if (rawTime !== undefined) {
+    const t = parseInstant(rawTime, opts.defaultZone);
+    if (!t) bad('scheduledTime', `"${rawTime}" is not an ISO 8601 date-time`);
+    else scheduledTime = t;
+  }
+
+  const rawPriority = str('priority', false, 16) ?? 'normal';
+  const priority = rawPriority.toLowerCase() as Priority;
+  if (!PRIORITIES.includes(priority)) bad('priority', `must be one of ${PRIORITIES.join(', ')}`);
+
+  const idempotencyKey = str('idempotencyKey', false, 256);
+
+  let jobData: Record<string, unknown> = {};
+  if (input.jobData !== undefined && input.jobData !== null) {
+    if (!isObject(input.jobData)) bad('jobData', 'must be a JSON object');
+    else jobData = input.jobData;
+  }
+
+  let maxRetries: number | undefined;
+  if (input.maxRetries !== undefined && input.maxRetries !== null) {
+    const v = input.maxRetries;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) bad('maxRetries', 'must be an integer from 0 to 100');
+    else maxRetries = v;
+  }
+
+  let backoff: Backoff | undefined;
+  if (input.backoff !== undefined && input.backoff !== null) {
+    const b = input.backoff;
+    if (!isObject(b)) bad('backoff', 'must be an object {initialMs, multiplier, maxMs}');
+    else {
+      const initialMs = b.initialMs ?? 200;
+      const multiplier = b.multiplier ?? 2;
+      const maxMs = b.maxMs ?? 60_000;
+      if (typeof initialMs !== 'number' || initialMs < 0) bad('backoff.initialMs', 'must be a number of milliseconds >= 0');
+      if (typeof multiplier !== 'number' || multiplier < 1) bad('backoff.multiplier', 'must be a number >= 1');
+      if (typeof maxMs !== 'number' || maxMs < 0) bad('backoff.maxMs', 'must be a number of milliseconds >= 0');
+      backoff = { initialMs: Number(initialMs), multiplier: Number(multiplier), maxMs: Number(maxMs) };
+    }
+  }
+
+  for (const field of NOT_YET_SUPPORTED) {
+    if (input[field] !== undefined && input[field] !== null) bad(field, 'recurring schedules are not supported by this version yet');
+  }
+
+  if (problems.length) throw new JobRequestError(problems);
+  return { requestId, appName: appName!, scheduledTime, priority, idempotencyKey, jobData, maxRetries, backoff };
+}
+
+/** The wire form published on scheduler.jobs.ingest (scheduledTime as an ISO instant). */
+export function jobRequestToWire(req: JobRequest): Record<string, unknown> {
+  return {
+    requestId: req.requestId,
+    appName: req.appName,
+    scheduledTime: req.scheduledTime.toISOString(),
+    priority: req.priority,
+    idempotencyKey: req.idempotencyKey,
+    jobData: req.jobData,
+    maxRetries: req.maxRetries,
+    backoff: req.backoff,
+  };
+}
+
+/** Kafka key of a request: related jobs (same idempotency key, else same app) keep their order. */
+export function jobRequestKey(req: Pick<JobRequest, 'idempotencyKey' | 'appName'>): string {
+  return req.idempotencyKey ?? req.appName;
+}

@@ -1,0 +1,78 @@
+// Promise-returning gRPC clients for the local run, the demo and the tests.
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const { protoPath: healthProto } = require('grpc-health-check');
+const proto = require('@pipewright/proto');
+
+function promisify(client) {
+  const out = { raw: client };
+  for (const name of Object.keys(Object.getPrototypeOf(client))) {
+    if (typeof client[name] !== 'function' || name === 'constructor') continue;
+    out[name] = (req = {}, { deadlineMs = 10_000, metadata = new grpc.Metadata() } = {}) =>
+      new Promise((resolve, reject) =>
+        client[name](req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+  }
+  out.close = () => client.close();
+  return out;
+}
+
+const insecure = () => grpc.credentials.createInsecure();
+
+/** ts-proto encoders want complete messages; callers here pass the fields they care about,
+ * which are laid over the message's defaults (top level only). */
+function lenientClient(definition, name) {
+  const lenient = {};
+  for (const [method, def] of Object.entries(definition)) {
+    const defaults = def.requestDeserialize(Buffer.alloc(0));
+    lenient[method] = { ...def, requestSerialize: (v) => def.requestSerialize({ ...defaults, ...v }) };
+  }
+  return grpc.makeGenericClientConstructor(lenient, name);
+}
+
+const make = (definition, name) => {
+  const Client = lenientClient(definition, name);
+  return (addr) => promisify(new Client(addr, insecure()));
+};
+
+export const clients = {
+  gateway: make(proto.ingestV1.IngestGatewayService, 'pipewright.ingest.v1.IngestGateway'),
+  scheduler: make(proto.schedulerV1.SchedulerService, 'pipewright.scheduler.v1.Scheduler'),
+  executor: make(proto.executorV1.ExecutorService, 'pipewright.executor.v1.Executor'),
+  orders: make(proto.ordersV1.OrderAggregatorService, 'pipewright.orders.v1.OrderAggregator'),
+};
+
+let HealthClient;
+/** grpc.health.v1.Health/Check; resolves to SERVING, NOT_SERVING, ... */
+export function healthCheck(addr, service = '', deadlineMs = 2000) {
+  HealthClient ??= grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String })).grpc.health.v1.Health;
+  const c = new HealthClient(addr, insecure());
+  return new Promise((resolve, reject) =>
+    c.check({ service }, { deadline: Date.now() + deadlineMs }, (err, res) => {
+      c.close();
+      if (err) reject(err);
+      else resolve(res.status);
+    }),
+  );
+}
+
+export async function waitServing(addr, { timeoutMs = 60_000, isDead = () => false } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    const dead = isDead();
+    if (dead) throw new Error(dead);
+    try {
+      last = await healthCheck(addr);
+      if (last === 'SERVING') return;
+    } catch (err) {
+      last = err.message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${addr} did not report SERVING within ${timeoutMs} ms (last: ${last})`);
+}
+
+export { grpc };

@@ -1,0 +1,80 @@
+// Starts pipewright on one machine: Kafka and PostgreSQL (unless KAFKA_BROKERS / DATABASE_URL
+// point at existing ones) and the seven services as separate processes.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKafka } from './kafka.mjs';
+import { startPostgres } from './postgres.mjs';
+import { freePort, stopChild } from './proc.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const SERVICES = [
+  { name: 'ingest-gateway', port: 50051, db: false },
+  { name: 'scheduler', port: 50052, db: true },
+  { name: 'executor', port: 50053, db: true },
+  { name: 'order-aggregator', port: 50054, db: true },
+  { name: 'stock-scraper', port: 50055, db: false },
+  { name: 'stock-processor', port: 50056, db: true },
+  { name: 'monitor', port: 50057, db: true },
+];
+
+export function assertBuilt() {
+  for (const s of SERVICES) {
+    if (!existsSync(join(ROOT, 'services', s.name, 'dist', 'main.js'))) {
+      throw new Error(`services/${s.name} is not built; run npm run build`);
+    }
+  }
+}
+
+export async function startInfrastructure({ workDir, log = () => {} }) {
+  mkdirSync(workDir, { recursive: true });
+  const stops = [];
+  let brokers = process.env.KAFKA_BROKERS;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!brokers) {
+    log('starting Kafka (KRaft, single node)');
+    const kafka = await startKafka({ dataDir: join(workDir, 'kafka'), logFile: join(workDir, 'kafka.log') });
+    brokers = kafka.brokers;
+    stops.push(kafka.stop);
+  }
+  if (!databaseUrl) {
+    log('starting PostgreSQL');
+    const pg = await startPostgres({ dataDir: join(workDir, 'postgres') });
+    databaseUrl = pg.url;
+    stops.push(pg.stop);
+  }
+  return { brokers, databaseUrl, stop: async () => { for (const s of stops.reverse()) await s(); } };
+}
+
+/**
+ * Starts one service process. env adds to (and overrides) the defaults; returns its handle.
+ * Output goes to logFile (or is ignored).
+ */
+export async function startService(name, { brokers, databaseUrl, env = {}, logFile, port, metricsPort, otlpEndpoint }) {
+  port ??= await freePort();
+  metricsPort ??= await freePort();
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const childEnv = {
+    ...process.env,
+    KAFKA_BROKERS: brokers,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    OTEL_SERVICE_NAME: name,
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...(otlpEndpoint
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' }
+      : {}),
+    ...env,
+  };
+  if (SERVICES.find((s) => s.name === name)?.db) childEnv.DATABASE_URL ??= databaseUrl;
+  if (!childEnv.DATABASE_URL) delete childEnv.DATABASE_URL;
+  const child = spawn(process.execPath, ['--require', '@pipewright/platform/register', join('services', name, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', out, out],
+  });
+  return { name, port, metricsPort, child, address: `127.0.0.1:${port}`, stop: (graceMs = 30_000) => stopChild(child, graceMs) };
+}

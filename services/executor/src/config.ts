@@ -1,0 +1,14 @@
+import { join } from 'node:path';
+import { postgresSettings, serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
+
+export const settings = serviceSettings(50053, {
+  ...postgresSettings,
+  APPS_CONFIG: setting.string('path of the app registry (JSON: appName -> handler + options)', { default: join(__dirname, '../apps.default.json') }),
+  EXECUTOR_CONCURRENCY: setting.int('runs executed at once by this instance', { default: 8, min: 1, max: 1000 }),
+  EXECUTOR_DEFAULT_MAX_RETRIES: setting.int('retries after the first attempt when a job does not say', { default: 3, min: 0, max: 100 }),
+  EXECUTOR_BACKOFF_INITIAL_MS: setting.int('first retry delay when a job does not say', { default: 200, min: 0 }),
+  EXECUTOR_BACKOFF_MULTIPLIER: setting.int('growth of the retry delay per attempt', { default: 2, min: 1, max: 10 }),
+  EXECUTOR_BACKOFF_MAX_MS: setting.int('longest retry delay', { default: 30_000, min: 0 }),
+});
+
+export type Config = ConfigOf<typeof settings>;

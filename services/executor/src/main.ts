@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { runService, withUnimplemented } from '@pipewright/platform';
+import { TOPICS, decodeDueRun } from '@pipewright/contracts';
+import { executorV1 } from '@pipewright/proto';
+import { settings } from './config';
+import { loadRegistry, registryTopics } from './registry';
+import { createRunner } from './runner';
+import { ExecutorMetrics } from './metrics';
+import { executorHandlers } from './grpc';
+
+void runService('executor', settings, async (svc) => {
+  const { config, logger } = svc;
+  const registry = loadRegistry(config.APPS_CONFIG);
+  logger.info({ apps: [...registry.keys()] }, 'app registry loaded');
+  const pool = await svc.postgres({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    schema: 'executor',
+    migrationsDir: join(__dirname, '../migrations'),
+  });
+  await svc.kafka().ensureTopics([TOPICS.jobsDue, TOPICS.jobsStatus, TOPICS.jobsDlq, ...registryTopics(registry)]);
+  const producer = await svc.producer();
+  const metrics = new ExecutorMetrics(svc.registry);
+  const knownTopics = new Set<string>();
+  let stopping = false;
+  const execute = createRunner({
+    pool,
+    producer,
+    registry,
+    metrics,
+    logger,
+    defaultMaxRetries: config.EXECUTOR_DEFAULT_MAX_RETRIES,
+    defaultBackoff: { initialMs: config.EXECUTOR_BACKOFF_INITIAL_MS, multiplier: config.EXECUTOR_BACKOFF_MULTIPLIER, maxMs: config.EXECUTOR_BACKOFF_MAX_MS },
+    ensureTopic: async (topic) => {
+      if (knownTopics.has(topic)) return;
+      await svc.kafka().ensureTopics([topic]);
+      knownTopics.add(topic);
+    },
+    isStopping: () => stopping,
+  });
+  await svc.consume({
+    groupId: 'executor',
+    topics: [TOPICS.jobsDue],
+    dlqTopic: TOPICS.jobsDlq,
+    decode: (msg) => decodeDueRun(msg.value),
+    handle: execute,
+    partitionsConsumedConcurrently: config.EXECUTOR_CONCURRENCY,
+  });
+  // Stops run in reverse order within a phase: this flag is set before the consumer drains,
+  // so in-flight runs hand back instead of starting another attempt.
+  svc.onStop('intake', 'runner', async () => {
+    stopping = true;
+  });
+  await svc.serveGrpc(
+    [{ name: 'pipewright.executor.v1.Executor', definition: executorV1.ExecutorService, implementation: withUnimplemented(executorV1.ExecutorService, executorHandlers(registry, metrics, logger)) }],
+    ['pipewright/executor/v1/executor.proto'],
+  );
+});

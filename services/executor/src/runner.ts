@@ -1,0 +1,114 @@
+// Runs one due job: claim the run id durably, then attempt with backoff, reporting each step
+// on jobs.status; after the last retry the job is DEAD and goes to jobs.dlq.
+import { hostname } from 'node:os';
+import { deadLetterHeaders, type InboundMessage, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
+import { TOPICS, type Backoff, type DueRun, type RunStatus, type RunStatusEvent } from '@pipewright/contracts';
+import { PermanentError } from './handlers';
+import { backoffDelay } from './backoff';
+import type { Registry } from './registry';
+import type { ExecutorMetrics } from './metrics';
+
+export interface RunnerOptions {
+  pool: Pool;
+  producer: MessageProducer;
+  registry: Registry;
+  metrics: ExecutorMetrics;
+  logger: Logger;
+  defaultMaxRetries: number;
+  defaultBackoff: Backoff;
+  ensureTopic(topic: string): Promise<void>;
+  /** True once the process is shutting down: no new attempt starts, the run is handed back. */
+  isStopping(): boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Thrown to leave a message uncommitted so that another executor takes the run over. */
+export class HandedBack extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} handed back during shutdown`);
+    this.name = 'HandedBack';
+  }
+}
+
+const EXECUTOR_ID = `${hostname()}:${process.pid}`;
+
+export function createRunner(o: RunnerOptions) {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  const report = (due: DueRun, status: RunStatus, attempt: number, error?: string) => {
+    const ev: RunStatusEvent = { runId: due.runId, jobId: due.jobId, status, attempt, at: new Date().toISOString(), error, executor: EXECUTOR_ID };
+    return o.producer.send(TOPICS.jobsStatus, [{ key: due.runId, value: ev }]);
+  };
+
+  const finish = (runId: string, outcome: 'DONE' | 'DEAD', attempts: number) =>
+    o.pool.query('UPDATE run_claims SET finished_at = now(), outcome = $2, attempts = $3 WHERE run_id = $1', [runId, outcome, attempts]);
+
+  return async function execute(due: DueRun, msg: InboundMessage): Promise<void> {
+    // A run handed back by a stopping executor is taken over, continuing its attempt count.
+    const claim = await o.pool.query<{ attempts: number }>(
+      `INSERT INTO run_claims (run_id, job_id, app_name, executor) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL
+         WHERE run_claims.released_at IS NOT NULL
+       RETURNING attempts`,
+      [due.runId, due.jobId, due.appName, EXECUTOR_ID],
+    );
+    if (!claim.rowCount) {
+      o.metrics.duplicate();
+      o.logger.info({ runId: due.runId }, 'run already started or finished; redelivery skipped');
+      return;
+    }
+    const app = o.registry.get(due.appName);
+    const maxRetries = due.maxRetries ?? o.defaultMaxRetries;
+    const backoff = due.backoff ?? o.defaultBackoff;
+    o.metrics.started();
+    try {
+      for (let attempt = claim.rows[0].attempts + 1; ; attempt++) {
+        if (o.isStopping()) {
+          await o.pool.query('UPDATE run_claims SET released_at = now(), attempts = $2 WHERE run_id = $1', [due.runId, attempt - 1]);
+          throw new HandedBack(due.runId);
+        }
+        await report(due, 'RUNNING', attempt);
+        try {
+          if (!app) throw new PermanentError(`no handler is registered for app "${due.appName}"`);
+          await app.run({
+            runId: due.runId,
+            jobId: due.jobId,
+            appName: due.appName,
+            attempt,
+            jobData: due.jobData,
+            options: app.options,
+            producer: o.producer,
+            ensureTopic: o.ensureTopic,
+            logger: o.logger.child({ runId: due.runId, attempt }),
+            published: (topic, n = 1) => o.metrics.published(topic, n),
+          });
+          await report(due, 'DONE', attempt);
+          await finish(due.runId, 'DONE', attempt);
+          o.metrics.succeeded();
+          return;
+        } catch (err) {
+          const error = (err as Error).message;
+          if (err instanceof PermanentError || attempt > maxRetries) {
+            await o.producer.send(TOPICS.jobsDlq, [{
+              key: msg.key,
+              value: msg.value,
+              headers: { ...msg.headers, ...deadLetterHeaders(msg, err as Error, new Date()), attempts: String(attempt) },
+            }]);
+            await report(due, 'DEAD', attempt, error);
+            await finish(due.runId, 'DEAD', attempt);
+            o.metrics.dead();
+            o.logger.warn({ runId: due.runId, attempt, error }, 'job is dead');
+            return;
+          }
+          o.metrics.failed();
+          await report(due, 'FAILED', attempt, error);
+          const delay = backoffDelay(attempt, backoff);
+          o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
+          await sleep(delay);
+        }
+      }
+    } finally {
+      o.metrics.ended();
+    }
+  };
+}

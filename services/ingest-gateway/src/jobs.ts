@@ -1,0 +1,50 @@
+// ScheduleJobRequest (gRPC) -> the JSON job request on scheduler.jobs.ingest.
+import { ingestV1 } from '@pipewright/proto';
+import { JobRequestError, validateJobRequest, type JobRequest, type ValidationOptions } from '@pipewright/contracts';
+import { invalidArgument } from '@pipewright/platform';
+
+const PRIORITY: Record<number, string | undefined> = {
+  [ingestV1.Priority.PRIORITY_UNSPECIFIED]: undefined,
+  [ingestV1.Priority.PRIORITY_HIGH]: 'high',
+  [ingestV1.Priority.PRIORITY_NORMAL]: 'normal',
+  [ingestV1.Priority.PRIORITY_LOW]: 'low',
+};
+
+const orUndefined = (s: string) => (s === '' ? undefined : s);
+
+/** The same object an external producer would publish, so one validator serves both doors. */
+export function toWire(req: ingestV1.ScheduleJobRequest): Record<string, unknown> {
+  const schedule = req.schedule && (req.schedule.cron || req.schedule.everyMs) ? req.schedule : undefined;
+  return {
+    requestId: orUndefined(req.requestId),
+    appName: orUndefined(req.appName),
+    scheduledTime: orUndefined(req.scheduledTime),
+    priority: req.priority in PRIORITY ? PRIORITY[req.priority] : String(req.priority),
+    idempotencyKey: orUndefined(req.idempotencyKey),
+    jobData: req.jobData,
+    schedule,
+    startAt: orUndefined(req.startAt),
+    endAt: orUndefined(req.endAt),
+    misfirePolicy: orUndefined(req.misfirePolicy),
+    overlapPolicy: orUndefined(req.overlapPolicy),
+    maxRetries: req.maxRetries !== undefined && req.maxRetries >= 0 ? req.maxRetries : undefined,
+    backoff: req.backoff && (req.backoff.initialMs || req.backoff.multiplier || req.backoff.maxMs) ? req.backoff : undefined,
+  };
+}
+
+const SNAKE: Record<string, string> = {
+  requestId: 'request_id', appName: 'app_name', scheduledTime: 'scheduled_time', idempotencyKey: 'idempotency_key', jobData: 'job_data',
+  startAt: 'start_at', endAt: 'end_at', misfirePolicy: 'misfire_policy', overlapPolicy: 'overlap_policy', maxRetries: 'max_retries',
+};
+const protoField = (f: string) => f.split('.').map((p) => SNAKE[p] ?? p).join('.');
+
+/** Validates a request; INVALID_ARGUMENT names each bad field (prefixed for batch entries). */
+export function validateForGrpc(req: ingestV1.ScheduleJobRequest, opts: ValidationOptions, prefix = ''): JobRequest {
+  try {
+    return validateJobRequest(toWire(req), opts);
+  } catch (err) {
+    if (!(err instanceof JobRequestError)) throw err;
+    const fields = err.problems.map((p) => `${prefix}${protoField(p.field)}: ${p.problem}`);
+    throw invalidArgument(`${prefix}${protoField(err.problems[0].field)}`, err.problems[0].problem + (fields.length > 1 ? `; also ${fields.slice(1).join('; ')}` : ''));
+  }
+}

@@ -1,0 +1,148 @@
+// gRPC control and status of jobs: pipewright.scheduler.v1.Scheduler.
+import { failedPrecondition, invalidArgument, notFound, unary, type Logger, type Pool } from '@pipewright/platform';
+import { schedulerV1 } from '@pipewright/proto';
+import { getJob, listJobs, listRuns, transition, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
+import type { SchedulerMetrics } from './metrics';
+
+const { JobStatus: PbStatus } = schedulerV1;
+
+const STATUS_TO_PB: Record<string, schedulerV1.JobStatus> = {
+  NEW: PbStatus.JOB_STATUS_NEW,
+  SCHEDULED: PbStatus.JOB_STATUS_SCHEDULED,
+  FIRED: PbStatus.JOB_STATUS_SCHEDULED,
+  RUNNING: PbStatus.JOB_STATUS_RUNNING,
+  DONE: PbStatus.JOB_STATUS_DONE,
+  FAILED: PbStatus.JOB_STATUS_FAILED,
+  DEAD: PbStatus.JOB_STATUS_DEAD,
+  CANCELLED: PbStatus.JOB_STATUS_CANCELLED,
+  PAUSED: PbStatus.JOB_STATUS_PAUSED,
+};
+const PB_TO_STATUS = new Map<number, JobStatus>(
+  Object.entries(STATUS_TO_PB).filter(([k]) => k !== 'FIRED').map(([k, v]) => [v, k as JobStatus]),
+);
+
+function toPbJob(j: JobView): schedulerV1.Job {
+  return {
+    jobId: j.id,
+    requestId: j.request_id,
+    appName: j.app_name,
+    status: STATUS_TO_PB[j.status] ?? PbStatus.JOB_STATUS_UNSPECIFIED,
+    priority: PRIORITY_NAME[j.priority] ?? 'normal',
+    idempotencyKey: j.idempotency_key ?? '',
+    jobData: j.job_data,
+    scheduledTime: j.scheduled_time,
+    createdAt: j.created_at,
+    firedAt: j.fired_at ?? undefined,
+    startedAt: j.started_at ?? undefined,
+    finishedAt: j.finished_at ?? undefined,
+    attempts: j.attempts,
+    lastError: j.last_error ?? '',
+    traceId: /^00-([0-9a-f]{32})-/.exec(j.trace_context?.traceparent ?? '')?.[1] ?? '',
+    runs: j.runs,
+  };
+}
+
+function toPbRun(r: RunRow): schedulerV1.Run {
+  return {
+    runId: r.id,
+    jobId: r.job_id,
+    status: STATUS_TO_PB[r.status] ?? PbStatus.JOB_STATUS_UNSPECIFIED,
+    attempt: r.attempt,
+    dueAt: r.due_at,
+    firedAt: r.fired_at,
+    startedAt: r.started_at ?? undefined,
+    finishedAt: r.finished_at ?? undefined,
+    error: r.error ?? '',
+  };
+}
+
+const encodeToken = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+function decodeToken<T>(field: string, token: string): T | undefined {
+  if (!token) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as T;
+  } catch {
+    throw invalidArgument(field, 'is not a page token returned by this service');
+  }
+}
+
+function pageSize(field: string, n: number): number {
+  if (n < 0) throw invalidArgument(field, 'must not be negative');
+  return Math.min(n || 100, 1000);
+}
+
+function requireId(field: string, id: string): string {
+  if (!id) throw invalidArgument(field, 'is required');
+  return id;
+}
+
+export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger: Logger): Partial<schedulerV1.SchedulerServer> {
+  const mustGet = async (id: string) => {
+    const job = await getJob(pool, id);
+    if (!job) throw notFound(`job ${id}`);
+    return job;
+  };
+  const control = (from: JobStatus[], set: string, verb: string, params: (job: JobView) => unknown[] = () => []) =>
+    unary<schedulerV1.JobRef, schedulerV1.Job>(logger, async (req) => {
+      const job = await mustGet(requireId('job_id', req.jobId));
+      const result = await transition(pool, job.id, from, set, params(job));
+      if (!result.changed) throw failedPrecondition(`cannot ${verb} a job whose status is ${result.job?.status ?? job.status}`);
+      return toPbJob(result.job!);
+    });
+
+  return {
+    getJob: unary(logger, async (req: schedulerV1.GetJobRequest) => toPbJob(await mustGet(requireId('job_id', req.jobId)))),
+
+    listJobs: unary(logger, async (req: schedulerV1.ListJobsRequest) => {
+      const limit = pageSize('page_size', req.pageSize);
+      const after = decodeToken<{ t: string; id: string }>('page_token', req.pageToken);
+      const status = req.status ? PB_TO_STATUS.get(req.status) : undefined;
+      if (req.status && !status) throw invalidArgument('status', `unknown status ${req.status}`);
+      const rows = await listJobs(pool, {
+        appName: req.appName || undefined,
+        status,
+        from: req.scheduledFrom,
+        to: req.scheduledTo,
+        after: after && { scheduledTime: new Date(after.t), id: after.id },
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        jobs: page.map(toPbJob),
+        nextPageToken: rows.length > limit && last ? encodeToken({ t: last.scheduled_time.toISOString(), id: last.id }) : '',
+      };
+    }),
+
+    listRuns: unary(logger, async (req: schedulerV1.ListRunsRequest) => {
+      const job = await mustGet(requireId('job_id', req.jobId));
+      const limit = pageSize('page_size', req.pageSize);
+      const after = decodeToken<{ id: string }>('page_token', req.pageToken);
+      const rows = await listRuns(pool, job.id, after?.id, limit + 1);
+      const page = rows.slice(0, limit);
+      return { runs: page.map(toPbRun), nextPageToken: rows.length > limit ? encodeToken({ id: page[page.length - 1].id }) : '' };
+    }),
+
+    cancelJob: control(['NEW', 'SCHEDULED', 'PAUSED', 'FAILED'], `status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL`, 'cancel'),
+    pauseJob: control(['SCHEDULED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause'),
+    resumeJob: control(['PAUSED'], `status = 'SCHEDULED', next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
+    triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger'),
+
+    getStats: unary(logger, async () => {
+      const l = metrics.latenessSummary();
+      const c = metrics.counts;
+      return {
+        messagesReceived: c.received,
+        messagesProcessed: c.processed,
+        messagesFailed: c.failed,
+        messagesSentToDlq: c.sentToDlq,
+        duplicatesSkipped: c.duplicates,
+        misfires: c.misfires,
+        fired: c.fired,
+        fireLatenessP50Ms: l.p50,
+        fireLatenessP99Ms: l.p99,
+        fireLatenessMaxMs: l.max,
+      };
+    }),
+  };
+}

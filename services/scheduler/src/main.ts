@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { runService, withUnimplemented } from '@pipewright/platform';
+import { TOPICS } from '@pipewright/contracts';
+import { schedulerV1 } from '@pipewright/proto';
+import { settings } from './config';
+import { handleJobRequest, handleRunStatus, jobRequestDecoder, runStatusDecoder } from './consumer';
+import { FiringLoop } from './firing';
+import { schedulerHandlers } from './grpc';
+import { SchedulerMetrics } from './metrics';
+
+void runService('scheduler', settings, async (svc) => {
+  const { config, logger } = svc;
+  const pool = await svc.postgres({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    schema: 'scheduler',
+    migrationsDir: join(__dirname, '../migrations'),
+  });
+  const metrics = new SchedulerMetrics(svc.registry);
+  await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.jobsIngestDlq, TOPICS.jobsDue, TOPICS.jobsStatus]);
+  const producer = await svc.producer();
+
+  const firing = new FiringLoop({
+    pool,
+    databaseUrl: config.DATABASE_URL,
+    producer,
+    logger: logger.child({ component: 'firing' }),
+    metrics,
+    batchSize: config.SCHEDULER_FIRE_BATCH,
+    maxIdleMs: config.SCHEDULER_MAX_IDLE_MS,
+  });
+  await firing.start();
+  svc.onStop('intake', 'firing loop', () => firing.stop());
+  svc.addReadinessCheck('firing loop', () => firing.isHealthy());
+
+  const ingest = await svc.consume({
+    groupId: 'scheduler.ingest',
+    topics: [TOPICS.jobsIngest],
+    dlqTopic: TOPICS.jobsIngestDlq,
+    decode: jobRequestDecoder(config),
+    handle: handleJobRequest(pool, config, metrics, logger),
+    partitionsConsumedConcurrently: 4,
+  });
+  await svc.consume({
+    groupId: 'scheduler.status',
+    topics: [TOPICS.jobsStatus],
+    dlqTopic: TOPICS.jobsIngestDlq,
+    decode: runStatusDecoder,
+    handle: handleRunStatus(pool, logger),
+    partitionsConsumedConcurrently: 4,
+  });
+  // Failures and DLQ counts come from the ingest consumer itself.
+  Object.defineProperties(metrics.counts, {
+    received: { get: () => ingest.stats.received, enumerable: true },
+    failed: { get: () => ingest.stats.failed, enumerable: true },
+    sentToDlq: { get: () => ingest.stats.sentToDlq, enumerable: true },
+  });
+
+  await svc.serveGrpc(
+    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, logger)) }],
+    ['pipewright/scheduler/v1/scheduler.proto'],
+  );
+});

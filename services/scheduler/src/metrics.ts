@@ -1,0 +1,42 @@
+import { prom } from '@pipewright/platform';
+
+/** Counters behind GetStats and the Prometheus endpoint; per process. */
+export class SchedulerMetrics {
+  readonly counts = { received: 0, processed: 0, failed: 0, sentToDlq: 0, duplicates: 0, misfires: 0, fired: 0 };
+  private readonly lateness: number[] = [];
+  private readonly latenessHistogram: prom.Histogram;
+  private readonly firedCounter: prom.Counter;
+  private readonly duplicatesCounter: prom.Counter;
+
+  constructor(registry: prom.Registry) {
+    this.latenessHistogram = new prom.Histogram({
+      name: 'scheduler_fire_lateness_seconds',
+      help: 'How long after its due time an occurrence was published to jobs.due',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers: [registry],
+    });
+    this.firedCounter = new prom.Counter({ name: 'scheduler_fired_total', help: 'Occurrences fired', registers: [registry] });
+    this.duplicatesCounter = new prom.Counter({ name: 'scheduler_duplicates_skipped_total', help: 'Job requests dropped as duplicates', registers: [registry] });
+  }
+
+  observeLateness(ms: number): void {
+    this.counts.fired += 1;
+    this.firedCounter.inc();
+    this.latenessHistogram.observe(Math.max(0, ms) / 1000);
+    this.lateness.push(ms);
+    if (this.lateness.length > 10_000) this.lateness.splice(0, this.lateness.length - 10_000);
+  }
+
+  duplicate(): void {
+    this.counts.duplicates += 1;
+    this.duplicatesCounter.inc();
+  }
+
+  /** p50, p99 and max lateness of the last 10,000 firings, in ms. */
+  latenessSummary(): { p50: number; p99: number; max: number } {
+    if (this.lateness.length === 0) return { p50: 0, p99: 0, max: 0 };
+    const s = [...this.lateness].sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+    return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+  }
+}

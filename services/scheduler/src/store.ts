@@ -1,0 +1,205 @@
+// The scheduler's tables. Parameterised SQL only; nothing else reads these tables.
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from '@pipewright/platform';
+import type { JobRequest, RunStatusEvent, Priority } from '@pipewright/contracts';
+
+export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+export const PRIORITY_NAME = ['high', 'normal', 'low'] as const;
+export const WAKE_CHANNEL = 'pipewright_scheduler_wake';
+
+export type JobStatus = 'NEW' | 'SCHEDULED' | 'RUNNING' | 'DONE' | 'FAILED' | 'DEAD' | 'CANCELLED' | 'PAUSED';
+
+export interface JobRow {
+  id: string;
+  request_id: string;
+  app_name: string;
+  priority: number;
+  idempotency_key: string | null;
+  job_data: Record<string, unknown>;
+  status: JobStatus;
+  scheduled_time: Date;
+  next_fire_at: Date | null;
+  max_retries: number | null;
+  backoff: JobRequest['backoff'] | null;
+  trace_context: Record<string, string> | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface JobView extends JobRow {
+  runs: number;
+  fired_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface RunRow {
+  id: string;
+  job_id: string;
+  status: string;
+  attempt: number;
+  due_at: Date;
+  fired_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+export type InsertOutcome = { kind: 'inserted'; jobId: string } | { kind: 'duplicate'; reason: 'request' | 'idempotency-key'; jobId: string };
+
+/**
+ * Stores a new job unless its request id was seen, or its idempotency key is held by another
+ * job inside the window. Atomic across replicas: the key row is claimed with one upsert.
+ */
+export async function insertJob(client: PoolClient, req: JobRequest, windowHours: number, traceContext: Record<string, string>): Promise<InsertOutcome> {
+  const existing = await client.query<{ id: string }>('SELECT id FROM jobs WHERE request_id = $1', [req.requestId]);
+  if (existing.rowCount) return { kind: 'duplicate', reason: 'request', jobId: existing.rows[0].id };
+  const jobId = randomUUID();
+  if (req.idempotencyKey) {
+    const claim = await client.query<{ job_id: string }>(
+      `INSERT INTO idempotency_keys (key, job_id, expires_at)
+       VALUES ($1, $2, now() + make_interval(hours => $3))
+       ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at <= now()
+       RETURNING job_id`,
+      [req.idempotencyKey, jobId, windowHours],
+    );
+    if (!claim.rowCount) {
+      const holder = await client.query<{ job_id: string }>('SELECT job_id FROM idempotency_keys WHERE key = $1', [req.idempotencyKey]);
+      return { kind: 'duplicate', reason: 'idempotency-key', jobId: holder.rows[0]?.job_id ?? '' };
+    }
+  }
+  await client.query(
+    `INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
+                       next_fire_at, max_retries, backoff, trace_context)
+     VALUES ($1, $2, $3, $4, $5, $6, 'SCHEDULED', $7, $7, $8, $9, $10)`,
+    [jobId, req.requestId, req.appName, PRIORITY_RANK[req.priority], req.idempotencyKey ?? null, req.jobData,
+      req.scheduledTime, req.maxRetries ?? null, req.backoff ?? null, traceContext],
+  );
+  await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, req.scheduledTime.toISOString()]);
+  return { kind: 'inserted', jobId };
+}
+
+/** Claims due occurrences (highest priority, then earliest, first) that no other replica holds. */
+export async function claimDue(client: PoolClient, limit: number): Promise<Array<JobRow & { due_at: Date }>> {
+  const { rows } = await client.query<JobRow & { due_at: Date }>(
+    `SELECT *, next_fire_at AS due_at FROM jobs
+      WHERE next_fire_at <= now() AND status = 'SCHEDULED'
+      ORDER BY priority, next_fire_at
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows;
+}
+
+export const runIdFor = (jobId: string, dueAt: Date) => `${jobId}:${dueAt.getTime()}`;
+
+export async function recordFired(client: PoolClient, fired: Array<{ runId: string; jobId: string; dueAt: Date; firedAt: Date }>): Promise<void> {
+  if (fired.length === 0) return;
+  await client.query(
+    `INSERT INTO runs (id, job_id, status, due_at, fired_at)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+     ON CONFLICT (id) DO NOTHING`,
+    [fired.map((f) => f.runId), fired.map((f) => f.jobId), fired.map(() => 'FIRED'), fired.map((f) => f.dueAt), fired.map((f) => f.firedAt)],
+  );
+  await client.query('UPDATE jobs SET next_fire_at = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [fired.map((f) => f.jobId)]);
+}
+
+export async function nextDueAt(pool: Pool): Promise<Date | null> {
+  const { rows } = await pool.query<{ at: Date | null }>(`SELECT min(next_fire_at) AS at FROM jobs WHERE status = 'SCHEDULED'`);
+  return rows[0]?.at ?? null;
+}
+
+const RUN_RANK: Record<string, number> = { FIRED: 0, RUNNING: 1, FAILED: 2, DONE: 3, DEAD: 3 };
+
+/**
+ * Applies a status event to its run and job. Replayed or out-of-order events (an older attempt,
+ * or a lower state of the same attempt) change nothing. Returns whether it was applied.
+ */
+export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent): Promise<boolean> {
+  const { rows } = await client.query<{ status: string; attempt: number }>('SELECT status, attempt FROM runs WHERE id = $1 FOR UPDATE', [ev.runId]);
+  if (rows.length === 0) return false;
+  const cur = rows[0];
+  const newer = ev.attempt > cur.attempt || (ev.attempt === cur.attempt && RUN_RANK[ev.status] > RUN_RANK[cur.status]);
+  if (!newer || RUN_RANK[cur.status] === 3) return false;
+  const at = new Date(ev.at);
+  const finished = ev.status === 'DONE' || ev.status === 'DEAD';
+  await client.query(
+    `UPDATE runs SET status = $2, attempt = $3,
+            started_at = COALESCE(started_at, CASE WHEN $2 = 'RUNNING' THEN $4::timestamptz END),
+            finished_at = CASE WHEN $5 THEN $4::timestamptz ELSE finished_at END,
+            error = CASE WHEN $6::text IS NOT NULL THEN $6 ELSE error END,
+            updated_at = now()
+      WHERE id = $1`,
+    [ev.runId, ev.status, ev.attempt, at, finished, ev.error ?? null],
+  );
+  await client.query(
+    `UPDATE jobs SET status = $2, attempts = GREATEST(attempts, $3),
+            last_error = CASE WHEN $4::text IS NOT NULL THEN $4 ELSE last_error END, updated_at = now()
+      WHERE id = $1 AND status NOT IN ('CANCELLED')`,
+    [ev.jobId, ev.status, ev.attempt, ev.error ?? null],
+  );
+  return true;
+}
+
+const JOB_VIEW = `
+  SELECT j.*, r.fired_at, r.started_at, r.finished_at,
+         (SELECT count(*)::int FROM runs x WHERE x.job_id = j.id) AS runs
+    FROM jobs j
+    LEFT JOIN LATERAL (SELECT fired_at, started_at, finished_at FROM runs WHERE job_id = j.id ORDER BY due_at DESC LIMIT 1) r ON true`;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A job by its id or by the request id it was submitted with. */
+export async function getJob(pool: Pool | PoolClient, idOrRequestId: string): Promise<JobView | undefined> {
+  const { rows } = UUID_RE.test(idOrRequestId)
+    ? await pool.query<JobView>(`${JOB_VIEW} WHERE j.id = $1 OR j.request_id = $2`, [idOrRequestId, idOrRequestId])
+    : await pool.query<JobView>(`${JOB_VIEW} WHERE j.request_id = $1`, [idOrRequestId]);
+  return rows[0];
+}
+
+export interface JobFilter {
+  appName?: string;
+  status?: JobStatus;
+  from?: Date;
+  to?: Date;
+  after?: { scheduledTime: Date; id: string };
+  limit: number;
+}
+
+export async function listJobs(pool: Pool, f: JobFilter): Promise<JobView[]> {
+  const { rows } = await pool.query<JobView>(
+    `${JOB_VIEW}
+     WHERE ($1::text IS NULL OR j.app_name = $1)
+       AND ($2::text IS NULL OR j.status = $2)
+       AND ($3::timestamptz IS NULL OR j.scheduled_time >= $3)
+       AND ($4::timestamptz IS NULL OR j.scheduled_time < $4)
+       AND ($5::timestamptz IS NULL OR (j.scheduled_time, j.id) > ($5, $6::uuid))
+     ORDER BY j.scheduled_time, j.id
+     LIMIT $7`,
+    [f.appName ?? null, f.status ?? null, f.from ?? null, f.to ?? null, f.after?.scheduledTime ?? null, f.after?.id ?? null, f.limit],
+  );
+  return rows;
+}
+
+export async function listRuns(pool: Pool, jobId: string, after: string | undefined, limit: number): Promise<RunRow[]> {
+  const { rows } = await pool.query<RunRow>(
+    `SELECT id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error FROM runs
+      WHERE job_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+    [jobId, after ?? null, limit],
+  );
+  return rows;
+}
+
+/**
+ * Moves a job between control states. `from` lists the states the change is legal from;
+ * returns the job after the change, or the unchanged job when the move is illegal.
+ */
+export async function transition(pool: Pool, jobId: string, from: JobStatus[], set: string, params: unknown[] = []): Promise<{ changed: boolean; job?: JobView }> {
+  const res = await pool.query(`UPDATE jobs SET ${set}, updated_at = now() WHERE id = $1 AND status = ANY($2::text[])`, [jobId, from, ...params]);
+  if (res.rowCount) await pool.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
+  return { changed: (res.rowCount ?? 0) > 0, job: await getJob(pool, jobId) };
+}
