@@ -76,3 +76,25 @@ export async function waitServing(addr, { timeoutMs = 60_000, isDead = () => fal
 }
 
 export { grpc };
+
+let ReflectionClient;
+/** Service names a server lists through grpc.reflection.v1 (what `grpcurl list` shows). */
+export function listServices(addr, deadlineMs = 5000) {
+  if (!ReflectionClient) {
+    const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    ReflectionClient = grpc.loadPackageDefinition(protoLoader.loadSync(file)).grpc.reflection.v1.ServerReflection;
+  }
+  const c = new ReflectionClient(addr, insecure());
+  return new Promise((resolve, reject) => {
+    const call = c.ServerReflectionInfo({ deadline: Date.now() + deadlineMs });
+    call.on('data', (res) => {
+      call.end();
+      c.close();
+      if (res.errorResponse) reject(new Error(res.errorResponse.errorMessage));
+      else if (!res.listServicesResponse) reject(new Error(`unexpected reflection answer ${JSON.stringify(res)}`));
+      else resolve(res.listServicesResponse.service.map((s) => s.name).sort());
+    });
+    call.on('error', (err) => { c.close(); reject(err); });
+    call.write({ listServices: '' });
+  });
+}

@@ -114,6 +114,7 @@ export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {})
   const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
+  process.on('exit', () => { if (!exited) child.kill('SIGKILL'); });
   await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
   return {
     brokers: `127.0.0.1:${port}`,

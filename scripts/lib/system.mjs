@@ -20,6 +20,12 @@ export const SERVICES = [
   { name: 'monitor', port: 50057, db: true },
 ];
 
+// Children must not outlive the launcher or a test that crashed.
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 export function assertBuilt() {
   for (const s of SERVICES) {
     if (!existsSync(join(ROOT, 'services', s.name, 'dist', 'main.js'))) {
@@ -56,8 +62,10 @@ export async function startService(name, { brokers, databaseUrl, env = {}, logFi
   port ??= await freePort();
   metricsPort ??= await freePort();
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const usesDb = SERVICES.find((s) => s.name === name)?.db;
   const childEnv = {
     ...process.env,
+    DATABASE_URL: usesDb ? databaseUrl : undefined,
     KAFKA_BROKERS: brokers,
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(port),
@@ -69,12 +77,13 @@ export async function startService(name, { brokers, databaseUrl, env = {}, logFi
       : {}),
     ...env,
   };
-  if (SERVICES.find((s) => s.name === name)?.db) childEnv.DATABASE_URL ??= databaseUrl;
-  if (!childEnv.DATABASE_URL) delete childEnv.DATABASE_URL;
+  if (childEnv.DATABASE_URL === undefined) delete childEnv.DATABASE_URL;
   const child = spawn(process.execPath, ['--require', '@pipewright/platform/register', join('services', name, 'dist', 'main.js')], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', out, out],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   return { name, port, metricsPort, child, address: `127.0.0.1:${port}`, stop: (graceMs = 30_000) => stopChild(child, graceMs) };
 }

@@ -127,8 +127,10 @@ export class Service<C = BaseConfig> {
     this.grpcHandle?.setServing(false);
     for (const phase of PHASES) {
       for (const s of this.stops.filter((x) => x.phase === phase).reverse()) {
+        const t0 = Date.now();
         try {
           await s.fn();
+          this.logger.info({ step: s.name, ms: Date.now() - t0 }, 'stopped');
         } catch (err) {
           this.logger.warn({ err, step: s.name }, 'error while stopping');
         }

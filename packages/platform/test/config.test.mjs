@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, setting, ConfigError, describeSettings, serviceSettings } from '@pipewright/platform';
+
+const spec = {
+  KAFKA_BROKERS: setting.list('Kafka bootstrap servers'),
+  GRPC_PORT: setting.port('gRPC port', { default: 50051 }),
+  LOG_LEVEL: setting.oneOf('log level', ['info', 'debug'], { default: 'info' }),
+  FEATURE: setting.bool('a switch', { default: false }),
+  TOKEN: setting.optionalString('a token', { secret: true }),
+};
+
+test('a missing required setting stops start-up with its name', () => {
+  assert.throws(() => loadConfig(spec, {}), (err) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 1);
+    assert.match(err.problems[0], /^KAFKA_BROKERS is required/);
+    return true;
+  });
+});
+
+test('every malformed setting is reported by name in one error', () => {
+  assert.throws(() => loadConfig(spec, { GRPC_PORT: '70000', LOG_LEVEL: 'loud', FEATURE: 'maybe' }), (err) => {
+    const text = err.problems.join('\n');
+    for (const name of ['KAFKA_BROKERS', 'GRPC_PORT', 'LOG_LEVEL', 'FEATURE']) assert.match(text, new RegExp(`^${name} `, 'm'));
+    assert.equal(err.problems.length, 4);
+    return true;
+  });
+});
+
+test('values are parsed to their types and defaults fill the rest', () => {
+  const c = loadConfig(spec, { KAFKA_BROKERS: 'a:9092, b:9092', FEATURE: 'true' });
+  assert.deepEqual(c, { KAFKA_BROKERS: ['a:9092', 'b:9092'], GRPC_PORT: 50051, LOG_LEVEL: 'info', FEATURE: true, TOKEN: undefined });
+});
+
+test('describeSettings lists required settings, defaults and secrets', () => {
+  const d = Object.fromEntries(describeSettings(spec).map((s) => [s.name, s]));
+  assert.equal(d.KAFKA_BROKERS.required, true);
+  assert.equal(d.GRPC_PORT.required, false);
+  assert.equal(d.GRPC_PORT.default, '50051');
+  assert.equal(d.TOKEN.secret, true);
+});
+
+test('every service inherits the common settings with its own default gRPC port', () => {
+  const s = serviceSettings(50099, {});
+  const c = loadConfig(s, { KAFKA_BROKERS: 'k:9092' });
+  assert.equal(c.GRPC_PORT, 50099);
+  assert.equal(c.KAFKA_TOPIC_PARTITIONS, 12);
+  assert.equal(c.SHUTDOWN_TIMEOUT_MS, 25000);
+});

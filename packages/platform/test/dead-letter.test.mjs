@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deadLetterHeaders, DLQ_HEADERS } from '@pipewright/platform';
+
+test('dead-letter headers name the original topic, partition, offset, error and time', () => {
+  const at = new Date('2026-01-02T03:04:05.678Z');
+  const h = deadLetterHeaders({ topic: 'scheduler.jobs.ingest', partition: 7, offset: '42' }, new Error('not valid JSON'), at);
+  assert.deepEqual(h, {
+    'original-topic': 'scheduler.jobs.ingest',
+    'original-partition': '7',
+    'original-offset': '42',
+    'error-message': 'not valid JSON',
+    'error-timestamp': '2026-01-02T03:04:05.678Z',
+  });
+  assert.deepEqual(Object.values(DLQ_HEADERS).sort(), Object.keys(h).sort());
+});
+
+test('a very long error message is cut to 2000 characters', () => {
+  const h = deadLetterHeaders({ topic: 't', partition: 0, offset: '0' }, new Error('x'.repeat(5000)), new Date());
+  assert.equal(h['error-message'].length, 2000);
+});

@@ -1,0 +1,102 @@
+// The walking skeleton: one job through every hop, on real Kafka and PostgreSQL, in one trace.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, eventually, tapTopic } from './helpers/stack.mjs';
+import { clients, healthCheck, listServices } from '../scripts/lib/clients.mjs';
+import { SERVICES } from '../scripts/lib/system.mjs';
+import { startOtlpReceiver } from '../scripts/lib/otlp-receiver.mjs';
+
+const DONE = 4;
+let stack;
+let otlp;
+
+before(async () => {
+  otlp = await startOtlpReceiver();
+  stack = await startStack({ services: SERVICES.map((s) => s.name), otlpEndpoint: otlp.endpoint });
+});
+
+after(async () => {
+  await stack?.stop();
+  await otlp?.close();
+});
+
+test('every service answers grpc.health.v1 SERVING and lists its API through reflection', async () => {
+  const expected = {
+    'ingest-gateway': 'pipewright.ingest.v1.IngestGateway',
+    scheduler: 'pipewright.scheduler.v1.Scheduler',
+    executor: 'pipewright.executor.v1.Executor',
+    'order-aggregator': 'pipewright.orders.v1.OrderAggregator',
+    'stock-scraper': 'pipewright.stock.v1.StockScraper',
+    'stock-processor': 'pipewright.stock.v1.StockProcessor',
+    monitor: 'pipewright.monitor.v1.Monitor',
+  };
+  for (const [name, service] of Object.entries(expected)) {
+    const addr = stack.address(name);
+    assert.equal(await healthCheck(addr), 'SERVING', `${name} overall health`);
+    assert.equal(await healthCheck(addr, service), 'SERVING', `${name} health of ${service}`);
+    const listed = await listServices(addr);
+    assert.ok(listed.includes(service), `${name} reflection lists ${service}: ${listed}`);
+    assert.ok(listed.includes('grpc.health.v1.Health'), `${name} reflection lists the health service`);
+  }
+});
+
+test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one trace covers every hop', async () => {
+  const gateway = clients.gateway(stack.address('ingest-gateway'));
+  const scheduler = clients.scheduler(stack.address('scheduler'));
+  const out = await tapTopic(stack.kafka, 'e2e.job.output');
+  try {
+    const scheduledTime = new Date(Date.now() + 2000);
+    const accepted = await gateway.scheduleJob({
+      appName: 'publish',
+      scheduledTime: scheduledTime.toISOString(),
+      jobData: { topic: 'e2e.job.output', key: 'k1', value: { greeting: 'hello' } },
+    });
+    assert.match(accepted.requestId, /^[0-9a-f-]{36}$/);
+
+    const job = await eventually(async () => {
+      const j = await scheduler.getJob({ jobId: accepted.requestId });
+      return j.status === DONE && j;
+    }, { timeoutMs: 30_000, message: 'job DONE' });
+
+    assert.equal(job.appName, 'publish');
+    assert.equal(job.runs, 1);
+    assert.equal(job.attempts, 1);
+    assert.ok(job.firedAt.getTime() >= scheduledTime.getTime(), `fired ${job.firedAt.toISOString()} not before ${scheduledTime.toISOString()}`);
+    assert.ok(job.startedAt.getTime() >= job.firedAt.getTime());
+    assert.ok(job.finishedAt.getTime() >= job.startedAt.getTime());
+
+    await eventually(() => out.messages.length >= 1, { message: 'output message' });
+    assert.equal(out.messages.length, 1);
+    assert.deepEqual(JSON.parse(out.messages[0].value.toString()), { greeting: 'hello' });
+    assert.equal(out.messages[0].key.toString(), 'k1');
+    const claims = await stack.query('SELECT count(*)::int AS n FROM executor.run_claims WHERE job_id = $1', [job.jobId]);
+    assert.equal(claims[0].n, 1, 'executed exactly once');
+
+    // One trace: the gRPC call, both Kafka hops, the scheduler and the executor.
+    assert.match(job.traceId, /^[0-9a-f]{32}$/);
+    const spans = await eventually(() => {
+      const s = otlp.spans.filter((x) => x.traceId === job.traceId);
+      const has = (service, name) => s.some((x) => x.service === service && x.name === name);
+      return has('ingest-gateway', 'grpc.pipewright.ingest.v1.IngestGateway/ScheduleJob')
+        && has('ingest-gateway', 'send scheduler.jobs.ingest')
+        && has('scheduler', 'process scheduler.jobs.ingest')
+        && has('scheduler', 'scheduler.fire')
+        && has('scheduler', 'send jobs.due')
+        && has('executor', 'process jobs.due')
+        && has('executor', 'send e2e.job.output')
+        && s;
+    }, { timeoutMs: 15_000, message: 'spans of all hops in one trace' });
+    // Every span but the root has its parent inside the same trace.
+    const ids = new Set(spans.map((s) => s.spanId));
+    const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+    assert.equal(roots.length, 1, `one root span, got ${roots.map((r) => `${r.service}:${r.name}`)}`);
+  } finally {
+    await out.stop();
+  }
+});
+
+test('SIGTERM stops every service cleanly with exit code 0', async () => {
+  const codes = {};
+  for (const [name, p] of stack.procs) codes[name] = await p.stop();
+  assert.deepEqual(codes, Object.fromEntries([...stack.procs.keys()].map((n) => [n, 0])));
+});
