@@ -48,6 +48,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
 export interface Migration {
   version: number;
   name: string;
+  file: string;
   sql: string;
 }
 
@@ -62,7 +63,7 @@ export function readMigrations(dir: string): Migration[] {
       const version = Number(m[1]);
       if (seen.has(version)) throw new Error(`migrations ${seen.get(version)} and ${file} share version ${version}`);
       seen.set(version, file);
-      return { version, name: m[2], sql: readFileSync(join(dir, file), 'utf8') };
+      return { version, name: m[2], file, sql: readFileSync(join(dir, file), 'utf8') };
     })
     .sort((a, b) => a.version - b.version);
 }
@@ -98,7 +99,7 @@ export async function migrate(pool: Pool, opts: { schema: string; dir: string; l
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK');
-          throw new Error(`migration ${opts.schema} ${m.version}_${m.name} failed: ${(err as Error).message}`);
+          throw new Error(`migration ${opts.schema}/${m.file} failed: ${(err as Error).message}`);
         }
         applied.push(m.version);
         opts.logger.info({ schema: opts.schema, version: m.version, name: m.name }, 'migration applied');

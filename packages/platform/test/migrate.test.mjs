@@ -67,7 +67,7 @@ test('a failing migration is rolled back and not recorded; earlier ones stay', a
     '001_ok.sql': 'CREATE TABLE a (id int);',
     '002_bad.sql': 'CREATE TABLE b (id int); SELECT no_such_function();',
   });
-  await assert.rejects(migrate(pool, { schema, dir, logger }), /002_bad failed/);
+  await assert.rejects(migrate(pool, { schema, dir, logger }), /002_bad.sql failed/);
   const tables = await pool.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
   assert.deepEqual(tables.rows.map((r) => r.table_name), ['a', 'schema_migrations']);
   const versions = await pool.query(`SELECT version FROM "${schema}".schema_migrations`);

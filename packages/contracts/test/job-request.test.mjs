@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateJobRequest, JobRequestError, jobRequestKey } from '@pipewright/contracts';
+
+const opts = { defaultZone: 'UTC', now: new Date('2026-03-01T00:00:00Z') };
+
+test('a minimal request gets a generated requestId, normal priority and now as its time', () => {
+  const r = validateJobRequest({ appName: 'sms' }, opts);
+  assert.match(r.requestId, /^[0-9a-f-]{36}$/);
+  assert.equal(r.priority, 'normal');
+  assert.equal(r.scheduledTime.toISOString(), '2026-03-01T00:00:00.000Z');
+  assert.deepEqual(r.jobData, {});
+});
+
+test('scheduledTime with an offset or Z is an instant', () => {
+  assert.equal(validateJobRequest({ appName: 'a', scheduledTime: '2026-06-01T09:00:00+02:00' }, opts).scheduledTime.toISOString(), '2026-06-01T07:00:00.000Z');
+  assert.equal(validateJobRequest({ appName: 'a', scheduledTime: '2026-06-01T09:00:00Z' }, opts).scheduledTime.toISOString(), '2026-06-01T09:00:00.000Z');
+});
+
+test('scheduledTime without an offset is read in the default zone', () => {
+  const r = validateJobRequest({ appName: 'a', scheduledTime: '2026-06-01T09:00:00' }, { ...opts, defaultZone: 'America/New_York' });
+  assert.equal(r.scheduledTime.toISOString(), '2026-06-01T13:00:00.000Z');
+});
+
+test('every bad field is named in one error', () => {
+  assert.throws(
+    () => validateJobRequest({ appName: 'has space', scheduledTime: 'soon', priority: 'urgent', jobData: [1], maxRetries: -1 }, opts),
+    (err) => {
+      assert.ok(err instanceof JobRequestError);
+      assert.deepEqual(err.problems.map((p) => p.field).sort(), ['appName', 'jobData', 'maxRetries', 'priority', 'scheduledTime']);
+      return true;
+    },
+  );
+});
+
+test('an app outside the known list is refused', () => {
+  assert.throws(() => validateJobRequest({ appName: 'fax' }, { ...opts, apps: new Set(['sms']) }), /appName: unknown app "fax"/);
+});
+
+test('recurring schedule fields are refused until recurring jobs exist, not silently ignored', () => {
+  assert.throws(() => validateJobRequest({ appName: 'sms', schedule: { cron: '0 9 * * *' } }, opts), /schedule: recurring schedules are not supported/);
+});
+
+test('the Kafka key is the idempotency key, else the app name', () => {
+  assert.equal(jobRequestKey({ appName: 'sms', idempotencyKey: 'order-1' }), 'order-1');
+  assert.equal(jobRequestKey({ appName: 'sms' }), 'sms');
+});

@@ -1,0 +1,156 @@
+// The consumer runner against a real broker: DLQ for undecodable messages, retries for failed
+// work, offsets committed only after the work is done.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { KafkaClient, InvalidMessageError, createLogger } from '@pipewright/platform';
+import { startKafka } from '../../../scripts/lib/kafka.mjs';
+
+const logger = createLogger('test', 'fatal');
+let brokers;
+let ownKafka;
+let client;
+let producer;
+
+before(async () => {
+  brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-kafka-'));
+    chmodSync(dir, 0o755);
+    ownKafka = await startKafka({ dataDir: dir });
+    brokers = ownKafka.brokers;
+  }
+  client = new KafkaClient({ brokers: brokers.split(','), clientId: 'consumer-test', partitions: 3 }, logger);
+  producer = await client.producer();
+});
+
+after(async () => {
+  await producer?.disconnect();
+  await ownKafka?.stop();
+});
+
+const unique = (p) => `${p}.${randomBytes(4).toString('hex')}`;
+const until = async (fn, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out');
+};
+
+async function collect(topic) {
+  const seen = [];
+  const handle = await client.consume({
+    groupId: unique('collector'),
+    topics: [topic],
+    dlqTopic: unique('unused-dlq'),
+    decode: (m) => m,
+    handle: async (m) => void seen.push(m),
+  }, producer);
+  return { seen, stop: () => handle.stop() };
+}
+
+test('an undecodable message goes to the DLQ with its bytes, its headers and the five DLQ headers; the next one is processed', async () => {
+  const topic = unique('in');
+  const dlqTopic = unique('dlq');
+  await client.ensureTopics([topic, dlqTopic]);
+  const processed = [];
+  const dlq = await collect(dlqTopic);
+  const handle = await client.consume({
+    groupId: unique('g'),
+    topics: [topic],
+    dlqTopic,
+    decode: (m) => {
+      const v = JSON.parse(m.value.toString());
+      if (typeof v.n !== 'number') throw new InvalidMessageError('n must be a number');
+      return v;
+    },
+    handle: async (v) => void processed.push(v.n),
+  }, producer);
+  const bad = Buffer.from('{"n": oops');
+  const sent = await producer.send(topic, [
+    { key: 'same', value: bad, headers: { trace: 'abc' } },
+    { key: 'same', value: { n: 'x' } },
+    { key: 'same', value: { n: 7 } },
+  ]);
+  await until(() => processed.length === 1 && dlq.seen.length === 2);
+  await handle.stop();
+  await dlq.stop();
+  assert.deepEqual(processed, [7]);
+  const [first, second] = dlq.seen.sort((a, b) => Number(a.headers['original-offset']) - Number(b.headers['original-offset']));
+  assert.ok(Buffer.compare(first.value, bad) === 0);
+  assert.equal(first.key.toString(), 'same');
+  assert.equal(first.headers.trace, 'abc', 'original headers are kept');
+  assert.equal(first.headers['original-topic'], topic);
+  assert.equal(first.headers['original-partition'], String(sent[0].partition));
+  assert.equal(first.headers['original-offset'], sent[0].offset);
+  assert.match(first.headers['error-message'], /JSON/);
+  assert.ok(Date.parse(first.headers['error-timestamp']) > 0);
+  assert.equal(second.headers['error-message'], 'n must be a number');
+});
+
+test('a handler that fails is retried until it succeeds, and its offset is committed only then', async () => {
+  const topic = unique('retry');
+  await client.ensureTopics([topic]);
+  const groupId = unique('g');
+  let calls = 0;
+  const spec = {
+    groupId,
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    decode: (m) => m.value.toString(),
+    handle: async () => {
+      calls += 1;
+      if (calls < 3) throw new Error('database briefly unavailable');
+    },
+  };
+  const handle = await client.consume(spec, producer);
+  await producer.send(topic, [{ key: 'k', value: 'work' }]);
+  await until(() => handle.stats.processed === 1);
+  await handle.stop();
+  assert.equal(calls, 3);
+  assert.equal(handle.stats.retries, 2);
+
+  // A new member of the same group starts after the committed offset: nothing is redelivered.
+  const again = [];
+  const second = await client.consume({ ...spec, handle: async (v) => void again.push(v) }, producer);
+  await producer.send(topic, [{ key: 'k', value: 'next' }]);
+  await until(() => again.length >= 1);
+  await second.stop();
+  assert.deepEqual(again, ['next']);
+});
+
+test('work left unfinished by a member that stopped is delivered again to the next member', async () => {
+  const topic = unique('handback');
+  await client.ensureTopics([topic]);
+  const groupId = unique('g');
+  let release;
+  const blocked = new Promise((r) => (release = r));
+  let started = false;
+  const first = await client.consume({
+    groupId,
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    decode: (m) => m.value.toString(),
+    handle: async () => {
+      started = true;
+      await blocked;
+      throw new Error('interrupted by shutdown');
+    },
+  }, producer);
+  await producer.send(topic, [{ key: 'k', value: 'job-1' }]);
+  await until(() => started);
+  const stopping = first.stop();
+  release();
+  await stopping;
+
+  const got = [];
+  const second = await client.consume({ groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => m.value.toString(), handle: async (v) => void got.push(v) }, producer);
+  await until(() => got.length === 1);
+  await second.stop();
+  assert.deepEqual(got, ['job-1']);
+});

@@ -1,0 +1,63 @@
+// How services answer bad requests and missing settings.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startStack } from './helpers/stack.mjs';
+import { clients, grpc } from '../scripts/lib/clients.mjs';
+import { ROOT } from '../scripts/lib/system.mjs';
+
+let stack;
+before(async () => {
+  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator'] });
+});
+after(async () => stack?.stop());
+
+const code = (name) => grpc.status[name];
+
+test('ScheduleJob without app_name is INVALID_ARGUMENT naming the field', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(gw.scheduleJob({}), (err) => err.code === code('INVALID_ARGUMENT') && /^app_name: is required/.test(err.details));
+});
+
+test('ScheduleJob with an unparseable time names scheduled_time', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(gw.scheduleJob({ appName: 'sms', scheduledTime: 'tomorrow-ish' }), (err) => err.code === code('INVALID_ARGUMENT') && /^scheduled_time:/.test(err.details));
+});
+
+test('ScheduleJobs names the index of the bad job and publishes none', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(
+    gw.scheduleJobs({ jobs: [{ appName: 'sms', scheduledTime: '', requestId: '', priority: 0, idempotencyKey: '', jobData: undefined, schedule: undefined, startAt: '', endAt: '', misfirePolicy: '', overlapPolicy: '', backoff: undefined }, { appName: '', scheduledTime: '', requestId: '', priority: 0, idempotencyKey: '', jobData: undefined, schedule: undefined, startAt: '', endAt: '', misfirePolicy: '', overlapPolicy: '', backoff: undefined }] }),
+    (err) => err.code === code('INVALID_ARGUMENT') && /^jobs\[1\]\.app_name: is required/.test(err.details),
+  );
+});
+
+test('GetJob of an unknown id is NOT_FOUND; an empty id is INVALID_ARGUMENT', async () => {
+  const s = clients.scheduler(stack.address('scheduler'));
+  await assert.rejects(s.getJob({ jobId: '00000000-0000-4000-8000-000000000000' }), (err) => err.code === code('NOT_FOUND'));
+  await assert.rejects(s.getJob({ jobId: '' }), (err) => err.code === code('INVALID_ARGUMENT') && /job_id/.test(err.details));
+});
+
+test('methods not built yet answer UNIMPLEMENTED, not fake data', async () => {
+  const orders = clients.orders(stack.address('order-aggregator'));
+  await assert.rejects(orders.getAggregate({ key: 'x' }), (err) => err.code === code('UNIMPLEMENTED'));
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(gw.submitOrders({ orders: [] }), (err) => err.code === code('UNIMPLEMENTED'));
+});
+
+test('a service without a required setting stops at start-up naming it', () => {
+  const env = { ...process.env };
+  delete env.KAFKA_BROKERS;
+  delete env.DATABASE_URL;
+  const r = spawnSync(process.execPath, ['--require', '@pipewright/platform/register', join('services', 'scheduler', 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { ...env, OTEL_SDK_DISABLED: 'true', GRPC_PORT: 'not-a-port' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 78);
+  assert.match(r.stderr, /KAFKA_BROKERS is required/);
+  assert.match(r.stderr, /DATABASE_URL is required/);
+  assert.match(r.stderr, /GRPC_PORT is malformed/);
+});

@@ -1,0 +1,73 @@
+// Bad input on scheduler.jobs.ingest goes to scheduler.jobs.dlq untouched, with five headers,
+// and the partition keeps flowing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startStack, eventually, tapTopic } from './helpers/stack.mjs';
+
+let stack;
+let producer;
+let dlq;
+
+before(async () => {
+  stack = await startStack({ services: ['scheduler'], envFor: { scheduler: { SCHEDULER_MAX_MESSAGE_BYTES: '2048', SCHEDULER_APPS: 'sms,payment_gateway' } } });
+  producer = stack.kafka.producer();
+  await producer.connect();
+  dlq = await tapTopic(stack.kafka, 'scheduler.jobs.dlq');
+});
+
+after(async () => {
+  await dlq?.stop();
+  await producer?.disconnect();
+  await stack?.stop();
+});
+
+const future = () => new Date(Date.now() + 3600_000).toISOString();
+const good = (requestId) => Buffer.from(JSON.stringify({ requestId, appName: 'sms', scheduledTime: future(), jobData: { to: '+15550100' } }));
+
+const BAD_INPUTS = {
+  'not JSON (raw bytes)': Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3, 0x28, 0x0a]),
+  'a JSON array': Buffer.from('[1,2,3]'),
+  'missing appName': Buffer.from(JSON.stringify({ scheduledTime: future() })),
+  'appName of the wrong type': Buffer.from(JSON.stringify({ appName: 42 })),
+  'unknown appName': Buffer.from(JSON.stringify({ appName: 'fax', scheduledTime: future() })),
+  'unparseable scheduledTime': Buffer.from(JSON.stringify({ appName: 'sms', scheduledTime: 'next tuesday' })),
+  'invalid priority': Buffer.from(JSON.stringify({ appName: 'sms', priority: 'urgent' })),
+  'jobData that is not an object': Buffer.from(JSON.stringify({ appName: 'sms', jobData: 'hello' })),
+  'payload over the size limit': Buffer.from(JSON.stringify({ appName: 'sms', jobData: { blob: 'x'.repeat(4096) } })),
+};
+
+for (const [name, bytes] of Object.entries(BAD_INPUTS)) {
+  test(`${name} goes to the DLQ byte-for-byte with its headers, and the next good message is stored`, async () => {
+    const marker = randomUUID();
+    const goodId = randomUUID();
+    const partition = 3;
+    const [sent] = await producer.send({
+      topic: 'scheduler.jobs.ingest',
+      acks: -1,
+      messages: [
+        { partition, key: 'k', value: bytes, headers: { 'test-marker': marker } },
+        { partition, key: 'k', value: good(goodId) },
+      ],
+    });
+    const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'DLQ message' });
+    assert.ok(Buffer.compare(dead.value, bytes) === 0, 'payload is untouched');
+    assert.equal(dead.key.toString(), 'k');
+    const h = dead.headersText;
+    assert.equal(h['original-topic'], 'scheduler.jobs.ingest');
+    assert.equal(h['original-partition'], String(partition));
+    assert.equal(h['original-offset'], sent.baseOffset);
+    assert.ok(h['error-message'].length > 0);
+    assert.ok(!Number.isNaN(Date.parse(h['error-timestamp'])));
+
+    const rows = await eventually(() => stack.query('SELECT status FROM scheduler.jobs WHERE request_id = $1', [goodId]).then((r) => r.length && r), { message: 'good job stored' });
+    assert.equal(rows[0].status, 'SCHEDULED');
+  });
+}
+
+test('the DLQ error message names what was wrong', async () => {
+  const marker = randomUUID();
+  await producer.send({ topic: 'scheduler.jobs.ingest', acks: -1, messages: [{ value: Buffer.from(JSON.stringify({ appName: 'sms', scheduledTime: '2026-13-45' })), headers: { 'test-marker': marker } }] });
+  const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'DLQ message' });
+  assert.match(dead.headersText['error-message'], /scheduledTime/);
+});
