@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureK8sTools, KUBERNETES_VERSIONS } from './k8s-tools.mjs';
+import { ensureK8sTools, KUBERNETES_VERSIONS, withLock } from './k8s-tools.mjs';
 import { CHARTS_DIR, SERVICES } from './k8s-schema.mjs';
 
 export { CHARTS_DIR, SERVICES };
@@ -137,26 +137,34 @@ export function podSpecs(objects) {
 export const find = (objects, kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
 
 /**
- * Builds the workspace when a service's compiled config is missing or older than its source,
- * then returns the declared settings of the service (describeSettings of its config's `settings`)
- * with the spec itself, or undefined when the service has no src/config.ts.
+ * The compiled module of a workspace source file (e.g. services/scheduler/src/config.ts), after
+ * `npm run build` when it is missing or older than its source; undefined when the source does
+ * not exist.
  */
-export function serviceSettings(service) {
-  const src = join(ROOT, 'services', service, 'src', 'config.ts');
+export function compiled(source) {
+  const src = join(ROOT, source);
   if (!existsSync(src)) return undefined;
-  const built = join(ROOT, 'services', service, 'dist', 'config.js');
-  if (!existsSync(built) || statSync(built).mtimeMs < statSync(src).mtimeMs) buildWorkspace();
-  const { settings } = require(built);
-  const { describeSettings } = require('@pipewright/platform');
-  return { spec: settings, described: describeSettings(settings) };
+  const out = src.replace(/\/src\/(.*)\.ts$/, '/dist/$1.js');
+  const stale = () => !existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs;
+  if (stale()) {
+    withLock(join(ROOT, 'node_modules', '.cache', 'pipewright-build.lock'), () => {
+      if (!stale()) return;
+      const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+      if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    });
+  }
+  return require(out);
 }
 
-let built = false;
-export function buildWorkspace() {
-  if (built) return;
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  built = true;
+/**
+ * The declared settings of a service (describeSettings of its config module's `settings`) with
+ * the spec itself, or undefined when the service has no src/config.ts yet.
+ */
+export function serviceSettings(service) {
+  const config = compiled(`services/${service}/src/config.ts`);
+  if (!config) return undefined;
+  const { describeSettings } = require('@pipewright/platform');
+  return { spec: config.settings, described: describeSettings(config.settings) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

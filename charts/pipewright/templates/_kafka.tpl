@@ -46,3 +46,12 @@ log4j2.properties: |
 - name: KAFKA_HEAP_OPTS
   value: {{ index . 0 | quote }}
 {{- end -}}
+
+{{/* Resources of the short-lived Kafka tool containers (storage format, topic creation). */}}
+{{- define "pipewright.kafkaToolResources" -}}
+requests:
+  cpu: 100m
+  memory: 256Mi
+limits:
+  memory: 512Mi
+{{- end -}}

@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+# One image per service, all from this file:
+#   docker build --build-arg SERVICE=scheduler -t pipewright/scheduler .
+# SERVICE is the directory name under services/. The build stages do not depend on it, so
+# building the seven images compiles the workspace once.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Only the package manifests, so the dependency layers below are reused until one changes.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /manifests \
+ && cp package.json package-lock.json /manifests/ \
+ && find packages services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
+
+# Everything, with dev dependencies: generates the gRPC code and compiles the workspace.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# Production dependencies only; no install scripts are needed at run time.
+FROM ${NODE_IMAGE} AS runtime-deps
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# What one service needs at run time: the compiled packages, the service (with its migrations
+# and data files, without sources) and proto/ for server reflection.
+FROM build AS service-files
+ARG SERVICE
+RUN test -n "${SERVICE}" && test -f "services/${SERVICE}/dist/main.js" \
+      || { echo "SERVICE must name a directory of services/ (got '${SERVICE}')" >&2; exit 1; } \
+ && mkdir /out \
+ && tar -c --exclude='*/src' --exclude='*/node_modules' --exclude='*.tsbuildinfo' --exclude='tsconfig*.json' \
+      proto packages "services/${SERVICE}" | tar -x -C /out \
+ && ln -s "services/${SERVICE}/dist/main.js" /out/main.js
+
+FROM ${NODE_IMAGE}
+ARG SERVICE
+LABEL org.opencontainers.image.title="pipewright-${SERVICE}" \
+      org.opencontainers.image.description="pipewright ${SERVICE} service" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    PROTO_PATH=/app/proto \
+    PIPEWRIGHT_SERVICE=${SERVICE}
+WORKDIR /app
+COPY --from=runtime-deps /app/ ./
+COPY --from=service-files /out/ ./
+# The image's "node" user; numeric so that Kubernetes can verify runAsNonRoot.
+USER 1000:1000
+EXPOSE 9464
+CMD ["node", "--require", "@pipewright/platform/register", "main.js"]
