@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, eventually, tapTopic } from './helpers/stack.mjs';
-import { clients, healthCheck, listServices } from '../scripts/lib/clients.mjs';
+import { clients, healthCheck, listServices, reflectFile, reflectSymbol } from '../scripts/lib/clients.mjs';
 import { SERVICES } from '../scripts/lib/system.mjs';
 import { startOtlpReceiver } from '../scripts/lib/otlp-receiver.mjs';
 
@@ -38,6 +38,17 @@ test('every service answers grpc.health.v1 SERVING and lists its API through ref
     assert.ok(listed.includes(service), `${name} reflection lists ${service}: ${listed}`);
     assert.ok(listed.includes('grpc.health.v1.Health'), `${name} reflection lists the health service`);
   }
+});
+
+test('reflection serves the files a client needs to call a method, well-known types included', async () => {
+  const addr = stack.address('ingest-gateway');
+  const files = await reflectSymbol(addr, 'pipewright.ingest.v1.IngestGateway');
+  assert.ok(files.some((f) => f.toString('latin1').includes('pipewright/ingest/v1/ingest.proto')));
+  // ScheduleJobRequest.job_data is a google.protobuf.Struct: grpcurl resolves it by file name.
+  const struct = await reflectFile(addr, 'google/protobuf/struct.proto');
+  assert.ok(struct.length >= 1);
+  assert.ok(struct[0].toString('latin1').includes('google.protobuf'));
+  assert.ok(struct[0].toString('latin1').includes('Struct'));
 });
 
 test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one trace covers every hop', async () => {

@@ -78,8 +78,8 @@ export async function waitServing(addr, { timeoutMs = 60_000, isDead = () => fal
 export { grpc };
 
 let ReflectionClient;
-/** Service names a server lists through grpc.reflection.v1 (what `grpcurl list` shows). */
-export function listServices(addr, deadlineMs = 5000) {
+/** One grpc.reflection.v1 request/answer exchange. */
+function reflect(addr, request, deadlineMs = 5000) {
   if (!ReflectionClient) {
     const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
     ReflectionClient = grpc.loadPackageDefinition(protoLoader.loadSync(file)).grpc.reflection.v1.ServerReflection;
@@ -91,10 +91,27 @@ export function listServices(addr, deadlineMs = 5000) {
       call.end();
       c.close();
       if (res.errorResponse) reject(new Error(res.errorResponse.errorMessage));
-      else if (!res.listServicesResponse) reject(new Error(`unexpected reflection answer ${JSON.stringify(res)}`));
-      else resolve(res.listServicesResponse.service.map((s) => s.name).sort());
+      else resolve(res);
     });
     call.on('error', (err) => { c.close(); reject(err); });
-    call.write({ listServices: '' });
+    call.write(request);
   });
+}
+
+/** Service names a server lists through reflection (what `grpcurl list` shows). */
+export async function listServices(addr) {
+  const res = await reflect(addr, { listServices: '' });
+  return res.listServicesResponse.service.map((s) => s.name).sort();
+}
+
+/** Serialized FileDescriptorProtos the server returns for a file name (with its imports). */
+export async function reflectFile(addr, filename) {
+  const res = await reflect(addr, { fileByFilename: filename });
+  return res.fileDescriptorResponse.fileDescriptorProto;
+}
+
+/** Serialized FileDescriptorProtos for the file defining a symbol. */
+export async function reflectSymbol(addr, symbol) {
+  const res = await reflect(addr, { fileContainingSymbol: symbol });
+  return res.fileDescriptorResponse.fileDescriptorProto;
 }

@@ -111,10 +111,11 @@ export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {})
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
   }
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
-  const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: false });
+  // Its own process group: a terminal's Ctrl-C reaches the launcher, which stops it last.
+  const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: true });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
-  process.on('exit', () => { if (!exited) child.kill('SIGKILL'); });
+  process.on('exit', () => { if (!exited) child.kill('SIGTERM'); });
   await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
   return {
     brokers: `127.0.0.1:${port}`,

@@ -82,6 +82,8 @@ export async function startService(name, { brokers, databaseUrl, env = {}, logFi
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', out, out],
+    // Its own process group: only the launcher signals it, once, in order.
+    detached: true,
   });
   children.add(child);
   child.on('exit', () => children.delete(child));

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { descriptorSetPath } from '@pipewright/proto';
 import { setting } from './config';
 import type { Logger } from './logger';
 
@@ -64,16 +64,31 @@ export function withUnimplemented<D extends grpc.ServiceDefinition>(definition: 
   return impl;
 }
 
-/** proto/ at the repository root (or the image's /app/proto); PROTO_PATH overrides. */
-export function protoRoot(): string {
-  if (process.env.PROTO_PATH) return process.env.PROTO_PATH;
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'proto');
-    if (existsSync(join(candidate, 'pipewright'))) return candidate;
-    dir = dirname(dir);
+/**
+ * The serialized FileDescriptorProtos inside a FileDescriptorSet (field 1, repeated), as
+ * they are: well-known types keep their own file names, which reflection clients resolve.
+ */
+export function splitDescriptorSet(set: Buffer): Buffer[] {
+  const files: Buffer[] = [];
+  let pos = 0;
+  const varint = () => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = set[pos++];
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+    }
+  };
+  while (pos < set.length) {
+    const tag = varint();
+    if (tag !== 0x0a) throw new Error(`unexpected field tag ${tag} in descriptor set`);
+    const len = varint();
+    files.push(set.subarray(pos, pos + len));
+    pos += len;
   }
-  throw new Error('cannot find the proto/ directory; set PROTO_PATH');
+  return files;
 }
 
 export interface ServiceBinding {
@@ -96,8 +111,6 @@ export async function startGrpcServer(opts: {
   port: number;
   maxMessageBytes: number;
   services: ServiceBinding[];
-  /** Proto files of the services, relative to proto/, for server reflection. */
-  protoFiles: string[];
   logger: Logger;
 }): Promise<GrpcServerHandle> {
   const server = new grpc.Server({
@@ -115,11 +128,12 @@ export async function startGrpcServer(opts: {
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
 
-  const root = protoRoot();
-  const definitions = protoLoader.loadSync(
-    [...opts.protoFiles.map((f) => resolve(root, f)), healthProtoPath],
-    { includeDirs: [root, dirname(dirname(dirname(healthProtoPath)))], keepCase: false, longs: String, enums: String, defaults: true, oneofs: true },
-  );
+  // Reflection serves descriptors built by buf (well-known types included, which grpcurl needs
+  // to resolve fields such as google.protobuf.Struct), plus the health service's.
+  const definitions = {
+    ...protoLoader.loadSync(healthProtoPath),
+    'pipewright.descriptors': { fileDescriptorProtos: splitDescriptorSet(readFileSync(descriptorSetPath)) },
+  } as unknown as protoLoader.PackageDefinition;
   new ReflectionService(definitions).addToServer(server);
 
   const port = await new Promise<number>((res, rej) =>

@@ -242,6 +242,8 @@ export class KafkaClient {
       groupId: spec.groupId,
       sessionTimeout: spec.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
+      // Bounds how long stop() waits for an idle fetch to return.
+      maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
       retry: { retries: 12, restartOnFailure: async () => true },
     });

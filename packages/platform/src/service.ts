@@ -91,13 +91,12 @@ export class Service<C = BaseConfig> {
     return handle;
   }
 
-  async serveGrpc(services: ServiceBinding[], protoFiles: string[]): Promise<GrpcServerHandle> {
+  async serveGrpc(services: ServiceBinding[]): Promise<GrpcServerHandle> {
     const handle = await startGrpcServer({
       host: this.base.GRPC_HOST,
       port: this.base.GRPC_PORT,
       maxMessageBytes: this.base.GRPC_MAX_MESSAGE_BYTES,
       services,
-      protoFiles,
       logger: this.logger,
     });
     this.grpcHandle = handle;

@@ -52,7 +52,6 @@ void runService('executor', settings, async (svc) => {
     stopping = true;
   });
   await svc.serveGrpc(
-    [{ name: 'pipewright.executor.v1.Executor', definition: executorV1.ExecutorService, implementation: withUnimplemented(executorV1.ExecutorService, executorHandlers(registry, metrics, logger)) }],
-    ['pipewright/executor/v1/executor.proto'],
+    [{ name: 'pipewright.executor.v1.Executor', definition: executorV1.ExecutorService, implementation: withUnimplemented(executorV1.ExecutorService, executorHandlers(registry, metrics, logger)) }]
   );
 });

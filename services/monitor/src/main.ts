@@ -7,7 +7,6 @@ void runService('monitor', settings, async (svc) => {
   await svc.postgres({ url: svc.config.DATABASE_URL, poolMax: svc.config.DATABASE_POOL_MAX, schema: 'monitor' });
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, {}) }],
-    ['pipewright/monitor/v1/monitor.proto'],
+    [{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, {}) }]
   );
 });

@@ -9,7 +9,6 @@ void runService('order-aggregator', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.orders, TOPICS.ordersDlq]);
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.orders.v1.OrderAggregator', definition: ordersV1.OrderAggregatorService, implementation: withUnimplemented(ordersV1.OrderAggregatorService, {}) }],
-    ['pipewright/orders/v1/orders.proto'],
+    [{ name: 'pipewright.orders.v1.OrderAggregator', definition: ordersV1.OrderAggregatorService, implementation: withUnimplemented(ordersV1.OrderAggregatorService, {}) }]
   );
 });

@@ -57,7 +57,6 @@ void runService('scheduler', settings, async (svc) => {
   });
 
   await svc.serveGrpc(
-    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, logger)) }],
-    ['pipewright/scheduler/v1/scheduler.proto'],
+    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, logger)) }]
   );
 });

@@ -9,7 +9,6 @@ void runService('stock-processor', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.stockProcessingTasks, TOPICS.processingCompletion, TOPICS.processingErrors]);
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.stock.v1.StockProcessor', definition: stockV1.StockProcessorService, implementation: withUnimplemented(stockV1.StockProcessorService, {}) }],
-    ['pipewright/stock/v1/stock.proto'],
+    [{ name: 'pipewright.stock.v1.StockProcessor', definition: stockV1.StockProcessorService, implementation: withUnimplemented(stockV1.StockProcessorService, {}) }]
   );
 });

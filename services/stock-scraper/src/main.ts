@@ -8,7 +8,6 @@ void runService('stock-scraper', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.stockScrapingTasks, TOPICS.stockProcessingTasks, TOPICS.scrapingCompletion, TOPICS.scrapingErrors]);
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.stock.v1.StockScraper', definition: stockV1.StockScraperService, implementation: withUnimplemented(stockV1.StockScraperService, {}) }],
-    ['pipewright/stock/v1/stock.proto'],
+    [{ name: 'pipewright.stock.v1.StockScraper', definition: stockV1.StockScraperService, implementation: withUnimplemented(stockV1.StockScraperService, {}) }]
   );
 });
