@@ -30,15 +30,10 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # What one service needs at run time: the compiled packages, the service (with its migrations
-# and data files, without sources) and proto/ for server reflection.
+# and data files, without sources), proto/ for server reflection, and /app/main.js.
 FROM build AS service-files
 ARG SERVICE
-RUN test -n "${SERVICE}" && test -f "services/${SERVICE}/dist/main.js" \
-      || { echo "SERVICE must name a directory of services/ (got '${SERVICE}')" >&2; exit 1; } \
- && mkdir /out \
- && tar -c --exclude='*/src' --exclude='*/node_modules' --exclude='*.tsbuildinfo' --exclude='tsconfig*.json' \
-      proto packages "services/${SERVICE}" | tar -x -C /out \
- && ln -s "services/${SERVICE}/dist/main.js" /out/main.js
+RUN node scripts/lib/k8s-image-files.mjs "${SERVICE}" /out
 
 FROM ${NODE_IMAGE}
 ARG SERVICE

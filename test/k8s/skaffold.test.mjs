@@ -99,8 +99,10 @@ test('the Dockerfile builds any service on a current Node LTS, runs it as non-ro
   assert.ok(user && Number(user[1]) > 0, 'numeric non-root USER, so runAsNonRoot can be verified');
   const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)[1]);
   assert.deepEqual(cmd.slice(0, 3), ['node', '--require', '@pipewright/platform/register']);
-  // The final stage starts services/${SERVICE}/dist/main.js through /app/main.js.
-  assert.match(dockerfile, /ln -s "services\/\$\{SERVICE\}\/dist\/main\.js" \/out\/main\.js/);
+  // The final stage holds what scripts/lib/k8s-image-files.mjs copies (image.test.mjs starts
+  // every service from that layout), and starts the service through its main.js.
+  assert.match(dockerfile, /^RUN node scripts\/lib\/k8s-image-files\.mjs "\$\{SERVICE\}" \/out$/m);
+  assert.match(dockerfile, /^COPY --from=service-files \/out\/ \.\/$/m);
   assert.equal(cmd[3], 'main.js');
   assert.match(dockerfile, /^WORKDIR \/app$/m);
   // The chart's pods run as the image's user.

@@ -1,0 +1,99 @@
+// Each service started the way its container would start it: from the image's file layout
+// (scripts/lib/k8s-image-files.mjs, which the Dockerfile runs), with the entry point of the
+// Dockerfile's CMD and the environment and files its chart gives the pod; only addresses,
+// ports and secrets are local. It must report SERVING, answer reflection from the image's
+// proto/, and stop on SIGTERM within the pod's termination grace period.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, SERVICES, UMBRELLA, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
+import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
+import { startStack } from '../helpers/stack.mjs';
+import { freePort } from '../../scripts/lib/proc.mjs';
+import { listServices, waitServing } from '../../scripts/lib/clients.mjs';
+
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const CMD = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)[1]);
+const { objects } = render(UMBRELLA);
+
+// Kafka and a PostgreSQL database of this file's own; the services are started here.
+let stack;
+let workDir;
+before(async () => {
+  stack = await startStack();
+  workDir = mkdtempSync(join(stack.workDir, 'image-'));
+});
+after(() => stack?.stop());
+
+/** The pod's environment and files as the chart renders them, made local. */
+async function podEnvironment(service, dir) {
+  const deployment = find(objects, 'Deployment', `pipewright-${service}`);
+  const spec = deployment.spec.template.spec;
+  const [c] = spec.containers;
+  const env = {};
+  for (const from of c.envFrom) Object.assign(env, find(objects, 'ConfigMap', from.configMapRef.name).data);
+  for (const e of c.env) {
+    if ('value' in e) env[e.name] = e.value;
+    else if (e.valueFrom.fieldRef) env[e.name] = { 'metadata.name': `${service}-0`, 'metadata.namespace': 'pipewright' }[e.valueFrom.fieldRef.fieldPath];
+    else if (e.name === 'DATABASE_URL') env[e.name] = stack.databaseUrl;
+    else assert.fail(`${service}: no local value for the Secret-held ${e.name}`);
+  }
+  // ConfigMap volumes become files under the work directory; settings that point into them follow.
+  for (const m of c.volumeMounts) {
+    const cm = spec.volumes.find((v) => v.name === m.name)?.configMap;
+    if (!cm) continue;
+    const local = join(dir, 'mounts', m.name);
+    mkdirSync(local, { recursive: true });
+    for (const [key, text] of Object.entries(find(objects, 'ConfigMap', cm.name).data)) writeFileSync(join(local, key), text);
+    for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && v.startsWith(`${m.mountPath}/`)) env[k] = join(local, v.slice(m.mountPath.length + 1));
+  }
+  // Local addresses: the test broker, free ports, loopback; no trace export.
+  env.KAFKA_BROKERS = stack.brokers;
+  env.GRPC_HOST = '127.0.0.1';
+  for (const s of serviceSettings(service).described) if (s.kind === 'port') env[s.name] = String(await freePort());
+  for (const k of Object.keys(env)) if (k.startsWith('OTEL_EXPORTER_')) delete env[k];
+  env.OTEL_SDK_DISABLED = 'true';
+  // The image's ENV.
+  env.NODE_ENV = 'production';
+  env.PROTO_PATH = join(dir, 'app', 'proto');
+  return { env, graceMs: spec.terminationGracePeriodSeconds * 1000 };
+}
+
+test('every service starts from its image layout with its chart environment, serves, and stops within the grace period', async () => {
+  const started = await Promise.all(SERVICES.map(async (service) => {
+    const dir = join(workDir, service);
+    const app = copyImageFiles(service, join(dir, 'app'));
+    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+    const { env, graceMs } = await podEnvironment(service, dir);
+    const log = join(dir, 'log');
+    const out = openSync(log, 'a');
+    const child = spawn(CMD[0] === 'node' ? process.execPath : CMD[0], CMD.slice(1), { cwd: app, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', out, out] });
+    let exited;
+    child.on('exit', (code, signal) => (exited = `${service} exited (code ${code}, signal ${signal}):\n${readFileSync(log, 'utf8').slice(-3000)}`));
+    return { service, child, log, graceMs, address: `127.0.0.1:${env.GRPC_PORT}`, isDead: () => exited };
+  }));
+  try {
+    for (const s of started) {
+      await waitServing(s.address, { timeoutMs: 90_000, isDead: s.isDead });
+      const names = await listServices(s.address);
+      assert.ok(names.includes('grpc.health.v1.Health'), `${s.service}: health service`);
+      assert.ok(names.some((n) => n.startsWith('pipewright.')), `${s.service}: reflection lists its API (${names.join(', ')})`);
+    }
+  } finally {
+    const stops = started.map(async (s) => {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) return { ...s, code: s.child.exitCode, ms: 0 };
+      const t0 = Date.now();
+      const code = await new Promise((resolve) => {
+        const timer = setTimeout(() => s.child.kill('SIGKILL'), s.graceMs);
+        s.child.once('exit', (c, signal) => { clearTimeout(timer); resolve(signal ?? c); });
+        s.child.kill('SIGTERM');
+      });
+      return { ...s, code, ms: Date.now() - t0 };
+    });
+    for (const s of await Promise.all(stops)) {
+      assert.equal(s.code, 0, `${s.service} stops cleanly on SIGTERM within ${s.graceMs} ms (got ${s.code} after ${s.ms} ms):\n${readFileSync(s.log, 'utf8').slice(-2000)}`);
+    }
+  }
+});
