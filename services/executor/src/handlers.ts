@@ -1,6 +1,7 @@
 // Built-in handlers. A handler resolves on success, throws PermanentError when retrying cannot
 // help, and throws anything else for a retry.
 import type { Logger, MessageProducer } from '@pipewright/platform';
+import { demoFootball } from './football';
 
 export class PermanentError extends Error {
   constructor(message: string) {
@@ -77,4 +78,6 @@ export const BUILT_IN_HANDLERS: Record<string, Handler> = {
   http,
   noop,
   fail,
+  // Called through a wrapper: football.ts imports this module too, and either may load first.
+  'demo.football': (ctx) => demoFootball(ctx),
 };
