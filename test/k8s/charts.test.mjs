@@ -233,3 +233,41 @@ test('NOTES.txt tells how to reach the gRPC services and the trace UI', () => {
   const one = renderNotes(join(CHARTS_DIR, 'scheduler'), { release: 'scheduler' });
   assert.match(one, /port-forward svc\/scheduler 50052:50052/);
 });
+
+test('the optional parts render valid objects when switched: NetworkPolicy, fixed replicas, no persistence', () => {
+  const set = {
+    'scheduler.networkPolicy.enabled': true,
+    'monitor.networkPolicy.enabled': true,
+    'scheduler.autoscaling.enabled': false,
+    'scheduler.replicaCount': 3,
+    'scheduler.service.headless': false,
+    'scheduler.podDisruptionBudget.enabled': false,
+    'scheduler.extraEnv[0].name': 'SCHEDULER_FIRE_BATCH',
+    'scheduler.extraEnv[0].value': '500',
+    'scheduler.preStopSleepSeconds': 0,
+    'kafka.persistence.enabled': false,
+    'postgresql.persistence.enabled': false,
+    'jaeger.enabled': false,
+    'global.otel.endpoint': '',
+  };
+  const { text, objects } = render(UMBRELLA, { set });
+  assert.deepEqual(validateManifests(text).problems, []);
+  const scheduler = find(objects, 'Deployment', 'pipewright-scheduler');
+  assert.equal(scheduler.spec.replicas, 3);
+  assert.equal(find(objects, 'HorizontalPodAutoscaler', 'pipewright-scheduler'), undefined);
+  assert.equal(find(objects, 'Service', 'pipewright-scheduler-headless'), undefined);
+  assert.equal(find(objects, 'PodDisruptionBudget', 'pipewright-scheduler'), undefined);
+  const [c] = scheduler.spec.template.spec.containers;
+  assert.equal(c.lifecycle, undefined, 'no preStop hook at 0 seconds');
+  assert.ok(c.env.some((e) => e.name === 'SCHEDULER_FIRE_BATCH' && e.value === '500'));
+  assert.equal(find(objects, 'ConfigMap', 'pipewright-scheduler').data.OTEL_SDK_DISABLED, 'true', 'tracing off without an endpoint');
+  const policy = find(objects, 'NetworkPolicy', 'pipewright-monitor');
+  assert.deepEqual(policy.spec.ingress.map((r) => r.ports[0].port).sort(), ['grpc', 'http', 'metrics']);
+  for (const sts of ['pipewright-kafka', 'pipewright-postgresql']) {
+    const s = find(objects, 'StatefulSet', sts);
+    assert.equal(s.spec.volumeClaimTemplates, undefined, sts);
+    assert.ok(s.spec.template.spec.volumes.some((v) => v.name === 'data' && v.emptyDir), `${sts}: emptyDir data`);
+  }
+  const collector = yaml().parse(find(objects, 'ConfigMap', 'pipewright-otel-collector').data['config.yaml']);
+  assert.deepEqual(collector.service.pipelines.traces.exporters, ['debug'], 'without Jaeger the collector still has an exporter');
+});

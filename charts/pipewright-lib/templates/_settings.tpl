@@ -96,7 +96,11 @@ secret ones are read by the container straight from Secrets.
 - name: NODE_EXTRA_CA_CERTS
   value: /etc/pipewright/kafka-ca/{{ $kafka.caSecret.key }}
 {{- end }}
-{{- with .Values.extraEnv }}
-{{ include "pipewright-lib.render" (list . $) }}
+{{- range .Values.extraEnv }}
+{{- $entry := fromYaml (include "pipewright-lib.render" (list . $)) }}
+{{- if hasKey $entry "value" }}
+{{- $_ := set $entry "value" (toString $entry.value) }}
+{{- end }}
+{{ toYaml (list $entry) }}
 {{- end }}
 {{- end -}}
