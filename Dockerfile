@@ -41,8 +41,7 @@ LABEL org.opencontainers.image.title="pipewright-${SERVICE}" \
       org.opencontainers.image.description="pipewright ${SERVICE} service" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production \
-    PROTO_PATH=/app/proto \
-    PIPEWRIGHT_SERVICE=${SERVICE}
+    PROTO_PATH=/app/proto
 WORKDIR /app
 COPY --from=runtime-deps /app/ ./
 COPY --from=service-files /out/ ./

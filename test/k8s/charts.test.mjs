@@ -213,11 +213,13 @@ test('the topic Job creates every topic the services use, with at least as many 
 });
 
 test('each service chart also installs on its own', () => {
-  for (const s of SERVICES) {
+  const texts = SERVICES.map((s) => {
     const { text, objects } = render(join(CHARTS_DIR, s), { release: s, set: { 'global.kafka.brokers': 'kafka.kafka.svc:9092' } });
     assert.ok(find(objects, 'Deployment', s), `${s}: Deployment named after the release`);
-    assert.deepEqual(validateManifests(text).problems, [], s);
-  }
+    assert.equal(find(objects, 'ConfigMap', s).data.KAFKA_BROKERS, 'kafka.kafka.svc:9092');
+    return text;
+  });
+  assert.deepEqual(validateManifests(texts.join('\n---\n')).problems, []);
 });
 
 test('NOTES.txt tells how to reach the gRPC services and the trace UI', () => {
