@@ -1,13 +1,13 @@
 // Each service started the way its container would start it: from the image's file layout
-// (scripts/lib/k8s-image-files.mjs, which the Dockerfile runs), with the entry point of the
-// Dockerfile's CMD and the environment and files its chart gives the pod; only addresses,
-// ports and secrets are local. It must report SERVING, answer reflection from the image's
+// (scripts/lib/k8s-image-files.mjs, which the Dockerfile runs) with production dependencies
+// only, with the entry point of the Dockerfile's CMD and the environment and files its chart
+// gives the pod; only addresses, ports and secrets are local. It must report SERVING, answer reflection from the image's
 // proto/, and stop on SIGTERM within the pod's termination grace period.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { ROOT, SERVICES, UMBRELLA, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
 import { startStack } from '../helpers/stack.mjs';
@@ -17,6 +17,31 @@ import { listServices, waitServing } from '../../scripts/lib/clients.mjs';
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const CMD = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)[1]);
 const { objects } = render(UMBRELLA);
+
+/**
+ * node_modules as `npm ci --omit=dev` lays it out in the image: the production packages only
+ * (linked from the workspace's install), and the workspace packages from the image's own copy.
+ */
+let productionPackages;
+function productionModules(app) {
+  if (!productionPackages) {
+    const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 });
+    productionPackages = r.stdout.split('\n').map((p) => relative(ROOT, p)).filter((p) => /^node_modules\/(@[^/]+\/)?[^/@]+$/.test(p));
+    assert.ok(productionPackages.length > 20, `npm ls --omit=dev listed the production packages (${r.stderr})`);
+  }
+  const top = productionPackages;
+  const workspace = new Map(readdirSync(join(app, 'packages')).map((d) => [JSON.parse(readFileSync(join(app, 'packages', d, 'package.json'), 'utf8')).name, join(app, 'packages', d)]));
+  for (const p of top) {
+    const name = p.slice('node_modules/'.length);
+    if (name.startsWith('@pipewright/')) continue;
+    mkdirSync(dirname(join(app, p)), { recursive: true });
+    symlinkSync(realpathSync(join(ROOT, p)), join(app, p));
+  }
+  for (const [name, dir] of workspace) {
+    mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
+    symlinkSync(dir, join(app, 'node_modules', name));
+  }
+}
 
 // Kafka and a PostgreSQL database of this file's own; the services are started here.
 let stack;
@@ -65,7 +90,7 @@ test('every service starts from its image layout with its chart environment, ser
   const started = await Promise.all(SERVICES.map(async (service) => {
     const dir = join(workDir, service);
     const app = copyImageFiles(service, join(dir, 'app'));
-    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+    productionModules(app);
     const { env, graceMs } = await podEnvironment(service, dir);
     const log = join(dir, 'log');
     const out = openSync(log, 'a');
