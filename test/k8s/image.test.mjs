@@ -1,8 +1,8 @@
 // Each service started the way its container would start it: from the image's file layout
 // (scripts/lib/k8s-image-files.mjs, which the Dockerfile runs) with production dependencies
 // only, with the entry point of the Dockerfile's CMD and the environment and files its chart
-// gives the pod; only addresses, ports and secrets are local. It must report SERVING, answer reflection from the image's
-// proto/, and stop on SIGTERM within the pod's termination grace period.
+// gives the pod; only addresses, ports and secrets are local. It must report SERVING, answer
+// reflection from the image's proto/, and stop on SIGTERM within the pod's grace period.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
