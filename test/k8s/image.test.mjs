@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ROOT, SERVICES, UMBRELLA, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
@@ -50,7 +50,11 @@ before(async () => {
   stack = await startStack();
   workDir = mkdtempSync(join(stack.workDir, 'image-'));
 });
-after(() => stack?.stop());
+after(async () => {
+  await stack?.stop();
+  // Started alone, the stack's directory is this file's to remove (the runner keeps its own).
+  if (stack && !process.env.PIPEWRIGHT_TEST_WORKDIR) rmSync(stack.workDir, { recursive: true, force: true });
+});
 
 /** The pod's environment and files as the chart renders them, made local. */
 async function podEnvironment(service, dir) {
