@@ -2,7 +2,8 @@
 // Kubernetes schema validation, pod security, probes, termination, autoscaling vs partitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARTS_DIR, EXTERNAL_VALUES, SERVICES, UMBRELLA, compiled, find, helm, podSpecs, render, renderNotes, template, validateManifests, yaml } from '../../scripts/lib/k8s-charts.mjs';
 import { allSchemas, schemaText } from '../../scripts/lib/k8s-schema.mjs';
@@ -272,4 +273,16 @@ test('the optional parts render valid objects when switched: NetworkPolicy, fixe
   }
   const collector = yaml().parse(find(objects, 'ConfigMap', 'pipewright-otel-collector').data['config.yaml']);
   assert.deepEqual(collector.service.pipelines.traces.exporters, ['debug'], 'without Jaeger the collector still has an exporter');
+});
+
+test('helm package follows the chart links: the packaged umbrella renders the same objects', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipewright-package-'));
+  try {
+    helm(['package', UMBRELLA, '--destination', dir]);
+    const packaged = render(join(dir, readdirSync(dir)[0])).objects;
+    const ids = (objects) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(ids(packaged), ids(renders.default.objects));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

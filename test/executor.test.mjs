@@ -1,0 +1,376 @@
+// The executor on real Kafka and PostgreSQL: retries with backoff, DEAD with the DLQ, the http
+// handler against a local server, redelivered runs, the football generator's routing, and bad
+// jobs.due messages. The executor, scheduler and gateway run as separate processes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { startStack, eventually, tapTopic, sleep } from './helpers/stack.mjs';
+import { clients, healthCheck } from '../scripts/lib/clients.mjs';
+
+const require = createRequire(import.meta.url);
+const { generateMatches, routeMatches, FOOTBALL_TOPICS, HIGH_SOCIAL_VOLUME } = require('../services/executor/dist/football.js');
+
+const JOB_STATUS = { DONE: 4, DEAD: 6 };
+const SLOW_MS = 2000;
+const HTTP_TIMEOUT_MS = 500;
+const DEFAULT_BACKOFF_MS = 100;
+const FOOTBALL_TOPIC_NAMES = Object.values(FOOTBALL_TOPICS);
+
+let stack;
+let producer;
+let server;
+let gateway;
+let scheduler;
+let executor;
+const taps = {};
+/** Requests the local HTTP server received: { path, headers, body }. */
+const requests = [];
+
+/** A local HTTP endpoint whose behaviour depends on the path; "first" is per run id. */
+function startHttpServer() {
+  const seen = new Map();
+  const srv = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        body = null;
+      }
+      const entry = { path: req.url, headers: req.headers, body, clientGaveUp: false };
+      requests.push(entry);
+      const runKey = `${req.url} ${body?.runId}`;
+      const nth = (seen.get(runKey) ?? 0) + 1;
+      seen.set(runKey, nth);
+      const reply = (status) => {
+        if (!res.destroyed) res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+      };
+      if (req.url === '/ok') reply(200);
+      else if (req.url === '/accepted') reply(202);
+      else if (req.url === '/flaky') reply(nth === 1 ? 500 : 200);
+      else if (req.url === '/missing') reply(404);
+      else if (req.url === '/slow-once') {
+        if (nth === 1) await sleep(SLOW_MS);
+        entry.clientGaveUp = req.socket.destroyed;
+        reply(200);
+      } else reply(418);
+    });
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+}
+
+before(async () => {
+  server = await startHttpServer();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const appsFile = join(process.env.PIPEWRIGHT_TEST_WORKDIR ?? (await import('node:os')).tmpdir(), `executor-apps-${randomUUID()}.json`);
+  writeFileSync(appsFile, JSON.stringify({
+    apps: {
+      fail: { handler: 'fail', options: {} },
+      noop: { handler: 'noop', options: {} },
+      football: { handler: 'demo.football', options: {} },
+      'http-ok': { handler: 'http', options: { url: `${base}/ok`, headers: { 'x-test': 'pipewright' } } },
+      'http-accepted': { handler: 'http', options: { url: `${base}/accepted` } },
+      'http-flaky': { handler: 'http', options: { url: `${base}/flaky` } },
+      'http-missing': { handler: 'http', options: { url: `${base}/missing` } },
+      'http-slow': { handler: 'http', options: { url: `${base}/slow-once`, timeoutMs: HTTP_TIMEOUT_MS } },
+    },
+  }));
+  stack = await startStack({
+    services: ['ingest-gateway', 'scheduler', 'executor'],
+    envFor: { executor: { APPS_CONFIG: appsFile, EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS) } },
+  });
+  producer = stack.kafka.producer();
+  await producer.connect();
+  for (const topic of ['jobs.due', 'jobs.status', 'jobs.dlq', ...FOOTBALL_TOPIC_NAMES]) taps[topic] = await tapTopic(stack.kafka, topic);
+  gateway = clients.gateway(stack.address('ingest-gateway'));
+  scheduler = clients.scheduler(stack.address('scheduler'));
+  executor = clients.executor(stack.address('executor'));
+});
+
+after(async () => {
+  for (const c of [gateway, scheduler, executor]) c?.close();
+  for (const t of Object.values(taps)) await t.stop();
+  await producer?.disconnect();
+  await stack?.stop();
+  server?.closeAllConnections();
+  await new Promise((r) => (server ? server.close(r) : r()));
+});
+
+// --- helpers ---------------------------------------------------------------------------------
+
+const json = (m) => JSON.parse(m.value.toString('utf8'));
+
+/** jobs.status events of a run (or of every run of a job), in the order they were published. */
+const statusEvents = ({ runId, jobId }) =>
+  taps['jobs.status'].messages.map(json).filter((e) => (runId ? e.runId === runId : e.jobId === jobId));
+const statusTrail = (events) => events.map((e) => `${e.status}${e.attempt}`);
+
+/** Waits for the run's last event to be DONE or DEAD and returns all its events. */
+async function finalEvents(ref, message) {
+  return eventually(() => {
+    const evs = statusEvents(ref);
+    return evs.some((e) => e.status === 'DONE' || e.status === 'DEAD') && evs;
+  }, { timeoutMs: 45_000, message });
+}
+
+const dueRun = (appName, jobData = {}, extra = {}) => ({
+  runId: `run-${randomUUID()}`,
+  jobId: randomUUID(),
+  appName,
+  priority: 'normal',
+  jobData,
+  dueAt: new Date().toISOString(),
+  firedAt: new Date().toISOString(),
+  ...extra,
+});
+
+/** Publishes jobs.due messages as the scheduler would; returns the send results. */
+async function publishDue(messages) {
+  return producer.send({ topic: 'jobs.due', acks: -1, messages });
+}
+const dueMessage = (run, partition) => ({ key: run.runId, value: JSON.stringify(run), partition });
+
+const stats = () => executor.getStats();
+const requestsFor = (runId) => requests.filter((r) => r.body?.runId === runId);
+
+function assertDlqHeaders(h, { partition, offset }) {
+  assert.equal(h['original-topic'], 'jobs.due');
+  assert.equal(h['original-partition'], String(partition));
+  assert.equal(h['original-offset'], String(offset));
+  assert.ok(h['error-message'].length > 0, 'error-message is set');
+  assert.ok(!Number.isNaN(Date.parse(h['error-timestamp'])), `error-timestamp ${h['error-timestamp']}`);
+}
+
+// --- (a) retries with backoff, then DEAD ----------------------------------------------------
+
+test('a job that always fails is retried with growing backoff, then DEAD: DLQ has the original jobs.due bytes with headers, GetJob says DEAD', async () => {
+  const backoff = { initialMs: 300, multiplier: 2, maxMs: 10_000 };
+  const maxRetries = 2;
+  const accepted = await gateway.scheduleJob({ appName: 'fail', jobData: { note: 'always fails' }, maxRetries, backoff });
+
+  const job = await eventually(async () => {
+    const j = await scheduler.getJob({ jobId: accepted.requestId });
+    return j.status === JOB_STATUS.DEAD && j;
+  }, { timeoutMs: 45_000, message: 'job DEAD in GetJob' });
+  assert.equal(job.attempts, maxRetries + 1);
+  assert.equal(job.lastError, 'failing attempt 3 on purpose');
+  assert.equal(job.runs, 1);
+
+  const events = await finalEvents({ jobId: job.jobId }, 'DEAD on jobs.status');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'FAILED1', 'RUNNING2', 'FAILED2', 'RUNNING3', 'DEAD3']);
+  assert.deepEqual(events.filter((e) => e.status !== 'RUNNING').map((e) => e.error), [
+    'failing attempt 1 on purpose', 'failing attempt 2 on purpose', 'failing attempt 3 on purpose',
+  ]);
+  assert.equal(new Set(events.map((e) => e.runId)).size, 1, 'one run id across attempts');
+
+  // The wait before attempt n+1 is initialMs * multiplier^(n-1), less at most 20 % jitter.
+  const at = (status, attempt) => Date.parse(events.find((e) => e.status === status && e.attempt === attempt).at);
+  const wait1 = at('RUNNING', 2) - at('FAILED', 1);
+  const wait2 = at('RUNNING', 3) - at('FAILED', 2);
+  assert.ok(wait1 >= 0.8 * backoff.initialMs, `first retry waited ${wait1} ms`);
+  assert.ok(wait2 >= 0.8 * backoff.initialMs * backoff.multiplier, `second retry waited ${wait2} ms`);
+  assert.ok(wait2 > wait1, `backoff grows: ${wait1} ms, then ${wait2} ms`);
+
+  const runs = await scheduler.listRuns({ jobId: job.jobId, pageSize: 10 });
+  assert.equal(runs.runs.length, 1);
+  assert.equal(runs.runs[0].status, JOB_STATUS.DEAD);
+  assert.equal(runs.runs[0].attempt, 3);
+  assert.equal(runs.runs[0].error, 'failing attempt 3 on purpose');
+
+  const due = await eventually(() => taps['jobs.due'].messages.find((m) => json(m).jobId === job.jobId), { message: 'the jobs.due message' });
+  const dead = await eventually(() => taps['jobs.dlq'].messages.find((m) => m.value && Buffer.compare(m.value, due.value) === 0), { message: 'jobs.dlq message' });
+  assert.equal(dead.key?.toString(), due.key?.toString());
+  assertDlqHeaders(dead.headersText, { partition: due.partition, offset: due.offset });
+  assert.equal(dead.headersText['error-message'], 'failing attempt 3 on purpose');
+  assert.equal(dead.headersText.attempts, '3');
+  assert.equal(taps['jobs.dlq'].messages.filter((m) => m.value && Buffer.compare(m.value, due.value) === 0).length, 1, 'dead-lettered once');
+});
+
+// --- (b) fails twice, then succeeds ----------------------------------------------------------
+
+test('fail with failAttempts=2 fails twice and is DONE on attempt 3, with nothing dead-lettered', async () => {
+  const accepted = await gateway.scheduleJob({
+    appName: 'fail',
+    jobData: { failAttempts: 2 },
+    backoff: { initialMs: 100, multiplier: 2, maxMs: 1000 },
+  });
+  const job = await eventually(async () => {
+    const j = await scheduler.getJob({ jobId: accepted.requestId });
+    return j.status === JOB_STATUS.DONE && j;
+  }, { timeoutMs: 45_000, message: 'job DONE in GetJob' });
+  assert.equal(job.attempts, 3);
+  const events = await finalEvents({ jobId: job.jobId }, 'DONE on jobs.status');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'FAILED1', 'RUNNING2', 'FAILED2', 'RUNNING3', 'DONE3']);
+  assert.equal(taps['jobs.dlq'].messages.filter((m) => m.value?.toString().includes(job.jobId)).length, 0);
+  const claims = await stack.query('SELECT outcome, attempts FROM executor.run_claims WHERE job_id = $1', [job.jobId]);
+  assert.deepEqual(claims, [{ outcome: 'DONE', attempts: 3 }]);
+});
+
+// --- (c) the http handler --------------------------------------------------------------------
+
+test('http: a 2xx answer is DONE at once; the POST carries the run and an idempotency-key equal to the run id', async () => {
+  const ok = dueRun('http-ok', { orderId: 'o-17', amount: 12.5 });
+  const accepted = dueRun('http-accepted');
+  await publishDue([dueMessage(ok), dueMessage(accepted)]);
+  for (const run of [ok, accepted]) {
+    assert.deepEqual(statusTrail(await finalEvents(run, `${run.appName} finished`)), ['RUNNING1', 'DONE1']);
+    assert.equal(requestsFor(run.runId).length, 1);
+  }
+  const [req] = requestsFor(ok.runId);
+  assert.equal(req.path, '/ok');
+  assert.equal(req.headers['idempotency-key'], ok.runId);
+  assert.equal(req.headers['content-type'], 'application/json');
+  assert.equal(req.headers['x-test'], 'pipewright', 'headers from the app options are sent');
+  assert.deepEqual(req.body, { runId: ok.runId, jobId: ok.jobId, appName: 'http-ok', attempt: 1, jobData: { orderId: 'o-17', amount: 12.5 } });
+});
+
+test('http: 500 then 200 is retried and DONE on attempt 2, with the same idempotency key both times', async () => {
+  const run = dueRun('http-flaky');
+  await publishDue([dueMessage(run)]);
+  const events = await finalEvents(run, 'flaky run finished');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'FAILED1', 'RUNNING2', 'DONE2']);
+  assert.match(events[1].error, /answered 500/);
+  const reqs = requestsFor(run.runId);
+  assert.deepEqual(reqs.map((r) => r.body.attempt), [1, 2]);
+  assert.deepEqual(reqs.map((r) => r.headers['idempotency-key']), [run.runId, run.runId]);
+});
+
+test('http: 404 is permanent: DEAD after one attempt and dead-lettered with attempts=1', async () => {
+  const run = dueRun('http-missing');
+  const [sent] = await publishDue([dueMessage(run, 4)]);
+  const events = await finalEvents(run, 'missing run finished');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'DEAD1']);
+  assert.match(events[1].error, /answered 404/);
+  assert.equal(requestsFor(run.runId).length, 1);
+  const dead = await eventually(() => taps['jobs.dlq'].messages.find((m) => m.value?.toString() === JSON.stringify(run)), { message: 'jobs.dlq message' });
+  assertDlqHeaders(dead.headersText, { partition: 4, offset: sent.baseOffset });
+  assert.match(dead.headersText['error-message'], /answered 404/);
+  assert.equal(dead.headersText.attempts, '1');
+});
+
+test(`http: a server slower than options.timeoutMs (${HTTP_TIMEOUT_MS} ms) is a retryable failure`, async () => {
+  const run = dueRun('http-slow');
+  await publishDue([dueMessage(run)]);
+  const events = await finalEvents(run, 'slow run finished');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'FAILED1', 'RUNNING2', 'DONE2']);
+  assert.match(events[1].error, /timeout|abort/i);
+  const reqs = requestsFor(run.runId);
+  assert.deepEqual(reqs.map((r) => r.body.attempt), [1, 2]);
+  // Attempt 1 hung up before the server answered; attempt 2 waited for its answer.
+  await eventually(() => reqs[0].clientGaveUp, { timeoutMs: SLOW_MS + 5000, message: 'attempt 1 closed its connection' });
+  assert.equal(reqs[1].clientGaveUp, false);
+});
+
+// --- (d) redelivery --------------------------------------------------------------------------
+
+test('a jobs.due message delivered twice with the same run id runs the handler once', async () => {
+  const start = await stats();
+  const samePartition = dueRun('http-ok', { case: 'same partition' });
+  const twoPartitions = dueRun('http-ok', { case: 'two partitions' });
+  await publishDue([dueMessage(samePartition, 7), dueMessage(samePartition, 7), dueMessage(twoPartitions, 1), dueMessage(twoPartitions, 2)]);
+
+  await eventually(async () => (await stats()).duplicatesSkipped >= start.duplicatesSkipped + 2, { message: 'two duplicates skipped' });
+  for (const run of [samePartition, twoPartitions]) {
+    const events = await finalEvents(run, 'run finished');
+    assert.deepEqual(statusTrail(events), ['RUNNING1', 'DONE1']);
+    assert.equal(requestsFor(run.runId).length, 1, 'the handler ran once');
+    const claims = await stack.query('SELECT outcome FROM executor.run_claims WHERE run_id = $1', [run.runId]);
+    assert.deepEqual(claims, [{ outcome: 'DONE' }]);
+  }
+  const end = await stats();
+  assert.equal(end.duplicatesSkipped, start.duplicatesSkipped + 2);
+  assert.equal(end.runsStarted, start.runsStarted + 2);
+  assert.equal(end.runsSucceeded, start.runsSucceeded + 2);
+
+  // A redelivery long after the run finished is skipped too.
+  await publishDue([dueMessage(samePartition, 9)]);
+  await eventually(async () => (await stats()).duplicatesSkipped === start.duplicatesSkipped + 3, { message: 'late duplicate skipped' });
+  assert.equal(requestsFor(samePartition.runId).length, 1);
+  assert.equal(statusEvents(samePartition).length, 2);
+});
+
+// --- (e) football through the gateway --------------------------------------------------------
+
+test('the football app scheduled through the gateway publishes to the routed topics, counted in GetStats.publishedPerTopic', async () => {
+  const seed = 'executor-test-football';
+  const count = 40;
+  const expected = routeMatches(generateMatches(seed, count));
+  for (const topic of FOOTBALL_TOPIC_NAMES) assert.ok(expected.get(topic)?.length > 0, `the seed sends some matches to ${topic}`);
+  assert.equal(expected.get(FOOTBALL_TOPICS.live).length, count);
+  const start = (await stats()).publishedPerTopic;
+
+  const accepted = await gateway.scheduleJob({ appName: 'football', scheduledTime: new Date(Date.now() + 500).toISOString(), jobData: { count, seed } });
+  const job = await eventually(async () => {
+    const j = await scheduler.getJob({ jobId: accepted.requestId });
+    return j.status === JOB_STATUS.DONE && j;
+  }, { timeoutMs: 45_000, message: 'football job DONE' });
+  assert.equal(job.attempts, 1);
+
+  const expectedCounts = Object.fromEntries(FOOTBALL_TOPIC_NAMES.map((t) => [t, expected.get(t).length]));
+  const received = await eventually(() => {
+    const got = Object.fromEntries(FOOTBALL_TOPIC_NAMES.map((t) => [t, taps[t].messages.filter((m) => m.headersText['pipewright-job-id'] === job.jobId)]));
+    return FOOTBALL_TOPIC_NAMES.every((t) => got[t].length >= expectedCounts[t]) && got;
+  }, { timeoutMs: 20_000, message: 'football messages on every routed topic' });
+  await sleep(500); // anything extra would show up now
+  for (const t of FOOTBALL_TOPIC_NAMES) {
+    const msgs = taps[t].messages.filter((m) => m.headersText['pipewright-job-id'] === job.jobId);
+    assert.equal(msgs.length, expectedCounts[t], `messages on ${t}`);
+    assert.deepEqual(new Set(msgs.map((m) => m.key.toString())), new Set(expected.get(t).map((m) => m.matchId)), `match ids on ${t}`);
+  }
+
+  // Each topic holds what its rule says, read back from the broker.
+  const records = (t) => received[t].map(json);
+  for (const m of records(FOOTBALL_TOPICS.live)) {
+    assert.equal(m.home.possession + m.away.possession, 100);
+    assert.ok(m.attendance <= m.stadium.capacity);
+  }
+  assert.ok(records(FOOTBALL_TOPICS.training).every((m) => m.totalGoals > 2));
+  assert.ok(records(FOOTBALL_TOPICS.betting).every((m) => m.rivalry === 'high' || m.rivalry === 'very_high'));
+  assert.ok(records(FOOTBALL_TOPICS.social).every((m) => m.expectedSocialVolume >= HIGH_SOCIAL_VOLUME));
+  const liveIds = new Set(records(FOOTBALL_TOPICS.live).map((m) => m.matchId));
+  for (const t of [FOOTBALL_TOPICS.training, FOOTBALL_TOPICS.betting, FOOTBALL_TOPICS.social]) {
+    assert.ok(records(t).every((m) => liveIds.has(m.matchId)), `every match on ${t} is also live`);
+  }
+
+  const perTopic = (await stats()).publishedPerTopic;
+  for (const t of FOOTBALL_TOPIC_NAMES) assert.equal(perTopic[t] - (start[t] ?? 0), expectedCounts[t], `publishedPerTopic[${t}]`);
+});
+
+// --- (f) malformed jobs.due ------------------------------------------------------------------
+
+test('a malformed jobs.due message goes to jobs.dlq untouched with the five headers, and the executor keeps consuming', async () => {
+  const marker = randomUUID();
+  const partition = 5;
+  const notJson = Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3, 0x28]);
+  const missingRunId = Buffer.from(JSON.stringify({ jobId: 'j', appName: 'noop', jobData: {}, dueAt: 'x', firedAt: 'y' }));
+  const good = dueRun('noop');
+  const [sent] = await publishDue([
+    { key: 'bad-1', value: notJson, partition, headers: { 'test-marker': marker } },
+    { key: 'bad-2', value: missingRunId, partition, headers: { 'test-marker': marker } },
+    dueMessage(good, partition),
+  ]);
+  const dead = await eventually(() => {
+    const d = taps['jobs.dlq'].messages.filter((m) => m.headersText['test-marker'] === marker);
+    return d.length >= 2 && d;
+  }, { message: 'both bad messages on jobs.dlq' });
+  dead.sort((a, b) => a.headersText['original-offset'] - b.headersText['original-offset']);
+  const base = BigInt(sent.baseOffset);
+  assert.equal(Buffer.compare(dead[0].value, notJson), 0, 'bytes untouched');
+  assert.equal(dead[0].key.toString(), 'bad-1');
+  assertDlqHeaders(dead[0].headersText, { partition, offset: base });
+  assert.equal(Buffer.compare(dead[1].value, missingRunId), 0, 'bytes untouched');
+  assertDlqHeaders(dead[1].headersText, { partition, offset: base + 1n });
+  assert.match(dead[1].headersText['error-message'], /runId/);
+  assert.equal(dead[0].headersText.attempts, undefined, 'never attempted');
+
+  // The message behind them on the same partition still runs.
+  assert.deepEqual(statusTrail(await finalEvents(good, 'good run after the bad ones')), ['RUNNING1', 'DONE1']);
+  assert.equal(await healthCheck(stack.address('executor')), 'SERVING');
+  assert.equal(stack.procs.get('executor').exited(), undefined, 'the executor is still running');
+});
