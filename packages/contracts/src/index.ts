@@ -1,3 +1,5 @@
 export * from './topics';
 export * from './job-request';
 export * from './job-events';
+export * from './cron';
+export * from './schedule';

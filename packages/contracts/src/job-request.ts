@@ -2,11 +2,16 @@
 // gateway's ScheduleJob becomes. The gateway and the scheduler validate with the same function.
 import { randomUUID } from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
+import { CronError, parseCron } from './cron';
+import type { ScheduleSpec } from './schedule';
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const MISFIRE_POLICIES = ['fire_once', 'skip', 'catch_up'] as const;
 export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow'] as const;
+export type MisfirePolicy = (typeof MISFIRE_POLICIES)[number];
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+export const MIN_INTERVAL_MS = 100;
 
 export interface Backoff {
   initialMs: number;
@@ -24,6 +29,14 @@ export interface JobRequest {
   jobData: Record<string, unknown>;
   maxRetries?: number;
   backoff?: Backoff;
+  /** Recurring jobs: cron in a zone, or a fixed interval. */
+  schedule?: ScheduleSpec;
+  startAt?: Date;
+  endAt?: Date;
+  misfirePolicy: MisfirePolicy;
+  /** How far back catch_up fires missed occurrences. */
+  catchUpWindowMs?: number;
+  overlapPolicy: OverlapPolicy;
 }
 
 /** One problem per field, so callers can name each bad field. */
@@ -41,9 +54,6 @@ export interface ValidationOptions {
   apps?: ReadonlySet<string>;
   now?: Date;
 }
-
-/** Fields of the format that later versions handle; until then they are refused, not ignored. */
-const NOT_YET_SUPPORTED = ['schedule', 'startAt', 'endAt', 'misfirePolicy', 'overlapPolicy'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -120,12 +130,59 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
     }
   }
 
-  for (const field of NOT_YET_SUPPORTED) {
-    if (input[field] !== undefined && input[field] !== null) bad(field, 'recurring schedules are not supported by this version yet');
+  let schedule: ScheduleSpec | undefined;
+  if (input.schedule !== undefined && input.schedule !== null) {
+    const sc = input.schedule;
+    if (!isObject(sc)) bad('schedule', 'must be an object {cron, timezone} or {everyMs}');
+    else if (sc.cron !== undefined && sc.cron !== null && sc.cron !== '') {
+      if (sc.everyMs) bad('schedule', 'takes cron or everyMs, not both');
+      const zone = sc.timezone === undefined || sc.timezone === null || sc.timezone === '' ? 'UTC' : sc.timezone;
+      if (typeof sc.cron !== 'string') bad('schedule.cron', 'must be a string');
+      else {
+        try {
+          parseCron(sc.cron);
+        } catch (err) {
+          if (!(err instanceof CronError)) throw err;
+          bad('schedule.cron', `"${sc.cron}" is not a valid cron expression: ${err.message}`);
+        }
+      }
+      if (typeof zone !== 'string' || !isValidZone(zone)) bad('schedule.timezone', `"${String(zone)}" is not an IANA time zone`);
+      schedule = { cron: String(sc.cron), timezone: String(zone) };
+    } else if (sc.everyMs !== undefined && sc.everyMs !== null && sc.everyMs !== 0) {
+      const every = Number(sc.everyMs);
+      if (!Number.isInteger(every) || every < MIN_INTERVAL_MS) bad('schedule.everyMs', `must be an integer number of milliseconds >= ${MIN_INTERVAL_MS}`);
+      schedule = { everyMs: every };
+    } else bad('schedule', 'needs cron or everyMs');
+  }
+
+  const instant = (field: string): Date | undefined => {
+    const raw = str(field, false, 64);
+    if (raw === undefined) return undefined;
+    const t = parseInstant(raw, opts.defaultZone);
+    if (!t) bad(field, `"${raw}" is not an ISO 8601 date-time`);
+    return t;
+  };
+  const startAt = instant('startAt');
+  const endAt = instant('endAt');
+  if (startAt && endAt && endAt.getTime() < startAt.getTime()) bad('endAt', 'is before startAt');
+  if ((startAt || endAt) && !schedule) bad(startAt ? 'startAt' : 'endAt', 'applies to recurring jobs (with a schedule) only');
+
+  const misfirePolicy = (str('misfirePolicy', false, 16) ?? 'fire_once') as MisfirePolicy;
+  if (!MISFIRE_POLICIES.includes(misfirePolicy)) bad('misfirePolicy', `must be one of ${MISFIRE_POLICIES.join(', ')}`);
+  const overlapPolicy = (str('overlapPolicy', false, 16) ?? 'skip') as OverlapPolicy;
+  if (!OVERLAP_POLICIES.includes(overlapPolicy)) bad('overlapPolicy', `must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  let catchUpWindowMs: number | undefined;
+  if (input.catchUpWindowMs !== undefined && input.catchUpWindowMs !== null) {
+    const v = input.catchUpWindowMs;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad('catchUpWindowMs', 'must be a non-negative integer number of milliseconds');
+    else catchUpWindowMs = v;
   }
 
   if (problems.length) throw new JobRequestError(problems);
-  return { requestId, appName: appName!, scheduledTime, priority, idempotencyKey, jobData, maxRetries, backoff };
+  return {
+    requestId, appName: appName!, scheduledTime, priority, idempotencyKey, jobData, maxRetries, backoff,
+    schedule, startAt, endAt, misfirePolicy, catchUpWindowMs, overlapPolicy,
+  };
 }
 
 /** The wire form published on scheduler.jobs.ingest (scheduledTime as an ISO instant). */
@@ -139,6 +196,12 @@ export function jobRequestToWire(req: JobRequest): Record<string, unknown> {
     jobData: req.jobData,
     maxRetries: req.maxRetries,
     backoff: req.backoff,
+    schedule: req.schedule,
+    startAt: req.startAt?.toISOString(),
+    endAt: req.endAt?.toISOString(),
+    misfirePolicy: req.misfirePolicy,
+    catchUpWindowMs: req.catchUpWindowMs,
+    overlapPolicy: req.overlapPolicy,
   };
 }
 

@@ -37,8 +37,33 @@ test('an app outside the known list is refused', () => {
   assert.throws(() => validateJobRequest({ appName: 'fax' }, { ...opts, apps: new Set(['sms']) }), /appName: unknown app "fax"/);
 });
 
-test('recurring schedule fields are refused until recurring jobs exist, not silently ignored', () => {
-  assert.throws(() => validateJobRequest({ appName: 'sms', schedule: { cron: '0 9 * * *' } }, opts), /schedule: recurring schedules are not supported/);
+test('a cron schedule takes a time zone (UTC by default) and defaults to fire_once and skip', () => {
+  const r = validateJobRequest({ appName: 'sms', schedule: { cron: '0 9 * * 1-5' } }, opts);
+  assert.deepEqual(r.schedule, { cron: '0 9 * * 1-5', timezone: 'UTC' });
+  assert.equal(r.misfirePolicy, 'fire_once');
+  assert.equal(r.overlapPolicy, 'skip');
+  const p = validateJobRequest({ appName: 'sms', schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' }, misfirePolicy: 'catch_up', overlapPolicy: 'buffer_one' }, opts);
+  assert.equal(p.schedule.timezone, 'Europe/Paris');
+  assert.equal(p.misfirePolicy, 'catch_up');
+  assert.equal(p.overlapPolicy, 'buffer_one');
+});
+
+test('an invalid cron, an unknown zone, a tiny interval and reversed bounds are each named', () => {
+  const fields = (input) => {
+    try {
+      validateJobRequest(input, opts);
+      return [];
+    } catch (err) {
+      return err.problems.map((p) => p.field);
+    }
+  };
+  assert.deepEqual(fields({ appName: 'a', schedule: { cron: '61 * * * *' } }), ['schedule.cron']);
+  assert.deepEqual(fields({ appName: 'a', schedule: { cron: '* * *' } }), ['schedule.cron']);
+  assert.deepEqual(fields({ appName: 'a', schedule: { cron: '0 9 * * *', timezone: 'Mars/Olympus' } }), ['schedule.timezone']);
+  assert.deepEqual(fields({ appName: 'a', schedule: { everyMs: 5 } }), ['schedule.everyMs']);
+  assert.deepEqual(fields({ appName: 'a', schedule: { everyMs: 1000 }, startAt: '2026-05-02T00:00:00Z', endAt: '2026-05-01T00:00:00Z' }), ['endAt']);
+  assert.deepEqual(fields({ appName: 'a', startAt: '2026-05-02T00:00:00Z' }), ['startAt']);
+  assert.deepEqual(fields({ appName: 'a', schedule: { everyMs: 1000 }, misfirePolicy: 'whenever', overlapPolicy: 'pile_up' }), ['misfirePolicy', 'overlapPolicy']);
 });
 
 test('the Kafka key is the idempotency key, else the app name', () => {

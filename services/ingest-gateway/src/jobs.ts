@@ -14,7 +14,9 @@ const orUndefined = (s: string) => (s === '' ? undefined : s);
 
 /** The same object an external producer would publish, so one validator serves both doors. */
 export function toWire(req: ingestV1.ScheduleJobRequest): Record<string, unknown> {
-  const schedule = req.schedule && (req.schedule.cron || req.schedule.everyMs) ? req.schedule : undefined;
+  const schedule = req.schedule && (req.schedule.cron || req.schedule.everyMs)
+    ? { cron: orUndefined(req.schedule.cron), timezone: orUndefined(req.schedule.timezone), everyMs: req.schedule.everyMs || undefined }
+    : undefined;
   return {
     requestId: orUndefined(req.requestId),
     appName: orUndefined(req.appName),
@@ -29,12 +31,14 @@ export function toWire(req: ingestV1.ScheduleJobRequest): Record<string, unknown
     overlapPolicy: orUndefined(req.overlapPolicy),
     maxRetries: req.maxRetries !== undefined && req.maxRetries >= 0 ? req.maxRetries : undefined,
     backoff: req.backoff && (req.backoff.initialMs || req.backoff.multiplier || req.backoff.maxMs) ? req.backoff : undefined,
+    catchUpWindowMs: req.catchUpWindowMs || undefined,
   };
 }
 
 const SNAKE: Record<string, string> = {
   requestId: 'request_id', appName: 'app_name', scheduledTime: 'scheduled_time', idempotencyKey: 'idempotency_key', jobData: 'job_data',
   startAt: 'start_at', endAt: 'end_at', misfirePolicy: 'misfire_policy', overlapPolicy: 'overlap_policy', maxRetries: 'max_retries',
+  everyMs: 'every_ms', catchUpWindowMs: 'catch_up_window_ms', initialMs: 'initial_ms', maxMs: 'max_ms',
 };
 const protoField = (f: string) => f.split('.').map((p) => SNAKE[p] ?? p).join('.');
 

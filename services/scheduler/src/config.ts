@@ -8,6 +8,9 @@ export const settings = serviceSettings(50052, {
   SCHEDULER_MAX_MESSAGE_BYTES: setting.int('largest accepted job request, in bytes', { default: 1024 * 1024, min: 256 }),
   SCHEDULER_FIRE_BATCH: setting.int('occurrences claimed per firing transaction', { default: 200, min: 1, max: 10_000 }),
   SCHEDULER_MAX_IDLE_MS: setting.int('longest sleep of the firing loop when nothing is due', { default: 10_000, min: 10 }),
+  SCHEDULER_MISFIRE_THRESHOLD_MS: setting.int('how late an occurrence may fire before its misfire policy applies', { default: 60_000, min: 0 }),
+  SCHEDULER_CATCH_UP_WINDOW_MS: setting.int('how far back catch_up fires missed occurrences when a job does not say', { default: 3_600_000, min: 0 }),
+  SCHEDULER_RUN_TIMEOUT_MS: setting.int('after this long an unfinished run no longer blocks the next occurrence of its job', { default: 3_600_000, min: 1000 }),
 });
 
 export type Config = ConfigOf<typeof settings>;

@@ -24,6 +24,9 @@ export function handleJobRequest(pool: Pool, config: Config, metrics: SchedulerM
     const outcome = await withTransaction(pool, (client) =>
       insertJob(client, req, config.SCHEDULER_IDEMPOTENCY_WINDOW_HOURS, captureTraceContext()),
     );
+    if (outcome.kind === 'no-occurrence') {
+      throw new InvalidMessageError('the schedule has no occurrence between startAt and endAt');
+    }
     if (outcome.kind === 'duplicate') {
       metrics.duplicate();
       logger.info({ requestId: req.requestId, idempotencyKey: req.idempotencyKey, existingJobId: outcome.jobId, reason: outcome.reason }, 'duplicate job request skipped');

@@ -4,7 +4,8 @@
 import pg from 'pg';
 import { inSpan, restoreTraceContext, withTransaction, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
 import { TOPICS, type DueRun } from '@pipewright/contracts';
-import { claimDue, nextDueAt, recordFired, runIdFor, PRIORITY_NAME, WAKE_CHANNEL } from './store';
+import { claimDue, claimPending, markPendingFired, nextDueAt, recordPlans, runIdFor, runState, PRIORITY_NAME, WAKE_CHANNEL, type JobRow, type AppliedPlan } from './store';
+import { planFiring, type DueJob } from './plan';
 import type { SchedulerMetrics } from './metrics';
 
 export interface FiringOptions {
@@ -15,6 +16,22 @@ export interface FiringOptions {
   metrics: SchedulerMetrics;
   batchSize: number;
   maxIdleMs: number;
+  misfireThresholdMs: number;
+  catchUpWindowMs: number;
+  runTimeoutMs: number;
+}
+
+export function dueJobOf(job: JobRow & { due_at: Date }): DueJob {
+  return {
+    spec: job.schedule ?? undefined,
+    anchor: job.scheduled_time,
+    startAt: job.start_at ?? undefined,
+    endAt: job.end_at ?? undefined,
+    dueAt: job.due_at,
+    misfirePolicy: job.misfire_policy,
+    overlapPolicy: job.overlap_policy,
+    catchUpWindowMs: job.catch_up_window_ms === null ? undefined : Number(job.catch_up_window_ms),
+  };
 }
 
 export class FiringLoop {
@@ -106,36 +123,63 @@ export class FiringLoop {
     }
   }
 
-  /** Claims one batch, publishes it to jobs.due, then commits: a crash before commit re-fires
-   * the same run ids, which the executor dedupes. */
+  /** Publishes one occurrence of a job to jobs.due, inside a span that joins the job's trace. */
+  private publish(job: JobRow, dueAt: Date, firedAt: Date): Promise<void> {
+    const runId = runIdFor(job.id, dueAt);
+    return inSpan('scheduler.fire', async (span) => {
+      span.setAttributes({ 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
+      const message: DueRun = {
+        runId,
+        jobId: job.id,
+        appName: job.app_name,
+        priority: PRIORITY_NAME[job.priority] ?? 'normal',
+        jobData: job.job_data,
+        dueAt: dueAt.toISOString(),
+        firedAt: firedAt.toISOString(),
+        maxRetries: job.max_retries ?? undefined,
+        backoff: job.backoff ?? undefined,
+      };
+      await this.o.producer.send(TOPICS.jobsDue, [{ key: job.id, value: message }]);
+    }, restoreTraceContext(job.trace_context));
+  }
+
+  /**
+   * Claims one batch of due jobs (and buffered runs whose predecessor ended), applies each
+   * job's misfire and overlap policy, publishes what fires to jobs.due, then commits: a crash
+   * before the commit re-fires the same run ids, which the executor dedupes.
+   */
   async fireOnce(): Promise<number> {
     return withTransaction(this.o.pool, async (client) => {
       const due = await claimDue(client, this.o.batchSize);
-      if (due.length === 0) return 0;
-      const firedAt = new Date();
-      const runs = due.map((job) => ({ job, run: { runId: runIdFor(job.id, job.due_at), jobId: job.id, dueAt: job.due_at, firedAt } }));
-      await Promise.all(
-        runs.map(({ job, run }) =>
-          inSpan('scheduler.fire', async (span) => {
-            span.setAttributes({ 'pipewright.job_id': job.id, 'pipewright.run_id': run.runId, 'pipewright.app': job.app_name });
-            const message: DueRun = {
-              runId: run.runId,
-              jobId: job.id,
-              appName: job.app_name,
-              priority: PRIORITY_NAME[job.priority] ?? 'normal',
-              jobData: job.job_data,
-              dueAt: run.dueAt.toISOString(),
-              firedAt: firedAt.toISOString(),
-              maxRetries: job.max_retries ?? undefined,
-              backoff: job.backoff ?? undefined,
-            };
-            await this.o.producer.send(TOPICS.jobsDue, [{ key: job.id, value: message }]);
-          }, restoreTraceContext(job.trace_context)),
-        ),
-      );
-      await recordFired(client, runs.map((r) => r.run));
-      for (const { run } of runs) this.o.metrics.observeLateness(firedAt.getTime() - run.dueAt.getTime());
-      return due.length;
+      const pending = await claimPending(client, this.o.batchSize, this.o.runTimeoutMs);
+      if (due.length === 0 && pending.length === 0) return 0;
+      const now = new Date();
+      const watched = due.filter((j) => j.schedule && j.overlap_policy !== 'allow').map((j) => j.id);
+      const state = await runState(client, watched, this.o.runTimeoutMs);
+      const applied: AppliedPlan[] = due.map((job) => ({
+        job,
+        firedAt: now,
+        plan: planFiring(dueJobOf(job), {
+          now,
+          hasActiveRun: state.active.has(job.id),
+          hasPendingRun: state.pending.has(job.id),
+          misfireThresholdMs: this.o.misfireThresholdMs,
+          defaultCatchUpWindowMs: this.o.catchUpWindowMs,
+          maxOccurrences: 1000,
+        }),
+      }));
+      await Promise.all([
+        ...applied.flatMap(({ job, plan }) => plan.fire.map((d) => this.publish(job, d, now))),
+        ...pending.map((p) => this.publish(p, p.due_at, now)),
+      ]);
+      await recordPlans(client, applied);
+      await markPendingFired(client, pending.map((p) => p.run_id), now);
+      for (const { plan } of applied) {
+        for (const d of plan.fire) this.o.metrics.observeLateness(now.getTime() - d.getTime());
+        this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);
+      }
+      for (const p of pending) this.o.metrics.observeLateness(now.getTime() - p.due_at.getTime());
+      return due.length + pending.length;
     });
   }
 }

@@ -16,9 +16,11 @@ const STATUS_TO_PB: Record<string, schedulerV1.JobStatus> = {
   DEAD: PbStatus.JOB_STATUS_DEAD,
   CANCELLED: PbStatus.JOB_STATUS_CANCELLED,
   PAUSED: PbStatus.JOB_STATUS_PAUSED,
+  SKIPPED: PbStatus.JOB_STATUS_SKIPPED,
+  PENDING: PbStatus.JOB_STATUS_PENDING,
 };
 const PB_TO_STATUS = new Map<number, JobStatus>(
-  Object.entries(STATUS_TO_PB).filter(([k]) => k !== 'FIRED').map(([k, v]) => [v, k as JobStatus]),
+  Object.entries(STATUS_TO_PB).filter(([k]) => !['FIRED', 'SKIPPED', 'PENDING'].includes(k)).map(([k, v]) => [v, k as JobStatus]),
 );
 
 function toPbJob(j: JobView): schedulerV1.Job {
@@ -39,6 +41,9 @@ function toPbJob(j: JobView): schedulerV1.Job {
     lastError: j.last_error ?? '',
     traceId: /^00-([0-9a-f]{32})-/.exec(j.trace_context?.traceparent ?? '')?.[1] ?? '',
     runs: j.runs,
+    schedule: !j.schedule ? '' : 'cron' in j.schedule ? `cron ${j.schedule.cron} ${j.schedule.timezone}` : `every ${j.schedule.everyMs} ms`,
+    nextFireAt: j.next_fire_at ?? undefined,
+    skipped: j.skipped,
   };
 }
 
@@ -82,10 +87,10 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger:
     if (!job) throw notFound(`job ${id}`);
     return job;
   };
-  const control = (from: JobStatus[], set: string, verb: string, params: (job: JobView) => unknown[] = () => []) =>
+  const control = (from: JobStatus[], set: string, verb: string, params: (job: JobView) => unknown[] = () => [], extraCondition?: string) =>
     unary<schedulerV1.JobRef, schedulerV1.Job>(logger, async (req) => {
       const job = await mustGet(requireId('job_id', req.jobId));
-      const result = await transition(pool, job.id, from, set, params(job));
+      const result = await transition(pool, job.id, from, set, params(job), extraCondition);
       if (!result.changed) throw failedPrecondition(`cannot ${verb} a job whose status is ${result.job?.status ?? job.status}`);
       return toPbJob(result.job!);
     });
@@ -124,7 +129,8 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger:
     }),
 
     cancelJob: control(['NEW', 'SCHEDULED', 'PAUSED', 'FAILED'], `status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL`, 'cancel'),
-    pauseJob: control(['SCHEDULED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause'),
+    // A recurring job can be paused while a run is in flight; a one-shot job only before it fires.
+    pauseJob: control(['SCHEDULED', 'RUNNING', 'FAILED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause', () => [], `(schedule IS NOT NULL OR next_fire_at IS NOT NULL)`),
     resumeJob: control(['PAUSED'], `status = 'SCHEDULED', next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
     triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger'),
 

@@ -28,6 +28,9 @@ void runService('scheduler', settings, async (svc) => {
     metrics,
     batchSize: config.SCHEDULER_FIRE_BATCH,
     maxIdleMs: config.SCHEDULER_MAX_IDLE_MS,
+    misfireThresholdMs: config.SCHEDULER_MISFIRE_THRESHOLD_MS,
+    catchUpWindowMs: config.SCHEDULER_CATCH_UP_WINDOW_MS,
+    runTimeoutMs: config.SCHEDULER_RUN_TIMEOUT_MS,
   });
   await firing.start();
   svc.onStop('intake', 'firing loop', () => firing.stop());

@@ -2,11 +2,12 @@ import { prom } from '@pipewright/platform';
 
 /** Counters behind GetStats and the Prometheus endpoint; per process. */
 export class SchedulerMetrics {
-  readonly counts = { received: 0, processed: 0, failed: 0, sentToDlq: 0, duplicates: 0, misfires: 0, fired: 0 };
+  readonly counts = { received: 0, processed: 0, failed: 0, sentToDlq: 0, duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0 };
   private readonly lateness: number[] = [];
   private readonly latenessHistogram: prom.Histogram;
   private readonly firedCounter: prom.Counter;
   private readonly duplicatesCounter: prom.Counter;
+  private readonly skippedCounter: prom.Counter<'reason'>;
 
   constructor(registry: prom.Registry) {
     this.latenessHistogram = new prom.Histogram({
@@ -17,6 +18,14 @@ export class SchedulerMetrics {
     });
     this.firedCounter = new prom.Counter({ name: 'scheduler_fired_total', help: 'Occurrences fired', registers: [registry] });
     this.duplicatesCounter = new prom.Counter({ name: 'scheduler_duplicates_skipped_total', help: 'Job requests dropped as duplicates', registers: [registry] });
+    this.skippedCounter = new prom.Counter({ name: 'scheduler_occurrences_skipped_total', help: 'Occurrences not fired, by misfire or overlap policy', labelNames: ['reason'], registers: [registry] });
+  }
+
+  skipped(misfires: number, overlaps: number): void {
+    this.counts.misfires += misfires;
+    this.counts.overlapSkips += overlaps;
+    if (misfires) this.skippedCounter.inc({ reason: 'misfire' }, misfires);
+    if (overlaps) this.skippedCounter.inc({ reason: 'overlap' }, overlaps);
   }
 
   observeLateness(ms: number): void {

@@ -1,7 +1,8 @@
 // The scheduler's tables. Parameterised SQL only; nothing else reads these tables.
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '@pipewright/platform';
-import type { JobRequest, RunStatusEvent, Priority } from '@pipewright/contracts';
+import { nextOccurrence, type JobRequest, type RunStatusEvent, type Priority, type ScheduleSpec, type MisfirePolicy, type OverlapPolicy } from '@pipewright/contracts';
+import type { FiringPlan } from './plan';
 
 export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 export const PRIORITY_NAME = ['high', 'normal', 'low'] as const;
@@ -26,6 +27,13 @@ export interface JobRow {
   last_error: string | null;
   created_at: Date;
   updated_at: Date;
+  schedule: ScheduleSpec | null;
+  start_at: Date | null;
+  end_at: Date | null;
+  misfire_policy: MisfirePolicy;
+  catch_up_window_ms: string | null;
+  overlap_policy: OverlapPolicy;
+  skipped: number;
 }
 
 export interface JobView extends JobRow {
@@ -47,7 +55,15 @@ export interface RunRow {
   error: string | null;
 }
 
-export type InsertOutcome = { kind: 'inserted'; jobId: string } | { kind: 'duplicate'; reason: 'request' | 'idempotency-key'; jobId: string };
+export type InsertOutcome =
+  | { kind: 'inserted'; jobId: string }
+  | { kind: 'duplicate'; reason: 'request' | 'idempotency-key'; jobId: string }
+  | { kind: 'no-occurrence' };
+
+/** The first occurrence of a request: its scheduledTime, or its schedule's first at or after it. */
+export function firstOccurrence(req: JobRequest): Date | undefined {
+  return nextOccurrence({ spec: req.schedule, anchor: req.scheduledTime, startAt: req.startAt, endAt: req.endAt }, new Date(req.scheduledTime.getTime() - 1));
+}
 
 /**
  * Stores a new job unless its request id was seen, or its idempotency key is held by another
@@ -56,6 +72,8 @@ export type InsertOutcome = { kind: 'inserted'; jobId: string } | { kind: 'dupli
 export async function insertJob(client: PoolClient, req: JobRequest, windowHours: number, traceContext: Record<string, string>): Promise<InsertOutcome> {
   const existing = await client.query<{ id: string }>('SELECT id FROM jobs WHERE request_id = $1', [req.requestId]);
   if (existing.rowCount) return { kind: 'duplicate', reason: 'request', jobId: existing.rows[0].id };
+  const first = firstOccurrence(req);
+  if (!first) return { kind: 'no-occurrence' };
   const jobId = randomUUID();
   if (req.idempotencyKey) {
     const claim = await client.query<{ job_id: string }>(
@@ -73,12 +91,14 @@ export async function insertJob(client: PoolClient, req: JobRequest, windowHours
   }
   await client.query(
     `INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
-                       next_fire_at, max_retries, backoff, trace_context)
-     VALUES ($1, $2, $3, $4, $5, $6, 'SCHEDULED', $7, $7, $8, $9, $10)`,
+                       next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+                       misfire_policy, catch_up_window_ms, overlap_policy)
+     VALUES ($1, $2, $3, $4, $5, $6, 'SCHEDULED', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
     [jobId, req.requestId, req.appName, PRIORITY_RANK[req.priority], req.idempotencyKey ?? null, req.jobData,
-      req.scheduledTime, req.maxRetries ?? null, req.backoff ?? null, traceContext],
+      req.scheduledTime, first, req.maxRetries ?? null, req.backoff ?? null, traceContext, req.schedule ?? null,
+      req.startAt ?? null, req.endAt ?? null, req.misfirePolicy, req.catchUpWindowMs ?? null, req.overlapPolicy],
   );
-  await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, req.scheduledTime.toISOString()]);
+  await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, first.toISOString()]);
   return { kind: 'inserted', jobId };
 }
 
@@ -86,7 +106,7 @@ export async function insertJob(client: PoolClient, req: JobRequest, windowHours
 export async function claimDue(client: PoolClient, limit: number): Promise<Array<JobRow & { due_at: Date }>> {
   const { rows } = await client.query<JobRow & { due_at: Date }>(
     `SELECT *, next_fire_at AS due_at FROM jobs
-      WHERE next_fire_at <= now() AND status = 'SCHEDULED'
+      WHERE next_fire_at <= now() AND status NOT IN ('CANCELLED', 'PAUSED')
       ORDER BY priority, next_fire_at
       LIMIT $1
       FOR UPDATE SKIP LOCKED`,
@@ -97,19 +117,96 @@ export async function claimDue(client: PoolClient, limit: number): Promise<Array
 
 export const runIdFor = (jobId: string, dueAt: Date) => `${jobId}:${dueAt.getTime()}`;
 
-export async function recordFired(client: PoolClient, fired: Array<{ runId: string; jobId: string; dueAt: Date; firedAt: Date }>): Promise<void> {
-  if (fired.length === 0) return;
-  await client.query(
-    `INSERT INTO runs (id, job_id, status, due_at, fired_at)
-     SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[])
-     ON CONFLICT (id) DO NOTHING`,
-    [fired.map((f) => f.runId), fired.map((f) => f.jobId), fired.map(() => 'FIRED'), fired.map((f) => f.dueAt), fired.map((f) => f.firedAt)],
+export interface AppliedPlan {
+  job: JobRow & { due_at: Date };
+  plan: FiringPlan;
+  firedAt: Date;
+}
+
+/** Writes what a firing did: runs (FIRED, PENDING, SKIPPED), the next due time, skip counts. */
+export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): Promise<void> {
+  const ids: string[] = [];
+  const jobIds: string[] = [];
+  const statuses: string[] = [];
+  const dues: Date[] = [];
+  const fireds: Date[] = [];
+  const errors: Array<string | null> = [];
+  const add = (jobId: string, status: string, due: Date, firedAt: Date, error: string | null) => {
+    ids.push(runIdFor(jobId, due));
+    jobIds.push(jobId);
+    statuses.push(status);
+    dues.push(due);
+    fireds.push(firedAt);
+    errors.push(error);
+  };
+  for (const { job, plan, firedAt } of applied) {
+    for (const d of plan.fire) add(job.id, 'FIRED', d, firedAt, null);
+    if (plan.pend) add(job.id, 'PENDING', plan.pend, firedAt, null);
+    for (const sk of plan.skip) add(job.id, 'SKIPPED', sk.at, firedAt, sk.reason === 'misfire' ? 'skipped: misfire policy' : 'skipped: previous run still active (overlap policy)');
+  }
+  if (ids.length) {
+    await client.query(
+      `INSERT INTO runs (id, job_id, status, due_at, fired_at, error)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+       ON CONFLICT (id) DO NOTHING`,
+      [ids, jobIds, statuses, dues, fireds, errors],
+    );
+  }
+  for (const { job, plan } of applied) {
+    const skipped = plan.skip.length + plan.uncounted;
+    // A one-shot job whose only occurrence was skipped ends CANCELLED, saying why.
+    const cancelled = !job.schedule && plan.fire.length === 0;
+    const finished = !plan.next && plan.fire.length === 0 && !plan.pend && !cancelled;
+    await client.query(
+      `UPDATE jobs SET next_fire_at = $2, skipped = skipped + $3, updated_at = now(),
+              status = CASE WHEN $4 THEN 'CANCELLED' WHEN $5 AND status = 'SCHEDULED' THEN 'DONE' ELSE status END,
+              last_error = CASE WHEN $4 THEN 'occurrence missed; skipped by its misfire policy' ELSE last_error END
+        WHERE id = $1`,
+      [job.id, plan.next ?? null, skipped, cancelled, finished],
+    );
+  }
+}
+
+const ACTIVE = `status IN ('FIRED', 'RUNNING', 'FAILED') AND fired_at > now() - make_interval(secs => $2::double precision / 1000)`;
+
+/** Jobs among ids that have a run in flight (younger than runTimeoutMs), and those with a buffered run. */
+export async function runState(client: PoolClient, jobIds: string[], runTimeoutMs: number): Promise<{ active: Set<string>; pending: Set<string> }> {
+  if (jobIds.length === 0) return { active: new Set(), pending: new Set() };
+  const { rows } = await client.query<{ job_id: string; kind: string }>(
+    `SELECT DISTINCT job_id, 'active' AS kind FROM runs WHERE job_id = ANY($1::uuid[]) AND ${ACTIVE}
+     UNION ALL
+     SELECT DISTINCT job_id, 'pending' FROM runs WHERE job_id = ANY($1::uuid[]) AND status = 'PENDING'`,
+    [jobIds, runTimeoutMs],
   );
-  await client.query('UPDATE jobs SET next_fire_at = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [fired.map((f) => f.jobId)]);
+  return {
+    active: new Set(rows.filter((r) => r.kind === 'active').map((r) => r.job_id)),
+    pending: new Set(rows.filter((r) => r.kind === 'pending').map((r) => r.job_id)),
+  };
+}
+
+/** Buffered runs whose previous run has ended, claimed for firing. */
+export async function claimPending(client: PoolClient, limit: number, runTimeoutMs: number): Promise<Array<JobRow & { run_id: string; due_at: Date }>> {
+  const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
+    `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
+      WHERE r.status = 'PENDING' AND j.status NOT IN ('CANCELLED', 'PAUSED')
+        AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.job_id = r.job_id AND a.status IN ('FIRED', 'RUNNING', 'FAILED')
+                          AND a.fired_at > now() - make_interval(secs => $2::double precision / 1000))
+      ORDER BY j.priority, r.due_at
+      LIMIT $1
+      FOR UPDATE OF r SKIP LOCKED`,
+    [limit, runTimeoutMs],
+  );
+  return rows;
+}
+
+export async function markPendingFired(client: PoolClient, runIds: string[], firedAt: Date): Promise<void> {
+  if (runIds.length) await client.query(`UPDATE runs SET status = 'FIRED', fired_at = $2, updated_at = now() WHERE id = ANY($1::text[])`, [runIds, firedAt]);
 }
 
 export async function nextDueAt(pool: Pool): Promise<Date | null> {
-  const { rows } = await pool.query<{ at: Date | null }>(`SELECT min(next_fire_at) AS at FROM jobs WHERE status = 'SCHEDULED'`);
+  const { rows } = await pool.query<{ at: Date | null }>(
+    `SELECT min(next_fire_at) AS at FROM jobs WHERE next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED')`,
+  );
   return rows[0]?.at ?? null;
 }
 
@@ -136,12 +233,20 @@ export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent): Pr
       WHERE id = $1`,
     [ev.runId, ev.status, ev.attempt, at, finished, ev.error ?? null],
   );
-  await client.query(
-    `UPDATE jobs SET status = $2, attempts = GREATEST(attempts, $3),
+  // A recurring job with more to come goes back to SCHEDULED when a run ends.
+  const { rows: job } = await client.query<{ pending: boolean }>(
+    `UPDATE jobs SET
+            status = CASE WHEN $2 IN ('DONE', 'DEAD')
+                           AND (next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs WHERE job_id = $1 AND status = 'PENDING'))
+                          THEN 'SCHEDULED' ELSE $2 END,
+            attempts = GREATEST(attempts, $3),
             last_error = CASE WHEN $4::text IS NOT NULL THEN $4 ELSE last_error END, updated_at = now()
-      WHERE id = $1 AND status NOT IN ('CANCELLED')`,
+      WHERE id = $1 AND status NOT IN ('CANCELLED', 'PAUSED')
+      RETURNING EXISTS (SELECT 1 FROM runs WHERE job_id = $1 AND status = 'PENDING') AS pending`,
     [ev.jobId, ev.status, ev.attempt, ev.error ?? null],
   );
+  // A buffered run can go now: wake the firing loops.
+  if (finished && job[0]?.pending) await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
   return true;
 }
 
@@ -198,8 +303,8 @@ export async function listRuns(pool: Pool, jobId: string, after: string | undefi
  * Moves a job between control states. `from` lists the states the change is legal from;
  * returns the job after the change, or the unchanged job when the move is illegal.
  */
-export async function transition(pool: Pool, jobId: string, from: JobStatus[], set: string, params: unknown[] = []): Promise<{ changed: boolean; job?: JobView }> {
-  const res = await pool.query(`UPDATE jobs SET ${set}, updated_at = now() WHERE id = $1 AND status = ANY($2::text[])`, [jobId, from, ...params]);
+export async function transition(pool: Pool, jobId: string, from: JobStatus[], set: string, params: unknown[] = [], condition = 'true'): Promise<{ changed: boolean; job?: JobView }> {
+  const res = await pool.query(`UPDATE jobs SET ${set}, updated_at = now() WHERE id = $1 AND status = ANY($2::text[]) AND ${condition}`, [jobId, from, ...params]);
   if (res.rowCount) await pool.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
   return { changed: (res.rowCount ?? 0) > 0, job: await getJob(pool, jobId) };
 }

@@ -1,0 +1,111 @@
+// Recurring jobs on the real stack: intervals with bounds, misfires after a scheduler outage,
+// and overlapping runs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, eventually, sleep } from './helpers/stack.mjs';
+import { clients } from '../scripts/lib/clients.mjs';
+
+const S = { DONE: 4, SKIPPED: 9, SCHEDULED: 2 };
+let stack;
+const schedulerEnv = { SCHEDULER_MISFIRE_THRESHOLD_MS: '1000' };
+
+before(async () => {
+  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'executor'], envFor: { scheduler: schedulerEnv } });
+});
+after(async () => stack?.stop());
+
+const gw = () => clients.gateway(stack.address('ingest-gateway'));
+const sch = () => clients.scheduler(stack.address('scheduler'));
+const runsOf = async (jobId) => (await sch().listRuns({ jobId, pageSize: 1000 })).runs;
+const schedule = (fields) => gw().scheduleJob({ appName: 'noop', ...fields });
+const stored = (requestId) => eventually(() => sch().getJob({ jobId: requestId }), { message: `job ${requestId} stored` });
+
+test('an interval job runs at each occurrence until endAt, then is DONE', async () => {
+  const start = Date.now() + 1000;
+  const { requestId } = await schedule({
+    scheduledTime: new Date(start).toISOString(),
+    schedule: { everyMs: 1000, cron: '', timezone: '' },
+    endAt: new Date(start + 3500).toISOString(),
+  });
+  const job = await eventually(async () => {
+    const j = await sch().getJob({ jobId: requestId });
+    return j.status === S.DONE && j.nextFireAt === undefined && j;
+  }, { timeoutMs: 30_000, message: 'recurring job DONE after endAt' });
+  assert.equal(job.schedule, 'every 1000 ms');
+  const runs = await runsOf(job.jobId);
+  assert.equal(runs.length, 4);
+  assert.ok(runs.every((r) => r.status === S.DONE));
+  const dues = runs.map((r) => r.dueAt.getTime()).sort();
+  assert.deepEqual(dues.map((d) => d - dues[0]), [0, 1000, 2000, 3000]);
+  for (const r of runs) assert.ok(r.firedAt.getTime() >= r.dueAt.getTime());
+});
+
+test('a cron job with seconds and a time zone fires on its occurrences', async () => {
+  const { requestId } = await schedule({ schedule: { cron: '*/2 * * * * *', timezone: 'Asia/Kolkata', everyMs: 0 } });
+  const job = await stored(requestId);
+  await eventually(async () => (await runsOf(job.jobId)).filter((r) => r.status === S.DONE).length >= 2, { timeoutMs: 20_000, message: 'two cron runs' });
+  await sch().cancelJob({ jobId: job.jobId });
+  const runs = (await runsOf(job.jobId)).filter((r) => r.status === S.DONE);
+  for (const r of runs) assert.equal(r.dueAt.getTime() % 2000, 0, `due ${r.dueAt.toISOString()} is on an even second`);
+});
+
+test('after a scheduler outage each misfire policy does what it says, and skipped occurrences are visible', async () => {
+  const common = { schedule: { everyMs: 1000, cron: '', timezone: '' }, overlapPolicy: 'allow', catchUpWindowMs: 3000 };
+  const ids = {};
+  for (const policy of ['fire_once', 'skip', 'catch_up']) {
+    const { requestId } = await schedule({ ...common, misfirePolicy: policy });
+    ids[policy] = (await stored(requestId)).jobId;
+  }
+  await eventually(async () => {
+    for (const id of Object.values(ids)) if ((await runsOf(id)).length === 0) return false;
+    return true;
+  }, { message: 'each job ran once before the outage' });
+
+  await stack.procs.get('scheduler').stop();
+  await sleep(7000);
+  const restart = Date.now();
+  await stack.start('scheduler', { env: schedulerEnv });
+  await sleep(2500);
+  for (const id of Object.values(ids)) await sch().cancelJob({ jobId: id });
+
+  const fired = async (id) => (await runsOf(id)).filter((r) => r.status !== S.SKIPPED);
+  const skipped = async (id) => (await runsOf(id)).filter((r) => r.status === S.SKIPPED);
+  const lateBy = (r) => r.firedAt.getTime() - r.dueAt.getTime();
+  // The first firing after the restart handles every occurrence missed during the outage.
+  const firstBatch = async (id) => {
+    const after = (await fired(id)).filter((r) => r.firedAt.getTime() >= restart);
+    const t = Math.min(...after.map((r) => r.firedAt.getTime()));
+    return after.filter((r) => r.firedAt.getTime() === t);
+  };
+
+  assert.equal((await firstBatch(ids.fire_once)).length, 1, 'fire_once fires one occurrence for the whole outage');
+  assert.ok((await skipped(ids.fire_once)).length >= 5, 'fire_once skips the other missed occurrences');
+  assert.deepEqual((await fired(ids.skip)).filter((r) => lateBy(r) > 1000), [], 'skip fires nothing late');
+  assert.ok((await skipped(ids.skip)).length >= 6);
+  const caught = (await firstBatch(ids.catch_up)).filter((r) => lateBy(r) > 1000).length;
+  assert.ok(caught >= 1 && caught <= 3, `catch_up fires the missed occurrences inside its 3 s window late (fired ${caught})`);
+  assert.ok((await skipped(ids.catch_up)).length >= 3, 'catch_up skips the older ones');
+
+  const job = await sch().getJob({ jobId: ids.skip });
+  assert.ok(job.skipped >= 6, `GetJob counts skipped occurrences (${job.skipped})`);
+  assert.ok((await sch().getStats()).misfires >= 10);
+  for (const r of await skipped(ids.skip)) assert.match(r.error, /misfire/);
+});
+
+test('overlap skip: occurrences due while the previous run is still retrying are skipped, not run concurrently', async () => {
+  const { requestId } = await gw().scheduleJob({
+    appName: 'fail',
+    schedule: { everyMs: 500, cron: '', timezone: '' },
+    jobData: { failAttempts: 1 },
+    backoff: { initialMs: 2000, multiplier: 1, maxMs: 2000 },
+  });
+  const job = await stored(requestId);
+  await eventually(async () => (await runsOf(job.jobId)).some((r) => r.status === S.DONE), { timeoutMs: 20_000, message: 'first run done' });
+  await sch().cancelJob({ jobId: job.jobId });
+  const runs = await runsOf(job.jobId);
+  const overlaps = runs.filter((r) => r.status === S.SKIPPED && /overlap/.test(r.error));
+  assert.ok(overlaps.length >= 2, `occurrences during the 2 s retry are skipped (${overlaps.length})`);
+  // No two executed runs overlap in time.
+  const executed = runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => a.startedAt - b.startedAt);
+  for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');
+});
