@@ -106,6 +106,16 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
   }
 });
 
+test('services serve Prometheus metrics: fire lateness, run outcomes and consumer lag', async () => {
+  const scrape = async (name) => (await fetch(`http://127.0.0.1:${stack.procs.get(name).metricsPort}/metrics`)).text();
+  const scheduler = await scrape('scheduler');
+  assert.match(scheduler, /^scheduler_fire_lateness_seconds_count\{service="scheduler"\} [1-9]/m);
+  assert.match(scheduler, /^kafka_consumer_lag\{group="scheduler.ingest",topic="scheduler.jobs.ingest",partition="\d+",service="scheduler"\} 0$/m);
+  const executor = await scrape('executor');
+  assert.match(executor, /^executor_runs_total\{outcome="done",service="executor"\} [1-9]/m);
+  assert.match(executor, /^kafka_consumer_lag\{group="executor",topic="jobs.due"/m);
+});
+
 test('SIGTERM stops every service cleanly with exit code 0', async () => {
   const codes = {};
   for (const [name, p] of stack.procs) codes[name] = await p.stop();

@@ -83,9 +83,47 @@ export class Service<C = BaseConfig> {
     return this.sharedProducer;
   }
 
+  private lagGroups?: Map<string, string[]>;
+
+  /** kafka_consumer_lag{group,topic,partition}: end offset minus committed offset, read at scrape time. */
+  private watchLag(groupId: string, topics: string[]): void {
+    if (!this.lagGroups) {
+      const groups = (this.lagGroups = new Map());
+      const kafka = this.kafka();
+      new prom.Gauge({
+        name: 'kafka_consumer_lag',
+        help: 'Messages not yet committed by the consumer group, per partition',
+        labelNames: ['group', 'topic', 'partition'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const admin = kafka.kafka.admin();
+          try {
+            await admin.connect();
+            for (const [group, groupTopics] of groups) {
+              for (const topic of groupTopics) {
+                const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+                const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+                for (const e of ends) {
+                  const c = done.get(e.partition) ?? -1;
+                  const lag = Number(e.high) - (c < 0 ? Number(e.low) : c);
+                  this.set({ group, topic, partition: String(e.partition) }, Math.max(0, lag));
+                }
+              }
+            }
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        },
+      });
+    }
+    this.lagGroups.set(groupId, topics);
+  }
+
   /** Joins a consumer group; failed messages go to spec.dlqTopic through the shared producer. */
   async consume<T>(spec: ConsumerSpec<T>): Promise<ConsumerHandle> {
     const handle = await this.kafka().consume(spec, await this.producer());
+    this.watchLag(spec.groupId, spec.topics);
     this.onStop('intake', `consumer ${spec.groupId}`, () => handle.stop());
     this.addReadinessCheck(`consumer ${spec.groupId}`, () => handle.isHealthy());
     return handle;
