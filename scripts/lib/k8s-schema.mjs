@@ -102,7 +102,7 @@ export function serviceSchema(own = {}) {
 const OWN = {
   executor: {
     apps: {
-      ...map(obj({ handler: str('kafka.publish, http, noop or fail'), options: { type: 'object' } }, { required: ['handler'] })),
+      ...map(obj({ handler: str('a handler of the executor (ListHandlers)'), options: { type: 'object' } }, { required: ['handler'] })),
       description: 'the app registry (APPS_CONFIG): app name -> handler and options',
     },
   },

@@ -3,7 +3,9 @@
 // it. The settings are read from the services' compiled config modules, not from a list here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXTERNAL_VALUES, SERVICES, UMBRELLA, compiled, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXTERNAL_VALUES, ROOT, SERVICES, UMBRELLA, compiled, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 
 /** Variables the runtime reads besides the service's own settings. */
 const RUNTIME_VARIABLE = /^(OTEL_[A-Z_]+|NODE_EXTRA_CA_CERTS|POD_NAME|POD_NAMESPACE)$/;
@@ -79,5 +81,8 @@ test('executor: the app registry the chart mounts is one the executor loads', (t
     const file = cm.data[path.slice(mount.mountPath.length + 1)];
     const registry = parseRegistry(file, `${cmName} (${name} values)`);
     for (const app of ['sms', 'sipcall', 'payment_gateway']) assert.ok(registry.has(app), `${name}: app ${app}`);
+    // The chart's default registry is the image's own default.
+    const imageDefault = JSON.parse(readFileSync(join(ROOT, 'services/executor/apps.default.json'), 'utf8'));
+    assert.deepEqual(JSON.parse(file), imageDefault, `${name}: charts/executor/values.yaml apps differ from services/executor/apps.default.json`);
   }
 });
