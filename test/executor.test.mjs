@@ -360,6 +360,40 @@ test('the football app scheduled through the gateway publishes to the routed top
   for (const t of FOOTBALL_TOPIC_NAMES) assert.equal(perTopic[t] - (start[t] ?? 0), expectedCounts[t], `publishedPerTopic[${t}]`);
 });
 
+test('football on an interval schedule publishes new matches at every run', async () => {
+  const count = 5;
+  const start = Date.now() + 1000;
+  const livePublished = async () => (await stats()).publishedPerTopic[FOOTBALL_TOPICS.live] ?? 0;
+  const liveBefore = await livePublished();
+  const accepted = await gateway.scheduleJob({
+    appName: 'football',
+    scheduledTime: new Date(start).toISOString(),
+    schedule: { everyMs: 1000, cron: '', timezone: '' },
+    endAt: new Date(start + 2500).toISOString(),
+    jobData: { count },
+  });
+  const job = await eventually(async () => {
+    const j = await scheduler.getJob({ jobId: accepted.requestId });
+    return j.status === JOB_STATUS.DONE && j.nextFireAt === undefined && j;
+  }, { timeoutMs: WAIT_MS, message: 'interval football job DONE after endAt' });
+  const runs = (await scheduler.listRuns({ jobId: job.jobId, pageSize: 100 })).runs;
+  assert.equal(runs.length, 3);
+  assert.ok(runs.every((r) => r.status === JOB_STATUS.DONE));
+
+  const live = await eventually(() => {
+    const msgs = taps[FOOTBALL_TOPICS.live].messages.filter((m) => m.headersText['pipewright-job-id'] === job.jobId);
+    return msgs.length >= 3 * count && msgs;
+  }, { timeoutMs: WAIT_MS, message: 'live events of every run' });
+  assert.equal(live.length, 3 * count);
+  // Each run is seeded by its own run id: new matches every time.
+  assert.equal(new Set(live.map((m) => m.key.toString())).size, 3 * count);
+  const perRun = {};
+  for (const m of live) perRun[m.headersText['pipewright-run-id']] = (perRun[m.headersText['pipewright-run-id']] ?? 0) + 1;
+  assert.deepEqual(Object.keys(perRun).sort(), runs.map((r) => r.runId).sort());
+  assert.ok(Object.values(perRun).every((n) => n === count));
+  assert.equal((await livePublished()) - liveBefore, 3 * count);
+});
+
 // --- (f) malformed jobs.due ------------------------------------------------------------------
 
 test('a malformed jobs.due message goes to jobs.dlq untouched with the five headers, and the executor keeps consuming', async () => {
