@@ -49,6 +49,7 @@ try {
       metricsPort: metricsPort++,
       logFile: join(logs, `${s.name}.log`),
       otlpEndpoint: otlp?.endpoint,
+      env: s.name === 'monitor' ? { MONITOR_HTTP_PORT: process.env.MONITOR_HTTP_PORT ?? '8080' } : {},
     });
     let exited;
     p.child.on('exit', (code, signal) => {
@@ -75,5 +76,6 @@ console.log(`  Kafka       ${infra.brokers}`);
 console.log(`  PostgreSQL  ${infra.databaseUrl}`);
 console.log(`  traces      ${traces}`);
 console.log(`  logs        ${logs}/<service>.log`);
+console.log(`  monitor     http://127.0.0.1:${process.env.MONITOR_HTTP_PORT ?? '8080'}/`);
 console.log('');
 say('try: npm run schedule-demo   (Ctrl-C stops everything)');

@@ -70,6 +70,7 @@ export async function startService(name, { brokers, databaseUrl, env = {}, logFi
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(port),
     METRICS_PORT: String(metricsPort),
+    ...(name === 'monitor' ? { MONITOR_HTTP_PORT: String(env.MONITOR_HTTP_PORT ?? (await freePort())) } : {}),
     OTEL_SERVICE_NAME: name,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...(otlpEndpoint
