@@ -122,7 +122,7 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
     else {
       const initialMs = b.initialMs ?? 200;
       const multiplier = b.multiplier ?? 2;
-      const maxMs = b.maxMs ?? 60_000;
+      const maxMs = b.maxMs ?? 30_000;
       if (typeof initialMs !== 'number' || initialMs < 0) bad('backoff.initialMs', 'must be a number of milliseconds >= 0');
       if (typeof multiplier !== 'number' || multiplier < 1) bad('backoff.multiplier', 'must be a number >= 1');
       if (typeof maxMs !== 'number' || maxMs < 0) bad('backoff.maxMs', 'must be a number of milliseconds >= 0');

@@ -25,6 +25,7 @@ export const kafkaSettings = {
   KAFKA_SASL_PASSWORD: setting.optionalString('Kafka SASL password', { secret: true }),
   KAFKA_TOPIC_PARTITIONS: setting.int('partitions of the topics a service creates', { default: 12, min: 1, max: 10000 }),
   KAFKA_REPLICATION_FACTOR: setting.int('replication factor of created topics; -1 is the broker default', { default: -1, min: -1, max: 100 }),
+  KAFKA_SESSION_TIMEOUT_MS: setting.int('how long a consumer that stopped answering keeps its partitions before the group reassigns them', { default: 30_000, min: 6000, max: 300_000 }),
 };
 
 export interface KafkaOptions {
@@ -34,6 +35,7 @@ export interface KafkaOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   partitions?: number;
   replicationFactor?: number;
+  sessionTimeoutMs?: number;
 }
 
 export function kafkaOptionsFrom(cfg: {
@@ -45,6 +47,7 @@ export function kafkaOptionsFrom(cfg: {
   KAFKA_SASL_PASSWORD?: string;
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
+  KAFKA_SESSION_TIMEOUT_MS: number;
 }, service: string): KafkaOptions {
   const sasl = cfg.KAFKA_SASL_MECHANISM
     ? { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME ?? '', password: cfg.KAFKA_SASL_PASSWORD ?? '' }
@@ -56,6 +59,7 @@ export function kafkaOptionsFrom(cfg: {
     sasl,
     partitions: cfg.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
   };
 }
 
@@ -240,7 +244,7 @@ export class KafkaClient {
     const log = this.logger.child({ component: 'consumer', groupId: spec.groupId });
     const consumer: Consumer = this.kafka.consumer({
       groupId: spec.groupId,
-      sessionTimeout: spec.sessionTimeoutMs ?? 30_000,
+      sessionTimeout: spec.sessionTimeoutMs ?? this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
       // Bounds how long stop() waits for an idle fetch to return.
       maxWaitTimeInMs: 1000,
@@ -295,7 +299,14 @@ export class KafkaClient {
             } catch (err) {
               throw err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message);
             }
-            await spec.handle(value, msg);
+            // kafkajs heartbeats only between messages: keep the membership alive while a
+            // long handler runs, or the group would hand its partitions to another member.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+            try {
+              await spec.handle(value, msg);
+            } finally {
+              clearInterval(beat);
+            }
             stats.processed += 1;
             break;
           } catch (err) {

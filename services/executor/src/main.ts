@@ -37,6 +37,7 @@ void runService('executor', settings, async (svc) => {
       knownTopics.add(topic);
     },
     isStopping: () => stopping,
+    leaseMs: config.EXECUTOR_RUN_LEASE_MS,
   });
   await svc.consume({
     groupId: 'executor',

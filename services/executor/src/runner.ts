@@ -19,8 +19,13 @@ export interface RunnerOptions {
   ensureTopic(topic: string): Promise<void>;
   /** True once the process is shutting down: no new attempt starts, the run is handed back. */
   isStopping(): boolean;
+  /** How long a claim holds its run without renewal; renewed every third of it while running. */
+  leaseMs: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Another executor holds the run and is alive: the message is retried until it finishes or its lease expires. */
+export class RunHeldElsewhere extends Error {}
 
 /** Thrown to leave a message uncommitted so that another executor takes the run over. */
 export class HandedBack extends Error {
@@ -44,19 +49,32 @@ export function createRunner(o: RunnerOptions) {
     o.pool.query('UPDATE run_claims SET finished_at = now(), outcome = $2, attempts = $3 WHERE run_id = $1', [runId, outcome, attempts]);
 
   return async function execute(due: DueRun, msg: InboundMessage): Promise<void> {
-    // A run handed back by a stopping executor is taken over, continuing its attempt count.
+    // A run handed back by a stopping executor, or whose executor stopped renewing its lease,
+    // is taken over, continuing its attempt count.
+    const leaseSecs = o.leaseMs / 1000;
     const claim = await o.pool.query<{ attempts: number }>(
-      `INSERT INTO run_claims (run_id, job_id, app_name, executor) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL
-         WHERE run_claims.released_at IS NOT NULL
+      `INSERT INTO run_claims (run_id, job_id, app_name, executor, lease_until) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision))
+       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, lease_until = EXCLUDED.lease_until
+         WHERE run_claims.finished_at IS NULL
+           AND (run_claims.released_at IS NOT NULL OR run_claims.lease_until IS NULL OR run_claims.lease_until < now())
        RETURNING attempts`,
-      [due.runId, due.jobId, due.appName, EXECUTOR_ID],
+      [due.runId, due.jobId, due.appName, EXECUTOR_ID, leaseSecs],
     );
     if (!claim.rowCount) {
+      const { rows } = await o.pool.query<{ finished: boolean }>('SELECT finished_at IS NOT NULL AS finished FROM run_claims WHERE run_id = $1', [due.runId]);
+      if (rows[0] && !rows[0].finished) throw new RunHeldElsewhere(`run ${due.runId} is being executed by another executor`);
       o.metrics.duplicate();
-      o.logger.info({ runId: due.runId }, 'run already started or finished; redelivery skipped');
+      o.logger.info({ runId: due.runId }, 'run already finished; redelivery skipped');
       return;
     }
+    const renew = setInterval(() => {
+      void o.pool
+        .query('UPDATE run_claims SET lease_until = now() + make_interval(secs => $2::double precision) WHERE run_id = $1 AND finished_at IS NULL', [due.runId, leaseSecs])
+        .catch(() => undefined);
+    }, o.leaseMs / 3);
+    const release = (attemptsMade: number) =>
+      o.pool.query('UPDATE run_claims SET released_at = now(), attempts = $2 WHERE run_id = $1 AND finished_at IS NULL', [due.runId, attemptsMade]);
+    let attemptsMade = claim.rows[0].attempts;
     const app = o.registry.get(due.appName);
     const maxRetries = due.maxRetries ?? o.defaultMaxRetries;
     const backoff = due.backoff ?? o.defaultBackoff;
@@ -64,9 +82,10 @@ export function createRunner(o: RunnerOptions) {
     try {
       for (let attempt = claim.rows[0].attempts + 1; ; attempt++) {
         if (o.isStopping()) {
-          await o.pool.query('UPDATE run_claims SET released_at = now(), attempts = $2 WHERE run_id = $1', [due.runId, attempt - 1]);
+          await release(attempt - 1);
           throw new HandedBack(due.runId);
         }
+        attemptsMade = attempt - 1;
         await report(due, 'RUNNING', attempt);
         try {
           if (!app) throw new PermanentError(`no handler is registered for app "${due.appName}"`);
@@ -101,13 +120,21 @@ export function createRunner(o: RunnerOptions) {
             return;
           }
           o.metrics.failed();
+          attemptsMade = attempt;
+          await o.pool.query('UPDATE run_claims SET attempts = $2 WHERE run_id = $1', [due.runId, attempt]);
           await report(due, 'FAILED', attempt, error);
           const delay = backoffDelay(attempt, backoff);
           o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
           await sleep(delay);
         }
       }
+    } catch (err) {
+      // Kafka or PostgreSQL failed around the handler: give the run back so that the retried
+      // message (here or on another executor) can take it over.
+      if (!(err instanceof HandedBack)) await release(attemptsMade).catch(() => undefined);
+      throw err;
     } finally {
+      clearInterval(renew);
       o.metrics.ended();
     }
   };

@@ -30,7 +30,10 @@ export function toWire(req: ingestV1.ScheduleJobRequest): Record<string, unknown
     misfirePolicy: orUndefined(req.misfirePolicy),
     overlapPolicy: orUndefined(req.overlapPolicy),
     maxRetries: req.maxRetries !== undefined && req.maxRetries >= 0 ? req.maxRetries : undefined,
-    backoff: req.backoff && (req.backoff.initialMs || req.backoff.multiplier || req.backoff.maxMs) ? req.backoff : undefined,
+    // Zero means unset in proto3: those fields take their defaults.
+    backoff: req.backoff && (req.backoff.initialMs || req.backoff.multiplier || req.backoff.maxMs)
+      ? { initialMs: req.backoff.initialMs || undefined, multiplier: req.backoff.multiplier || undefined, maxMs: req.backoff.maxMs || undefined }
+      : undefined,
     catchUpWindowMs: req.catchUpWindowMs || undefined,
   };
 }

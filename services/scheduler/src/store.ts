@@ -216,9 +216,17 @@ const RUN_RANK: Record<string, number> = { FIRED: 0, RUNNING: 1, FAILED: 2, DONE
  * Applies a status event to its run and job. Replayed or out-of-order events (an older attempt,
  * or a lower state of the same attempt) change nothing. Returns whether it was applied.
  */
-export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent): Promise<boolean> {
+export class RunNotRecordedYet extends Error {}
+
+export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent, waitForRunMs = 60_000): Promise<boolean> {
   const { rows } = await client.query<{ status: string; attempt: number }>('SELECT status, attempt FROM runs WHERE id = $1 FOR UPDATE', [ev.runId]);
-  if (rows.length === 0) return false;
+  if (rows.length === 0) {
+    // The executor can report before the firing transaction that published the run commits;
+    // the event is retried until the run row is visible. Events about runs this database never
+    // had (another installation's) are dropped once they are old.
+    if (Date.now() - Date.parse(ev.at) < waitForRunMs) throw new RunNotRecordedYet(`run ${ev.runId} is not recorded yet`);
+    return false;
+  }
   const cur = rows[0];
   const newer = ev.attempt > cur.attempt || (ev.attempt === cur.attempt && RUN_RANK[ev.status] > RUN_RANK[cur.status]);
   if (!newer || RUN_RANK[cur.status] === 3) return false;
