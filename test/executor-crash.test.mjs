@@ -1,0 +1,58 @@
+// An executor killed in the middle of a run: the run is not lost. Once its lease lapses another
+// executor takes it over and finishes it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startStack, eventually } from './helpers/stack.mjs';
+import { clients } from '../scripts/lib/clients.mjs';
+
+let stack;
+let server;
+const requests = [];
+let hold = true;
+
+before(async () => {
+  // The first request hangs (its executor is killed meanwhile); later ones succeed.
+  server = createServer((req, res) => {
+    requests.push(Date.now());
+    req.resume();
+    if (hold) return;
+    res.writeHead(200).end('ok');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const registry = join(mkdtempSync(join(tmpdir(), 'pw-apps-')), 'apps.json');
+  writeFileSync(registry, JSON.stringify({ apps: { slow: { handler: 'http', options: { url: `http://127.0.0.1:${server.address().port}/`, timeoutMs: 60_000 } } } }));
+  stack = await startStack({
+    services: ['ingest-gateway', 'scheduler'],
+    envFor: { executor: { APPS_CONFIG: registry, EXECUTOR_RUN_LEASE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '6000' } },
+  });
+  await stack.start('executor', { as: 'executor-a' });
+});
+
+after(async () => {
+  await stack?.stop();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+});
+
+test('a run whose executor is killed mid-run is taken over by another executor and finishes', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  const sch = clients.scheduler(stack.address('scheduler'));
+  const { requestId } = await gw.scheduleJob({ appName: 'slow' });
+  await eventually(() => requests.length === 1, { message: 'first executor called the endpoint' });
+  stack.procs.get('executor-a').child.kill('SIGKILL');
+  hold = false;
+  await stack.start('executor', { as: 'executor-b' });
+  const job = await eventually(async () => {
+    const j = await sch.getJob({ jobId: requestId });
+    return j.status === 4 && j;
+  }, { timeoutMs: 60_000, message: 'job DONE after the takeover' });
+  assert.equal(requests.length, 2, 'the endpoint was called again by the second executor');
+  assert.equal(job.runs, 1);
+  const claims = await stack.query('SELECT executor, outcome, attempts FROM executor.run_claims WHERE job_id = $1', [job.jobId]);
+  assert.equal(claims.length, 1);
+  assert.equal(claims[0].outcome, 'DONE');
+});
