@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { startStack } from './helpers/stack.mjs';
 import { clients, grpc } from '../scripts/lib/clients.mjs';
 import { ROOT } from '../scripts/lib/system.mjs';
+import { createRequire } from 'node:module';
+
+const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
 
 let stack;
 before(async () => {
@@ -28,7 +31,7 @@ test('ScheduleJob with an unparseable time names scheduled_time', async () => {
 test('ScheduleJobs names the index of the bad job and publishes none', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   await assert.rejects(
-    gw.scheduleJobs({ jobs: [{ appName: 'sms', scheduledTime: '', requestId: '', priority: 0, idempotencyKey: '', jobData: undefined, schedule: undefined, startAt: '', endAt: '', misfirePolicy: '', overlapPolicy: '', backoff: undefined }, { appName: '', scheduledTime: '', requestId: '', priority: 0, idempotencyKey: '', jobData: undefined, schedule: undefined, startAt: '', endAt: '', misfirePolicy: '', overlapPolicy: '', backoff: undefined }] }),
+    gw.scheduleJobs({ jobs: [ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms' }), ingestV1.ScheduleJobRequest.fromPartial({})] }),
     (err) => err.code === code('INVALID_ARGUMENT') && /^jobs\[1\]\.app_name: is required/.test(err.details),
   );
 });

@@ -4,6 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, eventually } from './helpers/stack.mjs';
 import { clients } from '../scripts/lib/clients.mjs';
+import { createRequire } from 'node:module';
+
+const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
 
 const GROUPS = { 'scheduler.ingest': 'scheduler.jobs.ingest', 'scheduler.status': 'jobs.status', executor: 'jobs.due' };
 let stack;
@@ -34,7 +37,7 @@ async function assignments(groupId) {
 async function runJobs(n) {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   const scheduledTime = new Date(Date.now() + 1000).toISOString();
-  const { jobs } = await gw.scheduleJobs({ jobs: Array.from({ length: n }, (_, i) => ({ appName: 'noop', scheduledTime, requestId: '', priority: 0, idempotencyKey: `replicas-${Date.now()}-${i}`, jobData: { i }, schedule: undefined, startAt: '', endAt: '', misfirePolicy: '', overlapPolicy: '', backoff: undefined, catchUpWindowMs: 0 })) });
+  const { jobs } = await gw.scheduleJobs({ jobs: Array.from({ length: n }, (_, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'noop', scheduledTime, idempotencyKey: `replicas-${Date.now()}-${i}`, jobData: { i } })) });
   const ids = jobs.map((j) => j.requestId);
   let statuses;
   await eventually(async () => {
