@@ -418,17 +418,13 @@ test('control calls on a job that has fired but not started yet (executor stoppe
   await eventually(executorCaughtUp, { timeoutMs: 60_000, message: 'executor caught up on jobs.due' });
   const claims = async (job) => (await stack.query('SELECT count(*)::int AS n FROM executor.run_claims WHERE job_id = $1', [job.jobId]))[0].n;
 
-  await t.test('TriggerNow of a one-shot job that already fired answers FAILED_PRECONDITION; the job runs once', {
-    todo: 'TriggerNow is accepted from SCHEDULED although the occurrence already fired, and fires a second run',
-  }, async () => {
+  await t.test('TriggerNow of a one-shot job that already fired answers FAILED_PRECONDITION; the job runs once', async () => {
     assert.equal(trigger.err?.code, grpc.status.FAILED_PRECONDITION, `TriggerNow answered ${JSON.stringify(trigger.job?.status ?? trigger.err?.details)}`);
     assert.equal((await runsOf(ids[0])).length, 1, 'one run');
     assert.equal(await claims(triggered), 1, 'executed once');
   });
 
-  await t.test('CancelJob of a job that already fired either answers FAILED_PRECONDITION or keeps it from running', {
-    todo: 'CancelJob reports CANCELLED for an occurrence already in jobs.due, and the executor runs it anyway',
-  }, async () => {
+  await t.test('CancelJob of a job that already fired either answers FAILED_PRECONDITION or keeps it from running', async () => {
     if (cancel.err) {
       assert.equal(cancel.err.code, grpc.status.FAILED_PRECONDITION);
       await untilStatus(ids[1], S.DONE);

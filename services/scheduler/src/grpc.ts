@@ -81,6 +81,9 @@ function requireId(field: string, id: string): string {
   return id;
 }
 
+/** Recurring, or a one-shot job whose occurrence has not fired yet. */
+const NOT_FIRED = '(schedule IS NOT NULL OR next_fire_at IS NOT NULL OR paused_fire_at IS NOT NULL)';
+
 export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger: Logger): Partial<schedulerV1.SchedulerServer> {
   const mustGet = async (id: string) => {
     const job = await getJob(pool, id);
@@ -91,7 +94,11 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger:
     unary<schedulerV1.JobRef, schedulerV1.Job>(logger, async (req) => {
       const job = await mustGet(requireId('job_id', req.jobId));
       const result = await transition(pool, job.id, from, set, params(job), extraCondition);
-      if (!result.changed) throw failedPrecondition(`cannot ${verb} a job whose status is ${result.job?.status ?? job.status}`);
+      if (!result.changed) {
+        const status = result.job?.status ?? job.status;
+        if (from.includes(status)) throw failedPrecondition(`cannot ${verb} a one-shot job whose occurrence has already fired (status ${status})`);
+        throw failedPrecondition(`cannot ${verb} a job whose status is ${status}`);
+      }
       return toPbJob(result.job!);
     });
 
@@ -128,11 +135,13 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger:
       return { runs: page.map(toPbRun), nextPageToken: rows.length > limit ? encodeToken({ id: page[page.length - 1].id }) : '' };
     }),
 
-    cancelJob: control(['NEW', 'SCHEDULED', 'PAUSED', 'FAILED'], `status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL`, 'cancel'),
+    // A one-shot job can be cancelled or triggered only before its occurrence fires: once it is
+    // in jobs.due the executor runs it. A recurring job's cancel stops future occurrences.
+    cancelJob: control(['NEW', 'SCHEDULED', 'PAUSED', 'RUNNING', 'FAILED'], `status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL`, 'cancel', () => [], NOT_FIRED),
     // A recurring job can be paused while a run is in flight; a one-shot job only before it fires.
-    pauseJob: control(['SCHEDULED', 'RUNNING', 'FAILED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause', () => [], `(schedule IS NOT NULL OR next_fire_at IS NOT NULL)`),
+    pauseJob: control(['SCHEDULED', 'RUNNING', 'FAILED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause', () => [], NOT_FIRED),
     resumeJob: control(['PAUSED'], `status = 'SCHEDULED', next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
-    triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger'),
+    triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger', () => [], NOT_FIRED),
 
     getStats: unary(logger, async () => {
       const l = metrics.latenessSummary();
