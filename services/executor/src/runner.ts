@@ -61,10 +61,12 @@ export function createRunner(o: RunnerOptions) {
       [due.runId, due.jobId, due.appName, EXECUTOR_ID, leaseSecs],
     );
     if (!claim.rowCount) {
-      const { rows } = await o.pool.query<{ finished: boolean }>('SELECT finished_at IS NOT NULL AS finished FROM run_claims WHERE run_id = $1', [due.runId]);
-      if (rows[0] && !rows[0].finished) throw new RunHeldElsewhere(`run ${due.runId} is being executed by another executor`);
+      const { rows } = await o.pool.query<{ outcome: 'DONE' | 'DEAD' | null; attempts: number }>('SELECT outcome, attempts FROM run_claims WHERE run_id = $1', [due.runId]);
+      if (rows[0] && !rows[0].outcome) throw new RunHeldElsewhere(`run ${due.runId} is being executed by another executor`);
       o.metrics.duplicate();
       o.logger.info({ runId: due.runId }, 'run already finished; redelivery skipped');
+      // Say the outcome again: a scheduler that re-fired the run may not have recorded it.
+      if (rows[0]?.outcome) await report(due, rows[0].outcome, rows[0].attempts);
       return;
     }
     const renew = setInterval(() => {
