@@ -1,10 +1,10 @@
 // Runs every test file with node --test. Kafka and PostgreSQL are started once here and shared
 // (each test stack gets its own database); KAFKA_BROKERS / DATABASE_URL use existing ones.
 import { spawn } from 'node:child_process';
-import { readdirSync, existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { ROOT, startInfrastructure } from './lib/system.mjs';
+import { makeWorkDir } from './lib/proc.mjs';
 
 function testFiles(dir) {
   const out = [];
@@ -22,8 +22,7 @@ const files = only.length
   ? only
   : [...testFiles(join(ROOT, 'packages')), ...testFiles(join(ROOT, 'services')), ...testFiles(join(ROOT, 'test'))].sort();
 
-const workDir = mkdtempSync(join(tmpdir(), 'pipewright-test-'));
-chmodSync(workDir, 0o755); // PostgreSQL runs as its own user when started by root
+const workDir = makeWorkDir('pipewright-test-');
 const infra = await startInfrastructure({ workDir, log: (m) => console.log(`[test] ${m}`) });
 console.log(`[test] Kafka ${infra.brokers}; PostgreSQL ready; ${files.length} test files`);
 

@@ -1,7 +1,7 @@
 // Apache Kafka's own broker (KRaft, combined broker + controller, one node on 127.0.0.1),
 // run from its Maven Central jars. Jars are cached outside the repository.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort, stopChild } from './proc.mjs';
@@ -123,8 +123,4 @@ export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {})
     child,
     stop: () => stopChild(child, 20_000),
   };
-}
-
-export function listJars() {
-  return readdirSync(join(kafkaHome(), 'libs'));
 }

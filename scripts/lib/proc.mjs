@@ -1,5 +1,8 @@
 // Small process helpers shared by the local launcher and the tests.
 import net from 'node:net';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -38,4 +41,11 @@ export function stopChild(child, graceMs = 10_000) {
     child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
     child.kill('SIGTERM');
   });
+}
+
+/** A new temporary directory others can traverse: PostgreSQL runs as its own user when started by root. */
+export function makeWorkDir(prefix, parent = tmpdir()) {
+  const dir = mkdtempSync(join(parent, prefix));
+  chmodSync(dir, 0o755);
+  return dir;
 }

@@ -1,13 +1,13 @@
 // A pipewright stack for one test file: real Kafka and PostgreSQL (shared ones from the test
 // runner, or started here when a file is run alone), a database of its own, and the services
 // it asks for as separate processes.
-import { mkdtempSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { startInfrastructure, startService } from '../../scripts/lib/system.mjs';
 import { waitServing } from '../../scripts/lib/clients.mjs';
+import { makeWorkDir } from '../../scripts/lib/proc.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -15,9 +15,8 @@ const { Kafka, logLevel } = require('kafkajs');
 
 export async function startStack({ services = [], env = {}, envFor = {}, otlpEndpoint } = {}) {
   const workDir = process.env.PIPEWRIGHT_TEST_WORKDIR
-    ? mkdtempSync(join(process.env.PIPEWRIGHT_TEST_WORKDIR, 'stack-'))
-    : mkdtempSync(join(tmpdir(), 'pipewright-stack-'));
-  chmodSync(workDir, 0o755); // PostgreSQL runs as its own user when started by root
+    ? makeWorkDir('stack-', process.env.PIPEWRIGHT_TEST_WORKDIR)
+    : makeWorkDir('pipewright-stack-');
   const infra = await startInfrastructure({ workDir });
 
   // A database of this stack's own.

@@ -5,7 +5,6 @@ import {
   type Consumer,
   type IHeaders,
   type KafkaConfig,
-  type Producer,
   type SASLOptions,
   Partitioners,
   CompressionTypes,
@@ -135,8 +134,6 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
 
 export class KafkaClient {
   readonly kafka: Kafka;
-  private readonly consumers: ConsumerHandle[] = [];
-  private readonly producers: Producer[] = [];
 
   constructor(readonly options: KafkaOptions, private readonly logger: Logger) {
     const log = logger.child({ component: 'kafkajs' });
@@ -213,7 +210,6 @@ export class KafkaClient {
       retry: { retries: 8 },
     });
     await producer.connect();
-    this.producers.push(producer);
     return {
       send: async (topic, messages) => {
         const meta = await producer.send({
@@ -229,10 +225,7 @@ export class KafkaClient {
         });
         return meta.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
       },
-      disconnect: async () => {
-        await producer.disconnect();
-        this.producers.splice(this.producers.indexOf(producer), 1);
-      },
+      disconnect: () => producer.disconnect(),
     };
   }
 
@@ -337,7 +330,6 @@ export class KafkaClient {
         member = false;
       },
     };
-    this.consumers.push(handle);
     return handle;
   }
 }

@@ -47,12 +47,6 @@ export function restoreTraceContext(carrier: Record<string, string> | null | und
   return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
-export function currentTraceId(): string | undefined {
-  const span = trace.getSpan(context.active());
-  const id = span?.spanContext().traceId;
-  return id && id !== '00000000000000000000000000000000' ? id : undefined;
-}
-
 /** Runs fn inside a new span, child of parent (or of the active context), recording failures. */
 export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>): Promise<T> {
   return tracer().startActiveSpan(name, { attributes }, parent ?? context.active(), async (span) => {

@@ -2,12 +2,10 @@
 // work, offsets committed only after the work is done.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { KafkaClient, InvalidMessageError, createLogger } from '@pipewright/platform';
 import { startKafka } from '../../../scripts/lib/kafka.mjs';
+import { makeWorkDir } from '../../../scripts/lib/proc.mjs';
 
 const logger = createLogger('test', 'fatal');
 let brokers;
@@ -18,9 +16,7 @@ let producer;
 before(async () => {
   brokers = process.env.KAFKA_BROKERS;
   if (!brokers) {
-    const dir = mkdtempSync(join(tmpdir(), 'pw-kafka-'));
-    chmodSync(dir, 0o755);
-    ownKafka = await startKafka({ dataDir: dir });
+    ownKafka = await startKafka({ dataDir: makeWorkDir('pw-kafka-') });
     brokers = ownKafka.brokers;
   }
   client = new KafkaClient({ brokers: brokers.split(','), clientId: 'consumer-test', partitions: 3 }, logger);

@@ -1,12 +1,13 @@
 // Migrations against a real PostgreSQL (DATABASE_URL from the test runner, or embedded here).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPool, migrate, readMigrations, createLogger } from '@pipewright/platform';
 import { startPostgres } from '../../../scripts/lib/postgres.mjs';
+import { makeWorkDir } from '../../../scripts/lib/proc.mjs';
 
 const logger = createLogger('test', 'fatal');
 let url;
@@ -16,9 +17,7 @@ let pool;
 before(async () => {
   url = process.env.DATABASE_URL;
   if (!url) {
-    const dir = mkdtempSync(join(tmpdir(), 'pw-migrate-'));
-    chmodSync(dir, 0o755);
-    ownServer = await startPostgres({ dataDir: dir });
+    ownServer = await startPostgres({ dataDir: makeWorkDir('pw-migrate-') });
     url = ownServer.url;
   }
   pool = createPool(url, 10, logger);

@@ -33,7 +33,6 @@ export function handleJobRequest(pool: Pool, config: Config, metrics: SchedulerM
     } else {
       logger.info({ requestId: req.requestId, jobId: outcome.jobId, app: req.appName, scheduledTime: req.scheduledTime }, 'job scheduled');
     }
-    metrics.counts.processed += 1;
   };
 }
 

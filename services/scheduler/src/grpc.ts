@@ -1,5 +1,5 @@
 // gRPC control and status of jobs: pipewright.scheduler.v1.Scheduler.
-import { failedPrecondition, invalidArgument, notFound, unary, type Logger, type Pool } from '@pipewright/platform';
+import { failedPrecondition, invalidArgument, notFound, unary, type ConsumerStats, type Logger, type Pool } from '@pipewright/platform';
 import { schedulerV1 } from '@pipewright/proto';
 import { getJob, listJobs, listRuns, transition, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
 import type { SchedulerMetrics } from './metrics';
@@ -84,7 +84,7 @@ function requireId(field: string, id: string): string {
 /** Recurring, or a one-shot job whose occurrence has not fired yet. */
 const NOT_FIRED = '(schedule IS NOT NULL OR next_fire_at IS NOT NULL OR paused_fire_at IS NOT NULL)';
 
-export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger: Logger): Partial<schedulerV1.SchedulerServer> {
+export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest: ConsumerStats, logger: Logger): Partial<schedulerV1.SchedulerServer> {
   const mustGet = async (id: string) => {
     const job = await getJob(pool, id);
     if (!job) throw notFound(`job ${id}`);
@@ -147,10 +147,10 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, logger:
       const l = metrics.latenessSummary();
       const c = metrics.counts;
       return {
-        messagesReceived: c.received,
-        messagesProcessed: c.processed,
-        messagesFailed: c.failed,
-        messagesSentToDlq: c.sentToDlq,
+        messagesReceived: ingest.received,
+        messagesProcessed: ingest.processed,
+        messagesFailed: ingest.failed,
+        messagesSentToDlq: ingest.sentToDlq,
         duplicatesSkipped: c.duplicates,
         misfires: c.misfires,
         fired: c.fired,

@@ -52,14 +52,8 @@ void runService('scheduler', settings, async (svc) => {
     handle: handleRunStatus(pool, logger),
     partitionsConsumedConcurrently: 4,
   });
-  // Failures and DLQ counts come from the ingest consumer itself.
-  Object.defineProperties(metrics.counts, {
-    received: { get: () => ingest.stats.received, enumerable: true },
-    failed: { get: () => ingest.stats.failed, enumerable: true },
-    sentToDlq: { get: () => ingest.stats.sentToDlq, enumerable: true },
-  });
 
   await svc.serveGrpc(
-    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, logger)) }]
+    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, ingest.stats, logger)) }]
   );
 });

@@ -1,8 +1,9 @@
 import { prom } from '@pipewright/platform';
 
-/** Counters behind GetStats and the Prometheus endpoint; per process. */
+/** The scheduler's own counters behind GetStats and the Prometheus endpoint, per process (message
+ * counts come from the ingest consumer's stats). */
 export class SchedulerMetrics {
-  readonly counts = { received: 0, processed: 0, failed: 0, sentToDlq: 0, duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0 };
+  readonly counts = { duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0 };
   private readonly lateness: number[] = [];
   private readonly latenessHistogram: prom.Histogram;
   private readonly firedCounter: prom.Counter;
