@@ -1,19 +1,53 @@
 // Small process helpers shared by the local launcher and the tests.
 import net from 'node:net';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// Ports handed out here come from below the kernel's ephemeral range, so that an outgoing
+// connection (which takes a port from that range) cannot take one between the moment it is
+// chosen and the moment its process listens on it. Each is checked free and never handed out
+// twice by this process.
+const PORT_RANGE = ephemeralFloor();
+const handedOut = new Set();
+
+function ephemeralFloor() {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 12_000) return { low: 10_000, high: low };
+  } catch {
+    // not Linux: fall back to the kernel's choice below
+  }
+  return undefined;
+}
+
+function tryListen(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+    srv.on('error', () => resolve(undefined));
+    srv.listen(port, '127.0.0.1', () => {
+      const actual = srv.address().port;
+      srv.close(() => resolve(actual));
     });
   });
+}
+
+export async function freePort() {
+  if (PORT_RANGE) {
+    for (let i = 0; i < 200; i++) {
+      const candidate = PORT_RANGE.low + Math.floor(Math.random() * (PORT_RANGE.high - PORT_RANGE.low));
+      if (handedOut.has(candidate)) continue;
+      if ((await tryListen(candidate)) === candidate) {
+        handedOut.add(candidate);
+        return candidate;
+      }
+    }
+  }
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
+  handedOut.add(port);
+  return port;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
