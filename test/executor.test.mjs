@@ -86,15 +86,19 @@ before(async () => {
       'http-flaky': { handler: 'http', options: { url: `${base}/flaky` } },
       'http-missing': { handler: 'http', options: { url: `${base}/missing` } },
       'http-slow': { handler: 'http', options: { url: `${base}/slow-once`, timeoutMs: HTTP_TIMEOUT_MS } },
+      publish: { handler: 'kafka.publish', options: {} },
+      'publish-test': { handler: 'kafka.publish', options: { topicPattern: 'test\\..+' } },
+      'sms-test': { handler: 'kafka.publish', options: { topic: 'test.sms.jobs' } },
     },
   }));
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler', 'executor'],
-    envFor: { executor: { APPS_CONFIG: appsFile, EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS) } },
+    env: { APPS_CONFIG: appsFile },
+    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS) } },
   });
   producer = stack.kafka.producer();
   await producer.connect();
-  for (const topic of ['jobs.due', 'jobs.status', 'jobs.dlq', ...FOOTBALL_TOPIC_NAMES]) taps[topic] = await tapTopic(stack.kafka, topic);
+  for (const topic of ['jobs.due', 'jobs.status', 'jobs.dlq', 'test.sms.jobs', ...FOOTBALL_TOPIC_NAMES]) taps[topic] = await tapTopic(stack.kafka, topic);
   gateway = clients.gateway(stack.address('ingest-gateway'));
   scheduler = clients.scheduler(stack.address('scheduler'));
   executor = clients.executor(stack.address('executor'));
@@ -283,6 +287,31 @@ test(`http: a server slower than options.timeoutMs (${HTTP_TIMEOUT_MS} ms) is a 
   await eventually(() => reqs[0].clientGaveUp, { message: 'attempt 1 closed its connection' });
   assert.equal(reqs[1].answered, true);
   assert.equal(reqs[1].clientGaveUp, false);
+});
+
+// --- (c2) kafka.publish -------------------------------------------------------------------
+
+test('kafka.publish: an app with a topic of its own publishes there, whatever jobData.topic says', async () => {
+  const run = dueRun('sms-test', { topic: 'jobs.status', key: 'k-sms', value: { to: '+15550100', text: 'hi' } });
+  await publishDue([dueMessage(run)]);
+  assert.deepEqual(statusTrail(await finalEvents(run, 'sms run finished')), ['RUNNING1', 'DONE1']);
+  const msg = await eventually(() => taps['test.sms.jobs'].messages.find((m) => m.headersText['pipewright-run-id'] === run.runId), { message: 'message on test.sms.jobs' });
+  assert.deepEqual(json(msg), { to: '+15550100', text: 'hi' });
+  assert.equal(msg.key.toString(), 'k-sms');
+  assert.equal(taps['jobs.status'].messages.filter((m) => m.headersText['pipewright-run-id'] === run.runId).length, 0, 'nothing published to jobs.status');
+});
+
+test('kafka.publish: a job cannot write to pipewright\'s own topics, nor outside its app\'s topicPattern; both are DEAD at once', async () => {
+  const forged = dueRun('publish', { topic: 'jobs.status', value: { runId: 'forged', status: 'DONE' } });
+  const outside = dueRun('publish-test', { topic: 'payments.out', value: { amount: 1 } });
+  await publishDue([dueMessage(forged), dueMessage(outside)]);
+  const forgedEvents = await finalEvents(forged, 'forging run finished');
+  assert.deepEqual(statusTrail(forgedEvents), ['RUNNING1', 'DEAD1']);
+  assert.match(forgedEvents[1].error, /own topic jobs\.status/);
+  const outsideEvents = await finalEvents(outside, 'outside run finished');
+  assert.deepEqual(statusTrail(outsideEvents), ['RUNNING1', 'DEAD1']);
+  assert.match(outsideEvents[1].error, /does not match the app's topicPattern/);
+  assert.equal(taps['jobs.status'].messages.filter((m) => json(m)?.runId === 'forged').length, 0, 'no forged status event');
 });
 
 // --- (d) redelivery --------------------------------------------------------------------------

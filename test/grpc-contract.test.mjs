@@ -12,7 +12,7 @@ const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
 
 let stack;
 before(async () => {
-  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator'] });
+  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator', 'monitor'] });
 });
 after(async () => stack?.stop());
 
@@ -26,6 +26,11 @@ test('ScheduleJob without app_name is INVALID_ARGUMENT naming the field', async 
 test('ScheduleJob with an unparseable time names scheduled_time', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   await assert.rejects(gw.scheduleJob({ appName: 'sms', scheduledTime: 'tomorrow-ish' }), (err) => err.code === code('INVALID_ARGUMENT') && /^scheduled_time:/.test(err.details));
+});
+
+test('ScheduleJob for an app the registry does not have is INVALID_ARGUMENT naming app_name', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(gw.scheduleJob({ appName: 'fax' }), (err) => err.code === code('INVALID_ARGUMENT') && /^app_name: unknown app "fax"/.test(err.details));
 });
 
 test('ScheduleJobs names the index of the bad job and publishes none', async () => {
@@ -49,13 +54,27 @@ test('methods not built yet answer UNIMPLEMENTED, not fake data', async () => {
   await assert.rejects(gw.submitOrders({ orders: [] }), (err) => err.code === code('UNIMPLEMENTED'));
 });
 
+test('a streaming method not built yet ends its stream with UNIMPLEMENTED at once', async () => {
+  const monitor = clients.monitor(stack.address('monitor'));
+  const call = monitor.raw.watchPipeline({}, { deadline: Date.now() + 10_000 });
+  const started = Date.now();
+  const err = await new Promise((resolve) => {
+    call.on('data', () => resolve(new Error('a message arrived')));
+    call.on('error', resolve);
+    call.on('end', () => resolve(new Error('the stream ended without a status error')));
+  });
+  monitor.close();
+  assert.equal(err.code, code('UNIMPLEMENTED'), err.message);
+  assert.ok(Date.now() - started < 5000, 'answered before the deadline');
+});
+
 test('a service without a required setting stops at start-up naming it', () => {
   const env = { ...process.env };
   delete env.KAFKA_BROKERS;
   delete env.DATABASE_URL;
   const r = spawnSync(process.execPath, ['--require', '@pipewright/platform/register', join('services', 'scheduler', 'dist', 'main.js')], {
     cwd: ROOT,
-    env: { ...env, OTEL_SDK_DISABLED: 'true', GRPC_PORT: 'not-a-port' },
+    env: { ...env, OTEL_SDK_DISABLED: 'true', GRPC_PORT: 'not-a-port', SCHEDULER_DEFAULT_TIMEZONE: 'Europe/Atlantis' },
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -63,4 +82,5 @@ test('a service without a required setting stops at start-up naming it', () => {
   assert.match(r.stderr, /KAFKA_BROKERS is required/);
   assert.match(r.stderr, /DATABASE_URL is required/);
   assert.match(r.stderr, /GRPC_PORT is malformed/);
+  assert.match(r.stderr, /SCHEDULER_DEFAULT_TIMEZONE is malformed: "Europe\/Atlantis" is not an IANA time zone/);
 });

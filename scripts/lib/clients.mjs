@@ -42,6 +42,7 @@ export const clients = {
   scheduler: make(proto.schedulerV1.SchedulerService, 'pipewright.scheduler.v1.Scheduler'),
   executor: make(proto.executorV1.ExecutorService, 'pipewright.executor.v1.Executor'),
   orders: make(proto.ordersV1.OrderAggregatorService, 'pipewright.orders.v1.OrderAggregator'),
+  monitor: make(proto.monitorV1.MonitorService, 'pipewright.monitor.v1.Monitor'),
 };
 
 let HealthClient;

@@ -28,7 +28,14 @@ const persistence = obj({ enabled: bool('a PersistentVolumeClaim; an emptyDir wh
 const logLevel = str('LOG_LEVEL', { enum: ['', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'] });
 const probe = obj({ initialDelaySeconds: int('', 0), periodSeconds: int('', 1), timeoutSeconds: int('', 1), failureThreshold: int('', 1), successThreshold: int('', 1) });
 
+const appRegistry = (description) => ({
+  ...map(obj({ handler: str('a handler of the executor (ListHandlers)'), options: { type: 'object' } }, { required: ['handler'] })),
+  propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+  description,
+});
+
 const globalSchema = obj({
+  apps: appRegistry('the app registry of the release (APPS_CONFIG of the gateway, scheduler and executor); the images\' own when empty'),
   image: obj({ registry: str('registry of the service images'), tag: str('tag of the service images'), pullPolicy: str('', { enum: ['', 'Always', 'IfNotPresent', 'Never'] }) }),
   logLevel,
   kafka: obj({
@@ -91,6 +98,8 @@ export function serviceSchema(own = {}) {
       affinity: { type: 'object' },
       topologySpread: bool('spread replicas over nodes'),
       priorityClassName: str(''),
+      appRegistry: bool('the service reads the app registry (APPS_CONFIG)'),
+      apps: appRegistry('the app registry (APPS_CONFIG) when global.apps is empty: app name -> handler and options'),
       global: globalSchema,
       'pipewright-lib': { type: 'object', description: 'the defaults exported by the library chart' },
       ...own,
@@ -100,12 +109,6 @@ export function serviceSchema(own = {}) {
 
 /** What is truly a service's own, beyond the shared keys. */
 const OWN = {
-  executor: {
-    apps: {
-      ...map(obj({ handler: str('a handler of the executor (ListHandlers)'), options: { type: 'object' } }, { required: ['handler'] })),
-      description: 'the app registry (APPS_CONFIG): app name -> handler and options',
-    },
-  },
   monitor: { httpPort: port('MONITOR_HTTP_PORT, the web dashboard') },
 };
 

@@ -190,6 +190,14 @@ test('the development infrastructure is rendered by default: KRaft Kafka, Postgr
   }
 });
 
+test('the topic Job also creates the topics of the apps in global.apps', () => {
+  const { objects } = render(UMBRELLA, { setString: { 'global.apps.billing.handler': 'kafka.publish', 'global.apps.billing.options.topic': 'billing.jobs' } });
+  const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('pipewright-kafka-topics-'));
+  const script = job.spec.template.spec.containers[0].args[0];
+  assert.match(script, /^billing\.jobs 12$/m);
+  assert.equal(script.match(/^sms\.jobs /gm).length, 1, 'listed topics appear once');
+});
+
 test('the topic Job creates every topic the services use, with at least as many partitions as any HPA has replicas', () => {
   const { objects } = renders.default;
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('pipewright-kafka-topics-'));
@@ -197,8 +205,9 @@ test('the topic Job creates every topic the services use, with at least as many 
   const script = job.spec.template.spec.containers[0].args[0];
   const created = new Map([...script.matchAll(/^([A-Za-z0-9._-]+) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
   const { TOPICS } = compiled('packages/contracts/src/topics.ts');
-  const executorApps = JSON.parse(find(objects, 'ConfigMap', 'pipewright-executor-apps').data['apps.json']).apps;
-  const appTopics = Object.values(executorApps).map((a) => a.options?.topic).filter(Boolean);
+  // With no global.apps the services use the images' own registry.
+  const { DEFAULT_APPS_CONFIG, readAppRegistry } = compiled('packages/contracts/src/apps.ts');
+  const appTopics = [...readAppRegistry(DEFAULT_APPS_CONFIG).values()].map((a) => a.options.topic).filter(Boolean);
   for (const topic of [...Object.values(TOPICS), ...appTopics]) assert.ok(created.has(topic), `topic ${topic} is created`);
   const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
   assert.ok(hpas.length >= 5, 'the consumer services autoscale');

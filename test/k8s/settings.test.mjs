@@ -3,7 +3,8 @@
 // it. The settings are read from the services' compiled config modules, not from a list here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXTERNAL_VALUES, ROOT, SERVICES, UMBRELLA, compiled, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 
@@ -64,25 +65,51 @@ for (const service of SERVICES) {
   });
 }
 
-test('executor: the app registry the chart mounts is one the executor loads', (t) => {
-  const settings = serviceSettings('executor');
-  if (!settings) return t.skip('services/executor/src/config.ts does not exist yet');
-  const { parseRegistry } = compiled('services/executor/src/registry.ts');
+const REGISTRY_READERS = ['ingest-gateway', 'scheduler', 'executor'];
+
+/** The app registry file a rendered Deployment's APPS_CONFIG names, read from its ConfigMap. */
+function mountedRegistry(objects, deployment, label) {
+  const spec = deployment.spec.template.spec;
+  const path = containerEnvironment(objects, deployment).get('APPS_CONFIG')?.value;
+  assert.ok(path, `${label}: APPS_CONFIG is set`);
+  const mount = spec.containers[0].volumeMounts.find((m) => path.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `${label}: ${path} is on a mounted volume`);
+  const cmName = spec.volumes.find((v) => v.name === mount.name)?.configMap?.name;
+  const cm = find(objects, 'ConfigMap', cmName);
+  assert.ok(cm, `${label}: the app registry ConfigMap ${cmName}`);
+  assert.ok(deployment.spec.template.metadata.annotations['checksum/apps'], `${label}: pods roll when the registry changes`);
+  return { file: cm.data[path.slice(mount.mountPath.length + 1)], cmName };
+}
+
+test('with no registry in the values, the gateway, scheduler and executor use the image\'s own', () => {
   for (const [name, objects] of Object.entries(renders)) {
-    const deployment = find(objects, 'Deployment', 'pipewright-executor');
-    const spec = deployment.spec.template.spec;
-    const path = containerEnvironment(objects, deployment).get('APPS_CONFIG')?.value;
-    assert.ok(path, `${name}: APPS_CONFIG is set`);
-    const mount = spec.containers[0].volumeMounts.find((m) => path.startsWith(`${m.mountPath}/`));
-    assert.ok(mount, `${name}: ${path} is on a mounted volume`);
-    const cmName = spec.volumes.find((v) => v.name === mount.name)?.configMap?.name;
-    const cm = find(objects, 'ConfigMap', cmName);
-    assert.ok(cm, `${name}: the app registry ConfigMap ${cmName}`);
-    const file = cm.data[path.slice(mount.mountPath.length + 1)];
-    const registry = parseRegistry(file, `${cmName} (${name} values)`);
-    for (const app of ['sms', 'sipcall', 'payment_gateway']) assert.ok(registry.has(app), `${name}: app ${app}`);
-    // The chart's default registry is the image's own default.
-    const imageDefault = JSON.parse(readFileSync(join(ROOT, 'services/executor/apps.default.json'), 'utf8'));
-    assert.deepEqual(JSON.parse(file), imageDefault, `${name}: charts/executor/values.yaml apps differ from services/executor/apps.default.json`);
+    for (const service of REGISTRY_READERS) {
+      const deployment = find(objects, 'Deployment', `pipewright-${service}`);
+      assert.equal(containerEnvironment(objects, deployment).get('APPS_CONFIG'), undefined, `${name}: ${service} keeps the image default`);
+    }
+  }
+  // Which is what the executor loads with no APPS_CONFIG.
+  const { settings } = compiled('services/executor/src/config.ts');
+  assert.equal(settings.APPS_CONFIG.defaultRaw, join(ROOT, 'packages/contracts/apps.default.json'));
+});
+
+test('global.apps gives the gateway, the scheduler and the executor one registry, which the executor loads', () => {
+  const { parseRegistry } = compiled('services/executor/src/registry.ts');
+  const apps = {
+    sms: { handler: 'kafka.publish', options: { topic: 'sms.jobs' } },
+    billing: { handler: 'http', options: { url: 'http://billing.payments:8080/run', timeoutMs: 5000 } },
+  };
+  const valuesFile = join(mkdtempSync(join(tmpdir(), 'pw-values-')), 'apps.yaml');
+  writeFileSync(valuesFile, JSON.stringify({ global: { apps } }));
+  const objects = render(UMBRELLA, { valuesFiles: [valuesFile] }).objects;
+  for (const service of REGISTRY_READERS) {
+    const deployment = find(objects, 'Deployment', `pipewright-${service}`);
+    const { file, cmName } = mountedRegistry(objects, deployment, service);
+    assert.deepEqual(JSON.parse(file), { apps }, `${service}: ${cmName} holds global.apps`);
+    assert.deepEqual([...parseRegistry(file, cmName).keys()].sort(), ['billing', 'sms']);
+  }
+  for (const service of SERVICES.filter((s) => !REGISTRY_READERS.includes(s))) {
+    const deployment = find(objects, 'Deployment', `pipewright-${service}`);
+    assert.equal(containerEnvironment(objects, deployment).get('APPS_CONFIG'), undefined, `${service} does not read the registry`);
   }
 });

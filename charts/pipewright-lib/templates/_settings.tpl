@@ -31,6 +31,9 @@ secret ones are read by the container straight from Secrets.
 {{- else -}}
 {{- $_ = set $s "OTEL_SDK_DISABLED" "true" -}}
 {{- end -}}
+{{- if include "pipewright-lib.appRegistry" . -}}
+{{- $_ = set $s "APPS_CONFIG" "/etc/pipewright/apps/apps.json" -}}
+{{- end -}}
 {{- range $name, $value := .Values.env -}}
 {{- $_ = set $s $name (include "pipewright-lib.render" (list $value $)) -}}
 {{- end -}}

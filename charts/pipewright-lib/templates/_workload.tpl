@@ -11,6 +11,30 @@ data:
   {{- include "pipewright-lib.settings" . | nindent 2 }}
 {{- end -}}
 
+{{/* The app registry document of a service that reads one ("" when it uses the image's own). */}}
+{{- define "pipewright-lib.appRegistry" -}}
+{{- if .Values.appRegistry -}}
+{{- $apps := (.Values.global).apps | default .Values.apps -}}
+{{- if $apps -}}
+{{- dict "apps" $apps | toPrettyJson -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "pipewright-lib.appsconfigmap" -}}
+{{- with include "pipewright-lib.appRegistry" . -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "pipewright-lib.fullname" $ }}-apps
+  labels:
+    {{- include "pipewright-lib.labels" $ | nindent 4 }}
+data:
+  apps.json: |
+    {{- . | nindent 4 }}
+{{- end -}}
+{{- end -}}
+
 {{- define "pipewright-lib.serviceaccount" -}}
 {{- if .Values.serviceAccount.create -}}
 apiVersion: v1
@@ -116,6 +140,9 @@ spec:
         {{- end }}
       annotations:
         checksum/settings: {{ include "pipewright-lib.settings" . | sha256sum }}
+        {{- with include "pipewright-lib.appRegistry" . }}
+        checksum/apps: {{ . | sha256sum }}
+        {{- end }}
         prometheus.io/scrape: "true"
         prometheus.io/port: {{ .Values.metricsPort | quote }}
         prometheus.io/path: /metrics
@@ -176,6 +203,11 @@ spec:
               mountPath: /etc/pipewright/kafka-ca
               readOnly: true
             {{- end }}
+            {{- if include "pipewright-lib.appRegistry" . }}
+            - name: apps
+              mountPath: /etc/pipewright/apps
+              readOnly: true
+            {{- end }}
             {{- with .Values.extraVolumeMounts }}
             {{- include "pipewright-lib.render" (list . $) | nindent 12 }}
             {{- end }}
@@ -187,6 +219,11 @@ spec:
         - name: kafka-ca
           secret:
             secretName: {{ tpl . $ }}
+        {{- end }}
+        {{- if include "pipewright-lib.appRegistry" . }}
+        - name: apps
+          configMap:
+            name: {{ $fullname }}-apps
         {{- end }}
         {{- with .Values.extraVolumes }}
         {{- include "pipewright-lib.render" (list . $) | nindent 8 }}
@@ -299,7 +336,7 @@ spec:
 {{- if not .Values.grpcPort -}}
 {{- fail (printf "%s: grpcPort is required" .Chart.Name) -}}
 {{- end -}}
-{{- range $part := list "configmap" "serviceaccount" "deployment" "hpa" "pdb" "networkpolicy" }}
+{{- range $part := list "configmap" "appsconfigmap" "serviceaccount" "deployment" "hpa" "pdb" "networkpolicy" }}
 {{- with include (printf "pipewright-lib.%s" $part) $ }}
 ---
 {{ . }}

@@ -69,7 +69,18 @@ volumeClaimTemplates:
 
 {{/* Kafka topics to create, one "name partitions" line each. */}}
 {{- define "pipewright.topics" -}}
+{{- $listed := list -}}
 {{- range .Values.kafka.topics }}
+{{- $listed = append $listed .name }}
 {{ .name }} {{ .partitions | default $.Values.kafka.defaultPartitions }}
+{{- end }}
+{{- /* and the topics of the apps in global.apps that the list does not name */ -}}
+{{- range $name, $app := (.Values.global.apps | default dict) }}
+{{- with ($app.options | default dict).topic }}
+{{- if not (has . $listed) }}
+{{- $listed = append $listed . }}
+{{ . }} {{ $.Values.kafka.defaultPartitions }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}

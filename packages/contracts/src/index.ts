@@ -3,3 +3,4 @@ export * from './job-request';
 export * from './job-events';
 export * from './cron';
 export * from './schedule';
+export * from './apps';

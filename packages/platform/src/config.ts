@@ -61,6 +61,18 @@ export const setting = {
       return raw;
     }, opts);
   },
+  /** An IANA time zone name, such as Europe/Paris or UTC. */
+  zone(description: string, opts: Options<string> = {}): Setting<string> {
+    return make('zone', description, (raw) => {
+      const zone = raw.trim();
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      } catch {
+        throw new Error(`"${raw}" is not an IANA time zone (such as UTC or Europe/Paris)`);
+      }
+      return zone;
+    }, opts);
+  },
   optionalString(description: string, opts: { secret?: boolean } = {}): Setting<string | undefined> {
     return make<string | undefined>('string', description, (raw) => (raw.trim() === '' ? undefined : raw), { ...opts, optional: true });
   },

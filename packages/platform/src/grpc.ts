@@ -58,7 +58,7 @@ export function withUnimplemented<D extends grpc.ServiceDefinition>(definition: 
     }
     const error = { code: grpc.status.UNIMPLEMENTED, details: `${method.path} is not implemented yet` };
     impl[name] = method.responseStream
-      ? (call: grpc.ServerWritableStream<unknown, unknown>) => call.destroy(Object.assign(new Error(error.details), error))
+      ? (call: grpc.ServerWritableStream<unknown, unknown>) => call.emit('error', Object.assign(new Error(error.details), error))
       : (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(error);
   }
   return impl;
@@ -134,7 +134,8 @@ export async function startGrpcServer(opts: {
     ...protoLoader.loadSync(healthProtoPath),
     'pipewright.descriptors': { fileDescriptorProtos: splitDescriptorSet(readFileSync(descriptorSetPath)) },
   } as unknown as protoLoader.PackageDefinition;
-  new ReflectionService(definitions).addToServer(server);
+  // Only the services this server runs (and health) are listed, as `grpcurl list` should show.
+  new ReflectionService(definitions, { services: ['grpc.health.v1.Health', ...opts.services.map((s) => s.name)] }).addToServer(server);
 
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),

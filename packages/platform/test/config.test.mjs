@@ -48,3 +48,10 @@ test('every service inherits the common settings with its own default gRPC port'
   assert.equal(c.KAFKA_TOPIC_PARTITIONS, 12);
   assert.equal(c.SHUTDOWN_TIMEOUT_MS, 25000);
 });
+
+test('a time zone setting accepts IANA names and refuses anything else by name', () => {
+  const zoneSpec = { ZONE: setting.zone('default zone', { default: 'UTC' }) };
+  assert.equal(loadConfig(zoneSpec, {}).ZONE, 'UTC');
+  assert.equal(loadConfig(zoneSpec, { ZONE: 'America/New_York' }).ZONE, 'America/New_York');
+  assert.throws(() => loadConfig(zoneSpec, { ZONE: 'Mars/Olympus_Mons' }), (err) => /^ZONE is malformed: "Mars\/Olympus_Mons" is not an IANA time zone/.test(err.problems[0]));
+});

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { postgresSettings, serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
+import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
 
 export const settings = serviceSettings(50053, {
   ...postgresSettings,
-  APPS_CONFIG: setting.string('path of the app registry (JSON: appName -> handler + options)', { default: join(__dirname, '../apps.default.json') }),
+  APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
   EXECUTOR_CONCURRENCY: setting.int('runs executed at once by this instance', { default: 8, min: 1, max: 1000 }),
   EXECUTOR_DEFAULT_MAX_RETRIES: setting.int('retries after the first attempt when a job does not say', { default: 3, min: 0, max: 100 }),
   EXECUTOR_BACKOFF_INITIAL_MS: setting.int('first retry delay when a job does not say', { default: 200, min: 0 }),

@@ -1,6 +1,7 @@
 // Built-in handlers. A handler resolves on success, throws PermanentError when retrying cannot
 // help, and throws anything else for a retry.
 import type { Logger, MessageProducer } from '@pipewright/platform';
+import { TOPICS } from '@pipewright/contracts';
 import { demoFootball } from './football';
 
 export class PermanentError extends Error {
@@ -27,10 +28,29 @@ export interface RunContext {
 
 export type Handler = (ctx: RunContext) => Promise<void>;
 
-/** Publishes jobData (or jobData.value) to the app's topic, or to jobData.topic. */
+// pipewright's own topics: a job must not be able to forge scheduling or run events.
+const RESERVED_TOPICS: ReadonlySet<string> = new Set(Object.values(TOPICS));
+
+/**
+ * Publishes jobData (or jobData.value) to the app's topic. An app without a topic of its own
+ * publishes to jobData.topic, which must match options.topicPattern when one is set and may
+ * never be one of pipewright's own topics.
+ */
 const kafkaPublish: Handler = async (ctx) => {
-  const topic = (ctx.jobData.topic as string | undefined) ?? (ctx.options.topic as string | undefined);
-  if (!topic || typeof topic !== 'string') throw new PermanentError('kafka.publish needs a topic in the app options or jobData.topic');
+  const own = ctx.options.topic;
+  let topic: string;
+  if (typeof own === 'string' && own !== '') {
+    topic = own;
+  } else {
+    const requested = ctx.jobData.topic;
+    if (typeof requested !== 'string' || requested === '') throw new PermanentError('kafka.publish needs a topic in the app options or jobData.topic');
+    const pattern = ctx.options.topicPattern;
+    if (typeof pattern === 'string' && !new RegExp(`^(?:${pattern})$`).test(requested)) {
+      throw new PermanentError(`jobData.topic "${requested}" does not match the app's topicPattern ${pattern}`);
+    }
+    topic = requested;
+  }
+  if (RESERVED_TOPICS.has(topic)) throw new PermanentError(`kafka.publish may not write to pipewright's own topic ${topic}`);
   const key = (ctx.jobData.key as string | undefined) ?? (ctx.options.key as string | undefined) ?? ctx.jobId;
   const value = 'value' in ctx.jobData ? ctx.jobData.value : ctx.jobData;
   await ctx.ensureTopic(topic);

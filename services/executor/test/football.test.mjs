@@ -297,7 +297,7 @@ test('without a seed, a retried attempt of the same run publishes the same match
 
 test('demo.football is a built-in handler and the default registry has a football app using it', async () => {
   assert.equal(typeof BUILT_IN_HANDLERS['demo.football'], 'function');
-  const file = join(import.meta.dirname, '..', 'apps.default.json');
+  const file = join(import.meta.dirname, '..', '..', '..', 'packages', 'contracts', 'apps.default.json');
   const reg = parseRegistry(readFileSync(file, 'utf8'), file);
   assert.equal(reg.get('football').handler, 'demo.football');
   const { ctx, published } = fakeContext({ seed: 1 });

@@ -6,7 +6,7 @@ import { parseRegistry, registryTopics } from '../dist/registry.js';
 import { backoffDelay } from '../dist/backoff.js';
 
 test('the default registry has the sms, sipcall and payment_gateway apps, each publishing to its own topic', () => {
-  const file = join(import.meta.dirname, '..', 'apps.default.json');
+  const file = join(import.meta.dirname, '..', '..', '..', 'packages', 'contracts', 'apps.default.json');
   const reg = parseRegistry(readFileSync(file, 'utf8'), file);
   for (const app of ['sms', 'sipcall', 'payment_gateway']) {
     assert.equal(reg.get(app).handler, 'kafka.publish');

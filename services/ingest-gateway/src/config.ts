@@ -1,8 +1,9 @@
 import { serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
+import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
 
 export const settings = serviceSettings(50051, {
-  INGEST_DEFAULT_TIMEZONE: setting.string('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
-  INGEST_APPS: setting.optionalString('comma-separated app names accepted; any app when unset'),
+  INGEST_DEFAULT_TIMEZONE: setting.zone('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
+  APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
   INGEST_MAX_BATCH: setting.int('most jobs in one ScheduleJobs call', { default: 1000, min: 1 }),
 });
 

@@ -1,11 +1,11 @@
 import { invalidArgument, unary, type Logger, type MessageProducer } from '@pipewright/platform';
 import { ingestV1 } from '@pipewright/proto';
-import { TOPICS, jobRequestKey, jobRequestToWire, type ValidationOptions } from '@pipewright/contracts';
+import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type ValidationOptions } from '@pipewright/contracts';
 import { validateForGrpc } from './jobs';
 import type { Config } from './config';
 
 export function gatewayHandlers(config: Config, producer: MessageProducer, logger: Logger): Partial<ingestV1.IngestGatewayServer> {
-  const apps = config.INGEST_APPS ? new Set(config.INGEST_APPS.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+  const apps = readAppNames(config.APPS_CONFIG);
   const opts: ValidationOptions = { defaultZone: config.INGEST_DEFAULT_TIMEZONE, apps };
 
   return {

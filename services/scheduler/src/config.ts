@@ -1,9 +1,10 @@
 import { postgresSettings, serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
+import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
 
 export const settings = serviceSettings(50052, {
   ...postgresSettings,
-  SCHEDULER_DEFAULT_TIMEZONE: setting.string('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
-  SCHEDULER_APPS: setting.optionalString('comma-separated app names accepted; any app when unset'),
+  SCHEDULER_DEFAULT_TIMEZONE: setting.zone('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
+  APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
   SCHEDULER_IDEMPOTENCY_WINDOW_HOURS: setting.int('how long an idempotency key blocks a second job', { default: 24, min: 0 }),
   SCHEDULER_MAX_MESSAGE_BYTES: setting.int('largest accepted job request, in bytes', { default: 1024 * 1024, min: 256 }),
   SCHEDULER_FIRE_BATCH: setting.int('occurrences claimed per firing transaction', { default: 200, min: 1, max: 10_000 }),

@@ -1,12 +1,12 @@
 // The scheduler's two inputs: job requests on scheduler.jobs.ingest, run progress on jobs.status.
 import { captureTraceContext, InvalidMessageError, withTransaction, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
-import { decodeRunStatus, JobRequestError, parseJson, validateJobRequest, type JobRequest, type RunStatusEvent } from '@pipewright/contracts';
+import { decodeRunStatus, JobRequestError, parseJson, readAppNames, validateJobRequest, type JobRequest, type RunStatusEvent } from '@pipewright/contracts';
 import { applyRunStatus, insertJob } from './store';
 import type { SchedulerMetrics } from './metrics';
 import type { Config } from './config';
 
 export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobRequest {
-  const apps = config.SCHEDULER_APPS ? new Set(config.SCHEDULER_APPS.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+  const apps = readAppNames(config.APPS_CONFIG);
   return (msg) => {
     if (msg.value && msg.value.length > config.SCHEDULER_MAX_MESSAGE_BYTES) {
       throw new InvalidMessageError(`message is ${msg.value.length} bytes; the limit is ${config.SCHEDULER_MAX_MESSAGE_BYTES}`);
