@@ -3,7 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startStack } from './helpers/stack.mjs';
+import { randomUUID } from 'node:crypto';
+import { startStack, tapTopic, eventually } from './helpers/stack.mjs';
 import { clients, grpc } from '../scripts/lib/clients.mjs';
 import { ROOT } from '../scripts/lib/system.mjs';
 import { createRequire } from 'node:module';
@@ -12,7 +13,7 @@ const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
 
 let stack;
 before(async () => {
-  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator', 'monitor'] });
+  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator', 'monitor'], envFor: { 'ingest-gateway': { INGEST_MAX_JOB_BYTES: '2048' } } });
 });
 after(async () => stack?.stop());
 
@@ -39,6 +40,42 @@ test('ScheduleJobs names the index of the bad job and publishes none', async () 
     gw.scheduleJobs({ jobs: [ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms' }), ingestV1.ScheduleJobRequest.fromPartial({})] }),
     (err) => err.code === code('INVALID_ARGUMENT') && /^jobs\[1\]\.app_name: is required/.test(err.details),
   );
+});
+
+test('ScheduleJob over INGEST_MAX_JOB_BYTES is INVALID_ARGUMENT naming job_data; nothing is published', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(
+    gw.scheduleJob({ appName: 'sms', jobData: { blob: 'x'.repeat(4096) } }),
+    (err) => err.code === code('INVALID_ARGUMENT') && /^job_data: the job request is \d+ bytes; the limit is 2048/.test(err.details),
+  );
+});
+
+test('ScheduleJobs answers each job\'s own partition and offset; jobs with one key keep their order', async () => {
+  const ingest = await tapTopic(stack.kafka, 'scheduler.jobs.ingest');
+  try {
+    const gw = clients.gateway(stack.address('ingest-gateway'));
+    // Jobs without an idempotency key are keyed by app name: the four "sms" jobs share a key.
+    const idKeys = [undefined, `k-${randomUUID()}`, undefined, undefined, `k-${randomUUID()}`, undefined];
+    // Due in a day: nothing fires into jobs.due, which later test files' executors consume.
+    const scheduledTime = new Date(Date.now() + 86_400_000).toISOString();
+    const jobs = idKeys.map((idempotencyKey, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', scheduledTime, idempotencyKey, jobData: { i } }));
+    const res = await gw.scheduleJobs({ jobs });
+    assert.equal(res.jobs.length, jobs.length);
+    await eventually(() => ingest.messages.length >= jobs.length, { message: 'the batch on scheduler.jobs.ingest' });
+    for (const [i, r] of res.jobs.entries()) {
+      const m = ingest.messages.find((x) => x.partition === r.partition && String(x.offset) === String(r.offset));
+      assert.ok(m, `job ${i}: a message at ${r.partition}/${r.offset}`);
+      const body = JSON.parse(m.value.toString());
+      assert.equal(body.requestId, r.requestId, `job ${i}: the message at its offset is its own`);
+      assert.deepEqual(body.jobData, { i });
+    }
+    const sameKey = res.jobs.filter((_, i) => idKeys[i] === undefined);
+    assert.equal(new Set(sameKey.map((r) => r.partition)).size, 1, 'one key, one partition');
+    const offsets = sameKey.map((r) => Number(r.offset));
+    assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'in the order given');
+  } finally {
+    await ingest.stop();
+  }
 });
 
 test('GetJob of an unknown id is NOT_FOUND; an empty id is INVALID_ARGUMENT', async () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startStack, eventually, sleep } from './helpers/stack.mjs';
+import { startStack, eventually, sleep, tapTopic, writeAppsFile, executionsPerJob } from './helpers/stack.mjs';
 import { clients } from '../scripts/lib/clients.mjs';
 
 const require = createRequire(import.meta.url);
@@ -15,11 +15,17 @@ const SPREAD_MS = 4000;
 const SCHEDULERS = ['scheduler', 'scheduler-2', 'scheduler-3'];
 const EXECUTORS = ['executor', 'executor-2'];
 
+// Every execution publishes its jobData here, so a job run twice shows up as two messages.
+const EXECUTIONS = 'scale.executions';
+
 let stack;
 let gateway;
+let executions;
 
 before(async () => {
-  stack = await startStack({ services: ['ingest-gateway'] });
+  const appsFile = writeAppsFile({ record: { handler: 'kafka.publish', options: { topic: EXECUTIONS } } });
+  stack = await startStack({ services: ['ingest-gateway'], env: { APPS_CONFIG: appsFile } });
+  executions = await tapTopic(stack.kafka, EXECUTIONS);
   // Replicas start together, as they would in a rollout: migrations and topic creation race.
   await Promise.all([
     ...SCHEDULERS.map((as) => stack.start('scheduler', { as })),
@@ -30,17 +36,18 @@ before(async () => {
 
 after(async () => {
   gateway?.close();
+  await executions?.stop();
   await stack?.stop();
 });
 
-/** Schedules JOBS noop jobs due over SPREAD_MS from `at`, through ScheduleJobs in batches. */
+/** Schedules JOBS jobs of the recording app due over SPREAD_MS from `at`, through ScheduleJobs in batches. */
 async function scheduleAll(label, at) {
   const ids = [];
   for (let from = 0; from < JOBS; from += BATCH) {
     const jobs = Array.from({ length: Math.min(BATCH, JOBS - from) }, (_, k) => {
       const i = from + k;
       return ingestV1.ScheduleJobRequest.fromPartial({
-        appName: 'noop',
+        appName: 'record',
         scheduledTime: new Date(at + Math.floor((i * SPREAD_MS) / JOBS)).toISOString(),
         jobData: { label, i },
       });
@@ -81,7 +88,7 @@ async function progress(probe, done, { stallMs, message }) {
 }
 
 /** Every job stored once, fired once, executed exactly once, and DONE. */
-async function assertExactlyOnce(t, ids, started) {
+async function assertExactlyOnce(t, label, ids, started) {
   // The session timeout of a killed member (30 s) can hold its partitions that long.
   const stall = { stallMs: 60_000 };
   const fired = await progress(() => one(FIRED, ids), (r) => r.n >= JOBS, { ...stall, message: 'firing' });
@@ -95,6 +102,12 @@ async function assertExactlyOnce(t, ids, started) {
   assert.deepEqual(await one(CLAIMS, ids), claims);
   const [{ n: stored }] = await stack.query('SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)', [ids]);
   assert.equal(stored, JOBS, 'every job stored once');
+  // What the handlers did: one message per job, none missing, none twice.
+  const perJob = await eventually(() => {
+    const counts = executionsPerJob(executions.messages, label);
+    return counts.size === JOBS && counts;
+  }, { message: `a message from each of the ${JOBS} jobs` });
+  assert.deepEqual([...perJob.values()].filter((n) => n !== 1), [], 'no job executed twice');
 
   // The executor reports before the firing transaction that published the run may have
   // committed: the scheduler must still record every status.
@@ -112,7 +125,7 @@ test(`3 schedulers and 2 executors run ${JOBS} jobs due within a few seconds exa
   const ids = await scheduleAll('steady', Date.now() + 8000);
   t.diagnostic(`scheduled in ${Date.now() - started} ms`);
   assert.equal(new Set(ids).size, JOBS);
-  await assertExactlyOnce(t, ids, started);
+  await assertExactlyOnce(t, 'steady', ids, started);
 });
 
 test(`the same while one scheduler is killed with SIGKILL in the middle of firing`, { timeout: 300_000 }, async (t) => {
@@ -133,5 +146,5 @@ test(`the same while one scheduler is killed with SIGKILL in the middle of firin
   assert.ok(atKill < JOBS, 'the kill came while occurrences were still waiting to fire');
   assert.equal(victim.child.signalCode, 'SIGKILL');
 
-  await assertExactlyOnce(t, ids, started);
+  await assertExactlyOnce(t, 'kill', ids, started);
 });

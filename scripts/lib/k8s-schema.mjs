@@ -26,7 +26,7 @@ const image = (extra = {}) => obj({
 });
 const persistence = obj({ enabled: bool('a PersistentVolumeClaim; an emptyDir when false'), size: str('volume size', { pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti)?$' }), storageClass: str('storage class; the cluster default when empty') });
 const logLevel = str('LOG_LEVEL', { enum: ['', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'] });
-const probe = obj({ initialDelaySeconds: int('', 0), periodSeconds: int('', 1), timeoutSeconds: int('', 1), failureThreshold: int('', 1), successThreshold: int('', 1) });
+const probe = obj({ service: str('grpc.health.v1 service name of this probe; probes.service when absent ("liveness": the process answers)'), initialDelaySeconds: int('', 0), periodSeconds: int('', 1), timeoutSeconds: int('', 1), failureThreshold: int('', 1), successThreshold: int('', 1) });
 
 const appRegistry = (description) => ({
   ...map(obj({ handler: str('a handler of the executor (ListHandlers)'), options: { type: 'object' } }, { required: ['handler'] })),

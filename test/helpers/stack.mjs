@@ -1,7 +1,8 @@
 // A pipewright stack for one test file: real Kafka and PostgreSQL (shared ones from the test
 // runner, or started here when a file is run alone), a database of its own, and the services
 // it asks for as separate processes.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -79,6 +80,23 @@ function tail(file, lines = 40) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Writes an app registry (APPS_CONFIG) for a test and returns its path. */
+export function writeAppsFile(apps) {
+  const file = join(process.env.PIPEWRIGHT_TEST_WORKDIR ?? tmpdir(), `apps-${randomBytes(6).toString('hex')}.json`);
+  writeFileSync(file, JSON.stringify({ apps }));
+  return file;
+}
+
+/** Counts the messages a recording app (kafka.publish of jobData) published, per jobData.i of a label. */
+export function executionsPerJob(messages, label) {
+  const perJob = new Map();
+  for (const m of messages) {
+    const data = JSON.parse(m.value.toString());
+    if (data.label === label) perJob.set(data.i, (perJob.get(data.i) ?? 0) + 1);
+  }
+  return perJob;
+}
 
 /** Polls fn until it returns a truthy value; fails with the last value after timeoutMs. */
 export async function eventually(fn, { timeoutMs = 30_000, intervalMs = 200, message = 'condition' } = {}) {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { CHARTS_DIR, EXTERNAL_VALUES, SERVICES, UMBRELLA, compiled, find, helm, podSpecs, render, renderNotes, template, validateManifests, yaml } from '../../scripts/lib/k8s-charts.mjs';
 import { allSchemas, schemaText } from '../../scripts/lib/k8s-schema.mjs';
 
+const { LIVENESS_SERVICE } = compiled('packages/platform/src/grpc.ts');
+
 const charts = readdirSync(CHARTS_DIR).filter((d) => statSync(join(CHARTS_DIR, d)).isDirectory());
 const umbrellaValues = yaml().parse(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'));
 
@@ -95,6 +97,10 @@ for (const [name, { text, objects }] of Object.entries(renders)) {
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
         assert.equal(c[probe]?.grpc?.port, grpcPort, `${service}: ${probe} is a gRPC probe on ${grpcPort}`);
       }
+      // Ready means dependencies connected (the whole server); alive means the process answers.
+      assert.equal(c.startupProbe.grpc.service, undefined, `${service}: startup asks for the whole server`);
+      assert.equal(c.readinessProbe.grpc.service, undefined, `${service}: readiness asks for the whole server`);
+      assert.equal(c.livenessProbe.grpc.service, LIVENESS_SERVICE, `${service}: liveness asks for the service the server keeps SERVING while it runs`);
       const cm = find(objects, 'ConfigMap', c.envFrom[0].configMapRef.name);
       assert.equal(cm.data.GRPC_PORT, String(grpcPort), `${service}: GRPC_PORT matches the probed port`);
     }

@@ -99,14 +99,16 @@ spec:
 {{- end }}
 {{- end -}}
 
+{{/* A gRPC probe: grpc.health.v1 of the probe's own service name, else probes.service. */}}
 {{- define "pipewright-lib.probe" -}}
 {{- $ := index . 0 -}}
+{{- $probe := index . 1 -}}
 grpc:
   port: {{ $.Values.grpcPort }}
-  {{- with $.Values.probes.service }}
+  {{- with (hasKey $probe "service" | ternary $probe.service $.Values.probes.service) }}
   service: {{ . }}
   {{- end }}
-{{ toYaml (index . 1) }}
+{{ toYaml (omit $probe "service") }}
 {{- end -}}
 
 {{- define "pipewright-lib.deployment" -}}

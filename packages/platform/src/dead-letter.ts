@@ -14,7 +14,10 @@ export interface InboundMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** Header values as UTF-8 text (the first of repeated ones). */
   headers: Record<string, string>;
+  /** Header values as they came: bytes, repeated values kept. */
+  rawHeaders: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
   timestamp: string;
 }
 

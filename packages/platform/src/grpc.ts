@@ -91,6 +91,9 @@ export function splitDescriptorSet(set: Buffer): Buffer[] {
   return files;
 }
 
+/** The grpc.health.v1 service name that only says the process is alive. */
+export const LIVENESS_SERVICE = 'liveness';
+
 export interface ServiceBinding {
   /** Fully-qualified service name, e.g. pipewright.scheduler.v1.Scheduler (the health service key). */
   name: string;
@@ -124,8 +127,14 @@ export async function startGrpcServer(opts: {
   });
   for (const s of opts.services) server.addService(s.definition, s.implementation);
 
+  // '' and each service: ready (dependencies connected, not shutting down). LIVENESS_SERVICE:
+  // the process answers; it stays SERVING through outages and drains, so a liveness probe
+  // never restarts a pod that is only waiting for Kafka or PostgreSQL, or finishing its work.
   const names = ['', ...opts.services.map((s) => s.name)];
-  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
+  const health = new HealthImplementation({
+    ...Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])),
+    [LIVENESS_SERVICE]: 'SERVING' as const,
+  });
   health.addToServer(server);
 
   // Reflection serves descriptors built by buf (well-known types included, which grpcurl needs

@@ -2,6 +2,7 @@
 import {
   Kafka,
   logLevel as KafkaLogLevel,
+  type Admin,
   type Consumer,
   type IHeaders,
   type KafkaConfig,
@@ -66,7 +67,7 @@ export interface OutboundMessage {
   key?: string | Buffer | null;
   /** Objects are sent as JSON. */
   value: Buffer | string | object | null;
-  headers?: Record<string, string | Buffer>;
+  headers?: Record<string, string | Buffer | Array<string | Buffer> | undefined>;
   partition?: number;
 }
 
@@ -157,6 +158,33 @@ export class KafkaClient {
     this.kafka = new Kafka(config);
   }
 
+  private pingAdmin?: Promise<Admin>;
+
+  /** Asks the cluster for its brokers over one kept-open admin connection; throws when it cannot. */
+  async ping(): Promise<void> {
+    this.pingAdmin ??= (async () => {
+      const admin = this.kafka.admin({ retry: { retries: 0 } });
+      await admin.connect();
+      return admin;
+    })();
+    try {
+      const { brokers } = await (await this.pingAdmin).describeCluster();
+      if (brokers.length === 0) throw new Error('the cluster lists no brokers');
+    } catch (err) {
+      const admin = this.pingAdmin;
+      this.pingAdmin = undefined;
+      await admin?.then((a) => a.disconnect()).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Closes the connection ping keeps open. */
+  async close(): Promise<void> {
+    const admin = this.pingAdmin;
+    this.pingAdmin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
   /**
    * Creates the topics that do not exist yet and waits until every partition has a leader.
    * Safe when several processes race to create the same topics.
@@ -202,28 +230,44 @@ export class KafkaClient {
     }
   }
 
-  /** A connected producer that waits for all in-sync replicas (acks=all). */
+  /**
+   * A connected producer that waits for all in-sync replicas (acks=all). send() resolves with
+   * one result per message, in order: its partition and offset.
+   */
   async producer(): Promise<MessageProducer> {
+    // The partition the default (Java-compatible) partitioner chose for each message object.
+    const assigned = new WeakMap<object, number>();
     const producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: () => {
+        const choose = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = choose(args);
+          assigned.set(args.message, partition);
+          return partition;
+        };
+      },
       allowAutoTopicCreation: false,
       retry: { retries: 8 },
     });
     await producer.connect();
     return {
       send: async (topic, messages) => {
-        const meta = await producer.send({
-          topic,
-          acks: -1,
-          compression: CompressionTypes.None,
-          messages: messages.map((m) => ({
-            key: m.key ?? null,
-            value: toBuffer(m.value),
-            headers: m.headers,
-            partition: m.partition,
-          })),
+        const records = messages.map((m) => ({
+          key: m.key ?? null,
+          value: toBuffer(m.value),
+          headers: m.headers,
+          partition: m.partition,
+        }));
+        const meta = await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
+        // Within a partition the messages of one request take consecutive offsets from its base.
+        const next = new Map(meta.map((r) => [r.partition, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
+        return records.map((r) => {
+          const partition = r.partition ?? assigned.get(r) ?? -1;
+          const offset = next.get(partition);
+          if (offset === undefined) return { topic, partition, offset: '-1' };
+          next.set(partition, offset + 1n);
+          return { topic, partition, offset: offset.toString() };
         });
-        return meta.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
       },
       disconnect: () => producer.disconnect(),
     };
@@ -259,9 +303,10 @@ export class KafkaClient {
       member = false;
     });
 
+    // The original headers go along as they came (bytes, repeated values), plus the five.
     const toDlq = async (msg: InboundMessage, err: Error) => {
       await dlqProducer.send(spec.dlqTopic, [
-        { key: msg.key, value: msg.value, headers: { ...msg.headers, ...deadLetterHeaders(msg, err, new Date()) } },
+        { key: msg.key, value: msg.value, headers: { ...msg.rawHeaders, ...deadLetterHeaders(msg, err, new Date()) } },
       ]);
       stats.sentToDlq += 1;
       log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: err.message }, 'message sent to dead-letter topic');
@@ -281,6 +326,7 @@ export class KafkaClient {
           key: message.key,
           value: message.value,
           headers: decodeHeaders(message.headers),
+          rawHeaders: { ...(message.headers ?? {}) },
           timestamp: message.timestamp,
         };
         let delay = 200;

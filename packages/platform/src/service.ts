@@ -38,6 +38,7 @@ export class Service<C = BaseConfig> {
   private started = false;
   private stopping = false;
   private healthTimer?: NodeJS.Timeout;
+  private readonly probes: Array<() => void> = [];
 
   constructor(readonly name: string, readonly config: C, readonly logger: Logger) {
     this.registry = createRegistry(name);
@@ -56,21 +57,57 @@ export class Service<C = BaseConfig> {
     this.checks.set(name, check);
   }
 
+  /**
+   * A dependency checked every intervalMs once the service has started: the service is ready
+   * only while its last check succeeded within timeoutMs.
+   */
+  addProbe(name: string, check: () => Promise<unknown>, { intervalMs = 5000, timeoutMs = 3000 } = {}): void {
+    let healthy = true;
+    let running = false;
+    const run = async () => {
+      if (running || this.stopping) return;
+      running = true;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          check(),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+        ]);
+        if (!healthy) this.logger.info({ probe: name }, 'dependency is back');
+        healthy = true;
+      } catch (err) {
+        if (healthy) this.logger.warn({ probe: name, err: (err as Error).message }, 'dependency lost: not ready');
+        healthy = false;
+      } finally {
+        clearTimeout(timer);
+        running = false;
+      }
+    };
+    this.probes.push(() => {
+      const t = setInterval(() => void run(), intervalMs);
+      t.unref();
+      this.onStop('intake', `probe ${name}`, async () => clearInterval(t));
+    });
+    this.addReadinessCheck(name, () => healthy);
+  }
+
   /** A PostgreSQL pool, after this service's migrations (if it has any yet) have been applied. */
   async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir?: string }): Promise<Pool> {
     const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }), opts.schema);
     this.onStop('clients', 'postgres', () => pool.end());
     if (opts.migrationsDir) await migrate(pool, { schema: opts.schema, dir: opts.migrationsDir, logger: this.logger });
     else await pool.query('SELECT 1');
-    let healthy = true;
-    pool.on('error', () => (healthy = false));
-    pool.on('connect', () => (healthy = true));
-    this.addReadinessCheck('postgres', () => healthy);
+    this.addProbe('postgres', () => pool.query('SELECT 1'));
     return pool;
   }
 
   kafka(): KafkaClient {
-    this.kafkaClient ??= new KafkaClient(kafkaOptionsFrom(this.base, this.name), this.logger.child({ component: 'kafka' }));
+    if (!this.kafkaClient) {
+      const client = new KafkaClient(kafkaOptionsFrom(this.base, this.name), this.logger.child({ component: 'kafka' }));
+      this.kafkaClient = client;
+      this.addProbe('kafka', () => client.ping());
+      this.onStop('clients', 'kafka admin', () => client.close());
+    }
     return this.kafkaClient;
   }
 
@@ -120,10 +157,37 @@ export class Service<C = BaseConfig> {
     this.lagGroups.set(groupId, topics);
   }
 
+  private consumerStats?: Map<string, ConsumerHandle['stats']>;
+
+  /** kafka_consumer_messages_total{group,outcome}: what each consumer group of this process did. */
+  private countMessages(groupId: string, stats: ConsumerHandle['stats']): void {
+    if (!this.consumerStats) {
+      const all = (this.consumerStats = new Map());
+      new prom.Counter({
+        name: 'kafka_consumer_messages_total',
+        help: 'Messages consumed, by outcome: received, processed, failed (invalid or failing), sent_to_dlq, retried',
+        labelNames: ['group', 'outcome'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [group, st] of all) {
+            this.inc({ group, outcome: 'received' }, st.received);
+            this.inc({ group, outcome: 'processed' }, st.processed);
+            this.inc({ group, outcome: 'failed' }, st.failed);
+            this.inc({ group, outcome: 'sent_to_dlq' }, st.sentToDlq);
+            this.inc({ group, outcome: 'retried' }, st.retries);
+          }
+        },
+      });
+    }
+    this.consumerStats.set(groupId, stats);
+  }
+
   /** Joins a consumer group; failed messages go to spec.dlqTopic through the shared producer. */
   async consume<T>(spec: ConsumerSpec<T>): Promise<ConsumerHandle> {
     const handle = await this.kafka().consume(spec, await this.producer());
     this.watchLag(spec.groupId, spec.topics);
+    this.countMessages(spec.groupId, handle.stats);
     this.onStop('intake', `consumer ${spec.groupId}`, () => handle.stop());
     this.addReadinessCheck(`consumer ${spec.groupId}`, () => handle.isHealthy());
     return handle;
@@ -151,6 +215,7 @@ export class Service<C = BaseConfig> {
   /** Everything is wired: health follows the readiness checks from now on. */
   markStarted(): void {
     this.started = true;
+    for (const startProbe of this.probes) startProbe();
     const update = () => this.grpcHandle?.setServing(this.isServing());
     update();
     this.healthTimer = setInterval(update, 1000);

@@ -69,7 +69,7 @@ test('an undecodable message goes to the DLQ with its bytes, its headers and the
   }, producer);
   const bad = Buffer.from('{"n": oops');
   const sent = await producer.send(topic, [
-    { key: 'same', value: bad, headers: { trace: 'abc' } },
+    { key: 'same', value: bad, headers: { trace: 'abc', bin: Buffer.from([0xff, 0x00, 0xfe]) } },
     { key: 'same', value: { n: 'x' } },
     { key: 'same', value: { n: 7 } },
   ]);
@@ -81,6 +81,7 @@ test('an undecodable message goes to the DLQ with its bytes, its headers and the
   assert.ok(Buffer.compare(first.value, bad) === 0);
   assert.equal(first.key.toString(), 'same');
   assert.equal(first.headers.trace, 'abc', 'original headers are kept');
+  assert.deepEqual(first.rawHeaders.bin, Buffer.from([0xff, 0x00, 0xfe]), 'binary header values are kept byte-for-byte');
   assert.equal(first.headers['original-topic'], topic);
   assert.equal(first.headers['original-partition'], String(sent[0].partition));
   assert.equal(first.headers['original-offset'], sent[0].offset);

@@ -1,28 +1,59 @@
-import { invalidArgument, unary, type Logger, type MessageProducer } from '@pipewright/platform';
+import { invalidArgument, prom, unary, type Logger, type MessageProducer } from '@pipewright/platform';
 import { ingestV1 } from '@pipewright/proto';
-import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type ValidationOptions } from '@pipewright/contracts';
+import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type JobRequest, type ValidationOptions } from '@pipewright/contracts';
 import { validateForGrpc } from './jobs';
 import type { Config } from './config';
 
-export function gatewayHandlers(config: Config, producer: MessageProducer, logger: Logger): Partial<ingestV1.IngestGatewayServer> {
+export function gatewayHandlers(config: Config, producer: MessageProducer, registry: prom.Registry, logger: Logger): Partial<ingestV1.IngestGatewayServer> {
   const apps = readAppNames(config.APPS_CONFIG);
   const opts: ValidationOptions = { defaultZone: config.INGEST_DEFAULT_TIMEZONE, apps };
+  const jobsCounter = new prom.Counter({
+    name: 'ingest_jobs_total',
+    help: 'Job requests through ScheduleJob(s), by outcome: accepted (published) or invalid (INVALID_ARGUMENT)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
+  /** Validates a job and encodes it as the scheduler will read it, within the size it accepts. */
+  const prepare = (req: ingestV1.ScheduleJobRequest, prefix = '') => {
+    try {
+      const job = validateForGrpc(req, opts, prefix);
+      const value = Buffer.from(JSON.stringify(jobRequestToWire(job)));
+      if (value.length > config.INGEST_MAX_JOB_BYTES) {
+        throw invalidArgument(`${prefix}job_data`, `the job request is ${value.length} bytes; the limit is ${config.INGEST_MAX_JOB_BYTES}`);
+      }
+      return { job, message: { key: jobRequestKey(job), value } };
+    } catch (err) {
+      jobsCounter.inc({ outcome: 'invalid' });
+      throw err;
+    }
+  };
+  const accepted = (job: JobRequest, r: { topic: string; partition: number; offset: string }) => ({
+    requestId: job.requestId,
+    topic: r.topic,
+    partition: r.partition,
+    offset: Number(r.offset),
+  });
 
   return {
     scheduleJob: unary(logger, async (req: ingestV1.ScheduleJobRequest) => {
-      const job = validateForGrpc(req, opts);
-      const [r] = await producer.send(TOPICS.jobsIngest, [{ key: jobRequestKey(job), value: jobRequestToWire(job) }]);
+      const { job, message } = prepare(req);
+      const [r] = await producer.send(TOPICS.jobsIngest, [message]);
+      jobsCounter.inc({ outcome: 'accepted' });
       logger.info({ requestId: job.requestId, app: job.appName, partition: r.partition, offset: r.offset }, 'job accepted');
-      return { requestId: job.requestId, topic: r.topic, partition: r.partition, offset: Number(r.offset) };
+      return accepted(job, r);
     }),
 
+    // Every job is validated before any is published; then all go in one produce request, in
+    // the order given, so jobs that share a key keep their order.
     scheduleJobs: unary(logger, async (req: ingestV1.ScheduleJobsRequest) => {
       if (req.jobs.length === 0) throw invalidArgument('jobs', 'must hold at least one job');
       if (req.jobs.length > config.INGEST_MAX_BATCH) throw invalidArgument('jobs', `must hold at most ${config.INGEST_MAX_BATCH} jobs`);
-      const jobs = req.jobs.map((j, i) => validateForGrpc(j, opts, `jobs[${i}].`));
-      const sent = await Promise.all(jobs.map((job) => producer.send(TOPICS.jobsIngest, [{ key: jobRequestKey(job), value: jobRequestToWire(job) }])));
-      logger.info({ count: jobs.length }, 'jobs accepted');
-      return { jobs: jobs.map((job, i) => ({ requestId: job.requestId, topic: sent[i][0].topic, partition: sent[i][0].partition, offset: Number(sent[i][0].offset) })) };
+      const prepared = req.jobs.map((j, i) => prepare(j, `jobs[${i}].`));
+      const sent = await producer.send(TOPICS.jobsIngest, prepared.map((p) => p.message));
+      jobsCounter.inc({ outcome: 'accepted' }, prepared.length);
+      logger.info({ count: prepared.length }, 'jobs accepted');
+      return { jobs: prepared.map((p, i) => accepted(p.job, sent[i])) };
     }),
   };
 }

@@ -168,17 +168,27 @@ export class FiringLoop {
           maxOccurrences: 1000,
         }),
       }));
-      await Promise.all([
-        ...applied.flatMap(({ job, plan }) => plan.fire.map((d) => this.publish(job, d, now))),
-        ...pending.map((p) => this.publish(p, p.due_at, now)),
-      ]);
+      // Published one priority class after the other (high first), each class at once.
+      const fires = [
+        ...applied.flatMap(({ job, plan }) => plan.fire.map((dueAt) => ({ job, dueAt }))),
+        ...pending.map((p) => ({ job: p, dueAt: p.due_at })),
+      ];
+      for (const rank of [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b)) {
+        await Promise.all(
+          fires
+            .filter((f) => f.job.priority === rank)
+            .map(async (f) => {
+              await this.publish(f.job, f.dueAt, now);
+              // Lateness as a consumer sees it: from the due time until jobs.due has the run.
+              this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
+            }),
+        );
+      }
       await recordPlans(client, applied);
       await markPendingFired(client, pending.map((p) => p.run_id), now);
       for (const { plan } of applied) {
-        for (const d of plan.fire) this.o.metrics.observeLateness(now.getTime() - d.getTime());
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);
       }
-      for (const p of pending) this.o.metrics.observeLateness(now.getTime() - p.due_at.getTime());
       return due.length + pending.length;
     });
   }

@@ -157,6 +157,7 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest:
         fireLatenessP50Ms: l.p50,
         fireLatenessP99Ms: l.p99,
         fireLatenessMaxMs: l.max,
+        overlapSkips: c.overlapSkips,
       };
     }),
   };

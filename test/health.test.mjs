@@ -1,0 +1,81 @@
+// grpc.health.v1 tells the truth: a service is NOT_SERVING while it has lost PostgreSQL and
+// SERVING again when it is back, while the "liveness" service (what Kubernetes' liveness probe
+// asks) stays SERVING throughout; a second SIGTERM ends a draining process at once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startStack, eventually } from './helpers/stack.mjs';
+import { healthCheck } from '../scripts/lib/clients.mjs';
+
+/** A TCP relay to PostgreSQL that the test can cut and restore. */
+function startRelay(target) {
+  const sockets = new Set();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(target);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: server.address().port,
+        cut() {
+          open = false;
+          for (const s of sockets) s.destroy();
+        },
+        restore() {
+          open = true;
+        },
+        close: () => new Promise((r) => server.close(r)),
+      }),
+    ),
+  );
+}
+
+let stack;
+let relay;
+
+before(async () => {
+  stack = await startStack();
+  const url = new URL(stack.databaseUrl);
+  relay = await startRelay({ host: url.hostname, port: Number(url.port) });
+  url.host = `127.0.0.1:${relay.port}`;
+  await stack.start('scheduler', { env: { DATABASE_URL: url.toString() } });
+});
+
+after(async () => {
+  await stack?.stop();
+  await relay?.close();
+});
+
+test('losing PostgreSQL makes the service NOT_SERVING and getting it back SERVING; liveness stays SERVING', async () => {
+  const addr = stack.address('scheduler');
+  assert.equal(await healthCheck(addr), 'SERVING');
+  assert.equal(await healthCheck(addr, 'pipewright.scheduler.v1.Scheduler'), 'SERVING');
+  assert.equal(await healthCheck(addr, 'liveness'), 'SERVING');
+
+  relay.cut();
+  await eventually(async () => (await healthCheck(addr)) === 'NOT_SERVING', { timeoutMs: 20_000, message: 'NOT_SERVING without PostgreSQL' });
+  assert.equal(await healthCheck(addr, 'pipewright.scheduler.v1.Scheduler'), 'NOT_SERVING');
+  assert.equal(await healthCheck(addr, 'liveness'), 'SERVING', 'alive though not ready');
+
+  relay.restore();
+  await eventually(async () => (await healthCheck(addr)) === 'SERVING', { timeoutMs: 30_000, message: 'SERVING with PostgreSQL back' });
+  assert.equal(await healthCheck(addr, 'liveness'), 'SERVING');
+});
+
+test('a second SIGTERM during the drain exits at once with code 130', async () => {
+  const p = await stack.start('scheduler', { as: 'scheduler-2' });
+  const exited = new Promise((resolve) => p.child.once('exit', (code) => resolve(code)));
+  p.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 50));
+  p.child.kill('SIGTERM');
+  assert.equal(await exited, 130);
+  assert.match(stack.log('scheduler-2'), /second signal: exiting now/);
+});
