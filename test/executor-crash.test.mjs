@@ -3,10 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { startStack, eventually } from './helpers/stack.mjs';
+import { startStack, eventually, writeAppsFile } from './helpers/stack.mjs';
 import { clients } from '../scripts/lib/clients.mjs';
 
 let stack;
@@ -23,11 +20,11 @@ before(async () => {
     res.writeHead(200).end('ok');
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const registry = join(mkdtempSync(join(tmpdir(), 'pw-apps-')), 'apps.json');
-  writeFileSync(registry, JSON.stringify({ apps: { slow: { handler: 'http', options: { url: `http://127.0.0.1:${server.address().port}/`, timeoutMs: 60_000 } } } }));
+  const registry = writeAppsFile({ slow: { handler: 'http', options: { url: `http://127.0.0.1:${server.address().port}/`, timeoutMs: 60_000 } } });
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler'],
-    envFor: { executor: { APPS_CONFIG: registry, EXECUTOR_RUN_LEASE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '6000' } },
+    env: { APPS_CONFIG: registry },
+    envFor: { executor: { EXECUTOR_RUN_LEASE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '6000' } },
   });
   await stack.start('executor', { as: 'executor-a' });
 });

@@ -196,6 +196,23 @@ test('the development infrastructure is rendered by default: KRaft Kafka, Postgr
   }
 });
 
+test('an autoscaling limit above the partition count of a consumed topic is refused, naming the service, the topic and both numbers', () => {
+  assert.throws(() => template(UMBRELLA, { set: { 'scheduler.autoscaling.maxReplicas': 20 } }), /scheduler\.autoscaling\.maxReplicas is 20 but its topic (scheduler\.jobs\.ingest|jobs\.status) has 12 partitions/);
+  assert.throws(() => template(UMBRELLA, { set: { 'executor.autoscaling.maxReplicas': 16, 'global.kafka.topicPartitions': 24 } }), /executor\.autoscaling\.maxReplicas is 16 but its topic jobs\.due has 12 partitions/);
+  const { objects } = render(UMBRELLA, { set: { 'executor.autoscaling.maxReplicas': 24, 'kafka.defaultPartitions': 24 } });
+  assert.equal(find(objects, 'HorizontalPodAutoscaler', 'pipewright-executor').spec.maxReplicas, 24);
+  // The gateway consumes nothing: its limit is its own business.
+  assert.doesNotThrow(() => template(UMBRELLA, { set: { 'ingest-gateway.autoscaling.maxReplicas': 40 } }));
+});
+
+test('the topic Job\'s name changes with anything in its spec, not only the topic list', () => {
+  const jobName = (set) => render(UMBRELLA, { set }).objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('pipewright-kafka-topics-')).metadata.name;
+  const base = jobName({});
+  assert.notEqual(jobName({ 'kafka.image.tag': '4.3.0' }), base, 'a new image is a new Job');
+  assert.notEqual(jobName({ 'kafka.defaultPartitions': 16 }), base, 'a new partition count is a new Job');
+  assert.equal(jobName({}), base, 'the same values, the same Job');
+});
+
 test('the topic Job also creates the topics of the apps in global.apps', () => {
   const { objects } = render(UMBRELLA, { setString: { 'global.apps.billing.handler': 'kafka.publish', 'global.apps.billing.options.topic': 'billing.jobs' } });
   const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('pipewright-kafka-topics-'));
