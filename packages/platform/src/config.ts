@@ -47,6 +47,8 @@ function make<T>(kind: string, description: string, parse: (raw: string) => T, o
   };
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
 function parseInt10(raw: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer, got "${raw}"`);
   const n = Number(raw.trim());
@@ -60,6 +62,19 @@ export const setting = {
       if (raw.trim() === '') throw new Error('must not be empty');
       return raw;
     }, opts);
+  },
+  /** A duration such as 500ms, 30s, 15m, 24h or 7d (a bare number is milliseconds); read as milliseconds. */
+  duration(description: string, opts: { default?: string; minMs?: number } = {}): Setting<number> {
+    const minMs = opts.minMs ?? 0;
+    const parse = (raw: string): number => {
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
+      if (!m) throw new Error(`expected a duration such as 30s, 15m or 24h, got "${raw}"`);
+      const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']);
+      if (ms < minMs) throw new Error(`expected at least ${minMs} ms, got "${raw}"`);
+      return ms;
+    };
+    // The default is documented as written (24h), used as milliseconds.
+    return make('duration', description, parse, { default: opts.default === undefined ? undefined : parse(opts.default) }, () => opts.default as string);
   },
   /** An IANA time zone name, such as Europe/Paris or UTC. */
   zone(description: string, opts: Options<string> = {}): Setting<string> {

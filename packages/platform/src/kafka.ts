@@ -10,7 +10,7 @@ import {
   Partitioners,
   CompressionTypes,
 } from 'kafkajs';
-import { setting } from './config';
+import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { deadLetterHeaders, InvalidMessageError, type InboundMessage } from './dead-letter';
 
@@ -49,9 +49,12 @@ export function kafkaOptionsFrom(cfg: {
   KAFKA_REPLICATION_FACTOR: number;
   KAFKA_SESSION_TIMEOUT_MS: number;
 }, service: string): KafkaOptions {
-  const sasl = cfg.KAFKA_SASL_MECHANISM
-    ? { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME ?? '', password: cfg.KAFKA_SASL_PASSWORD ?? '' }
-    : undefined;
+  let sasl: KafkaOptions['sasl'];
+  if (cfg.KAFKA_SASL_MECHANISM) {
+    const missing = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => !cfg[k]);
+    if (missing.length) throw new ConfigError(missing.map((k) => `${k} is required when KAFKA_SASL_MECHANISM is set (${cfg.KAFKA_SASL_MECHANISM})`));
+    sasl = { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME as string, password: cfg.KAFKA_SASL_PASSWORD as string };
+  }
   return {
     brokers: cfg.KAFKA_BROKERS,
     clientId: cfg.KAFKA_CLIENT_ID ?? service,

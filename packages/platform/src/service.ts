@@ -253,6 +253,8 @@ export async function runService<S extends ReturnType<typeof serviceSettings<Set
   let config: ConfigOf<S>;
   try {
     config = loadConfig(settings);
+    // Settings that only make sense together are checked here too, before anything starts.
+    kafkaOptionsFrom(config as unknown as BaseConfig, name);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);

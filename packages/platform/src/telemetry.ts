@@ -5,7 +5,7 @@ type Sdk = { shutdown(): Promise<void> };
 const holder = globalThis as unknown as Record<symbol, Sdk | undefined>;
 
 export function startTelemetry(): void {
-  if (holder[SDK_KEY] || process.env.OTEL_SDK_DISABLED === 'true') return;
+  if (holder[SDK_KEY] || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
   // Only traces leave the process unless the user asks for metrics or logs through OTLP too.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';

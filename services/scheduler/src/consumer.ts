@@ -22,7 +22,7 @@ export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobR
 export function handleJobRequest(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
   return async (req: JobRequest): Promise<void> => {
     const outcome = await withTransaction(pool, (client) =>
-      insertJob(client, req, config.SCHEDULER_IDEMPOTENCY_WINDOW_HOURS, captureTraceContext()),
+      insertJob(client, req, config.SCHEDULER_IDEMPOTENCY_WINDOW, captureTraceContext()),
     );
     if (outcome.kind === 'no-occurrence') {
       throw new InvalidMessageError('the schedule has no occurrence between startAt and endAt');

@@ -7,6 +7,7 @@ import { handleJobRequest, handleRunStatus, jobRequestDecoder, runStatusDecoder 
 import { FiringLoop } from './firing';
 import { schedulerHandlers } from './grpc';
 import { SchedulerMetrics } from './metrics';
+import { deleteExpiredKeys } from './store';
 
 void runService('scheduler', settings, async (svc) => {
   const { config, logger } = svc;
@@ -34,6 +35,15 @@ void runService('scheduler', settings, async (svc) => {
   });
   await firing.start();
   svc.onStop('intake', 'firing loop', () => firing.stop());
+
+  // Idempotency keys past their window block nothing: drop them now and then.
+  const housekeeping = setInterval(() => {
+    deleteExpiredKeys(pool)
+      .then((n) => n && logger.info({ deleted: n }, 'expired idempotency keys deleted'))
+      .catch((err) => logger.warn({ err }, 'deleting expired idempotency keys failed'));
+  }, 10 * 60_000);
+  housekeeping.unref();
+  svc.onStop('intake', 'housekeeping', async () => clearInterval(housekeeping));
   svc.addReadinessCheck('firing loop', () => firing.isHealthy());
 
   const ingest = await svc.consume({

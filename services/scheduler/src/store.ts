@@ -69,7 +69,7 @@ export function firstOccurrence(req: JobRequest): Date | undefined {
  * Stores a new job unless its request id was seen, or its idempotency key is held by another
  * job inside the window. Atomic across replicas: the key row is claimed with one upsert.
  */
-export async function insertJob(client: PoolClient, req: JobRequest, windowHours: number, traceContext: Record<string, string>): Promise<InsertOutcome> {
+export async function insertJob(client: PoolClient, req: JobRequest, windowMs: number, traceContext: Record<string, string>): Promise<InsertOutcome> {
   const existing = await client.query<{ id: string }>('SELECT id FROM jobs WHERE request_id = $1', [req.requestId]);
   if (existing.rowCount) return { kind: 'duplicate', reason: 'request', jobId: existing.rows[0].id };
   const first = firstOccurrence(req);
@@ -78,11 +78,11 @@ export async function insertJob(client: PoolClient, req: JobRequest, windowHours
   if (req.idempotencyKey) {
     const claim = await client.query<{ job_id: string }>(
       `INSERT INTO idempotency_keys (key, job_id, expires_at)
-       VALUES ($1, $2, now() + make_interval(hours => $3))
+       VALUES ($1, $2, now() + $3 * interval '1 millisecond')
        ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
          WHERE idempotency_keys.expires_at <= now()
        RETURNING job_id`,
-      [req.idempotencyKey, jobId, windowHours],
+      [req.idempotencyKey, jobId, windowMs],
     );
     if (!claim.rowCount) {
       const holder = await client.query<{ job_id: string }>('SELECT job_id FROM idempotency_keys WHERE key = $1', [req.idempotencyKey]);
@@ -315,4 +315,13 @@ export async function transition(pool: Pool, jobId: string, from: JobStatus[], s
   const res = await pool.query(`UPDATE jobs SET ${set}, updated_at = now() WHERE id = $1 AND status = ANY($2::text[]) AND ${condition}`, [jobId, from, ...params]);
   if (res.rowCount) await pool.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
   return { changed: (res.rowCount ?? 0) > 0, job: await getJob(pool, jobId) };
+}
+
+/** Deletes idempotency keys whose window has passed (they no longer block anything); returns how many. */
+export async function deleteExpiredKeys(pool: Pool, limit = 10_000): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at < now() LIMIT $1)`,
+    [limit],
+  );
+  return rowCount ?? 0;
 }
