@@ -232,6 +232,48 @@ test('fail with failAttempts=2 fails twice and is DONE on attempt 3, with nothin
   assert.deepEqual(claims, [{ outcome: 'DONE', attempts: 3 }]);
 });
 
+// --- (b2) a long backoff is waited out by the scheduler, not the executor -----------------
+
+test('a retry due later than EXECUTOR_INLINE_RETRY_MAX_MS is handed to the scheduler: the claim is released while it waits, and the run fires again at its time', async () => {
+  const backoff = { initialMs: 2500, multiplier: 2, maxMs: 10_000 };
+  const accepted = await gateway.scheduleJob({ appName: 'fail', jobData: { failAttempts: 1 }, backoff, maxRetries: 3 });
+  const job = await eventually(async () => {
+    const j = await scheduler.getJob({ jobId: accepted.requestId });
+    return j.jobId && statusEvents({ jobId: j.jobId }).find((e) => e.status === 'FAILED') && j;
+  }, { timeoutMs: WAIT_MS, message: 'attempt 1 FAILED' });
+  const failure = statusEvents({ jobId: job.jobId }).find((e) => e.status === 'FAILED');
+  assert.ok(failure.retryAt, 'FAILED says when the retry is due');
+  const waitMs = Date.parse(failure.retryAt) - Date.parse(failure.at);
+  assert.ok(waitMs >= 0.8 * backoff.initialMs && waitMs <= 1.2 * backoff.initialMs + 100, `retry in ${waitMs} ms`);
+
+  // While it waits, no executor holds the run, and the scheduler has it FAILED with its retry time.
+  // (FAILED goes out before the claim is released.)
+  const claim = await eventually(async () => {
+    const [c] = await stack.query('SELECT released_at, retry_after, finished_at, attempts FROM executor.run_claims WHERE job_id = $1', [job.jobId]);
+    return c?.released_at && c;
+  }, { message: 'the claim released' });
+  assert.equal(claim.finished_at, null);
+  assert.equal(claim.attempts, 1);
+  assert.equal(claim.retry_after.toISOString(), failure.retryAt);
+  const run = await eventually(async () => {
+    const [r] = await stack.query('SELECT status, retry_at FROM scheduler.runs WHERE job_id = $1', [job.jobId]);
+    return r?.retry_at && r;
+  }, { message: 'the scheduler recorded the retry time' });
+  assert.equal(run.status, 'FAILED');
+  assert.equal(run.retry_at.toISOString(), failure.retryAt);
+  assert.equal((await scheduler.getJob({ jobId: job.jobId })).status, 5, 'GetJob says FAILED (will retry)');
+
+  const events = await finalEvents({ jobId: job.jobId }, 'DONE after the retry');
+  assert.deepEqual(statusTrail(events), ['RUNNING1', 'FAILED1', 'RUNNING2', 'DONE2']);
+  const rerun = events.find((e) => e.status === 'RUNNING' && e.attempt === 2);
+  assert.ok(Date.parse(rerun.at) >= Date.parse(failure.retryAt) - 50, `attempt 2 started ${rerun.at}, retry due ${failure.retryAt}`);
+  const dues = taps['jobs.due'].messages.filter((m) => json(m)?.jobId === job.jobId).map(json);
+  assert.equal(dues.length, 2, 'fired once, then once more for the retry');
+  assert.equal(new Set(dues.map((d) => d.runId)).size, 1, 'under the same run id');
+  const [after] = await stack.query('SELECT retry_at FROM scheduler.runs WHERE job_id = $1', [job.jobId]);
+  assert.equal(after.retry_at, null);
+});
+
 // --- (c) the http handler --------------------------------------------------------------------
 
 test('http: a 2xx answer is DONE at once; the POST carries the run and an idempotency-key equal to the run id', async () => {

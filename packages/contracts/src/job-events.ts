@@ -24,6 +24,8 @@ export interface RunStatusEvent {
   at: string;
   error?: string;
   executor?: string;
+  /** FAILED only: the executor handed the retry to the scheduler, to fire again at this time. */
+  retryAt?: string;
 }
 
 const need = (obj: Record<string, unknown>, field: string, type: 'string' | 'number' | 'object') => {
@@ -56,5 +58,6 @@ export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   for (const f of ['runId', 'jobId', 'status', 'at']) need(o, f, 'string');
   need(o, 'attempt', 'number');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
+  if (o.retryAt !== undefined && (typeof o.retryAt !== 'string' || Number.isNaN(Date.parse(o.retryAt)))) throw new Error('retryAt must be an ISO 8601 time');
   return o as unknown as RunStatusEvent;
 }

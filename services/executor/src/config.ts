@@ -9,6 +9,7 @@ export const settings = serviceSettings(50053, {
   EXECUTOR_BACKOFF_INITIAL_MS: setting.int('first retry delay when a job does not say', { default: 200, min: 0 }),
   EXECUTOR_BACKOFF_MULTIPLIER: setting.int('growth of the retry delay per attempt', { default: 2, min: 1, max: 10 }),
   EXECUTOR_BACKOFF_MAX_MS: setting.int('longest retry delay', { default: 30_000, min: 0 }),
+  EXECUTOR_INLINE_RETRY_MAX_MS: setting.int('retries due within this wait in the executor; later ones are fired again by the scheduler at their time', { default: 1000, min: 0 }),
   EXECUTOR_RUN_LEASE_MS: setting.int('how long a run stays claimed by an executor that stopped renewing it (crashed) before another takes it over', { default: 30_000, min: 3000 }),
 });
 

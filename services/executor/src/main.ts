@@ -38,6 +38,7 @@ void runService('executor', settings, async (svc) => {
     },
     isStopping: () => stopping,
     leaseMs: config.EXECUTOR_RUN_LEASE_MS,
+    inlineRetryMaxMs: config.EXECUTOR_INLINE_RETRY_MAX_MS,
   });
   await svc.consume({
     groupId: 'executor',

@@ -1,5 +1,6 @@
 // Runs one due job: claim the run id durably, then attempt with backoff, reporting each step
-// on jobs.status; after the last retry the job is DEAD and goes to jobs.dlq.
+// on jobs.status; after the last retry the job is DEAD and goes to jobs.dlq. Short backoffs wait
+// here; long ones are handed to the scheduler, which fires the run again at its retry time.
 import { hostname } from 'node:os';
 import { deadLetterHeaders, type InboundMessage, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
 import { TOPICS, type Backoff, type DueRun, type RunStatus, type RunStatusEvent } from '@pipewright/contracts';
@@ -21,6 +22,12 @@ export interface RunnerOptions {
   isStopping(): boolean;
   /** How long a claim holds its run without renewal; renewed every third of it while running. */
   leaseMs: number;
+  /**
+   * Retries due sooner than this wait here; later ones are handed to the scheduler (the claim
+   * is released and FAILED carries retryAt), so a long backoff holds neither a partition nor a
+   * slot, and survives a restart of this executor.
+   */
+  inlineRetryMaxMs: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,8 +47,8 @@ const EXECUTOR_ID = `${hostname()}:${process.pid}`;
 export function createRunner(o: RunnerOptions) {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  const report = (due: DueRun, status: RunStatus, attempt: number, error?: string) => {
-    const ev: RunStatusEvent = { runId: due.runId, jobId: due.jobId, status, attempt, at: new Date().toISOString(), error, executor: EXECUTOR_ID };
+  const report = (due: DueRun, status: RunStatus, attempt: number, error?: string, retryAt?: Date) => {
+    const ev: RunStatusEvent = { runId: due.runId, jobId: due.jobId, status, attempt, at: new Date().toISOString(), error, executor: EXECUTOR_ID, retryAt: retryAt?.toISOString() };
     return o.producer.send(TOPICS.jobsStatus, [{ key: due.runId, value: ev }]);
   };
 
@@ -54,14 +61,24 @@ export function createRunner(o: RunnerOptions) {
     const leaseSecs = o.leaseMs / 1000;
     const claim = await o.pool.query<{ attempts: number }>(
       `INSERT INTO run_claims (run_id, job_id, app_name, executor, lease_until) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision))
-       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, lease_until = EXCLUDED.lease_until
+       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, retry_after = NULL, lease_until = EXCLUDED.lease_until
          WHERE run_claims.finished_at IS NULL
            AND (run_claims.released_at IS NOT NULL OR run_claims.lease_until IS NULL OR run_claims.lease_until < now())
+           AND (run_claims.retry_after IS NULL OR run_claims.retry_after <= now())
        RETURNING attempts`,
       [due.runId, due.jobId, due.appName, EXECUTOR_ID, leaseSecs],
     );
     if (!claim.rowCount) {
-      const { rows } = await o.pool.query<{ outcome: 'DONE' | 'DEAD' | null; attempts: number }>('SELECT outcome, attempts FROM run_claims WHERE run_id = $1', [due.runId]);
+      const { rows } = await o.pool.query<{ outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean }>(
+        'SELECT outcome, attempts, (released_at IS NOT NULL AND retry_after > now()) AS waiting FROM run_claims WHERE run_id = $1',
+        [due.runId],
+      );
+      if (rows[0]?.waiting) {
+        // A copy of the run delivered before its retry time: the scheduler fires the retry then.
+        o.metrics.duplicate();
+        o.logger.info({ runId: due.runId }, 'run delivered before its retry time; skipped');
+        return;
+      }
       if (rows[0] && !rows[0].outcome) throw new RunHeldElsewhere(`run ${due.runId} is being executed by another executor`);
       o.metrics.duplicate();
       o.logger.info({ runId: due.runId }, 'run already finished; redelivery skipped');
@@ -123,9 +140,18 @@ export function createRunner(o: RunnerOptions) {
           }
           o.metrics.failed();
           attemptsMade = attempt;
+          const delay = backoffDelay(attempt, backoff);
+          if (delay > o.inlineRetryMaxMs) {
+            // FAILED with retryAt first: if this process dies before releasing the claim, the
+            // scheduler still fires the retry and the lease lets another executor take it.
+            const retryAt = new Date(Date.now() + delay);
+            await report(due, 'FAILED', attempt, error, retryAt);
+            await o.pool.query('UPDATE run_claims SET attempts = $2, released_at = now(), retry_after = $3 WHERE run_id = $1', [due.runId, attempt, retryAt]);
+            o.logger.info({ runId: due.runId, attempt, error, retryAt }, 'attempt failed; the scheduler fires the retry');
+            return;
+          }
           await o.pool.query('UPDATE run_claims SET attempts = $2 WHERE run_id = $1', [due.runId, attempt]);
           await report(due, 'FAILED', attempt, error);
-          const delay = backoffDelay(attempt, backoff);
           o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
           await sleep(delay);
         }

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { inSpan, restoreTraceContext, withTransaction, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
 import { TOPICS, type DueRun } from '@pipewright/contracts';
-import { claimDue, claimPending, markPendingFired, nextDueAt, recordPlans, runIdFor, runState, PRIORITY_NAME, WAKE_CHANNEL, type JobRow, type AppliedPlan } from './store';
+import { claimDue, claimPending, claimRetries, markPendingFired, markRetriesFired, nextDueAt, recordPlans, runIdFor, runState, PRIORITY_NAME, WAKE_CHANNEL, type JobRow, type AppliedPlan } from './store';
 import { planFiring, type DueJob } from './plan';
 import type { SchedulerMetrics } from './metrics';
 
@@ -152,7 +152,8 @@ export class FiringLoop {
     return withTransaction(this.o.pool, async (client) => {
       const due = await claimDue(client, this.o.batchSize);
       const pending = await claimPending(client, this.o.batchSize, this.o.runTimeoutMs);
-      if (due.length === 0 && pending.length === 0) return 0;
+      const retries = await claimRetries(client, this.o.batchSize);
+      if (due.length === 0 && pending.length === 0 && retries.length === 0) return 0;
       const now = new Date();
       const watched = due.filter((j) => j.schedule && j.overlap_policy !== 'allow').map((j) => j.id);
       const state = await runState(client, watched, this.o.runTimeoutMs);
@@ -173,23 +174,28 @@ export class FiringLoop {
         ...applied.flatMap(({ job, plan }) => plan.fire.map((dueAt) => ({ job, dueAt }))),
         ...pending.map((p) => ({ job: p, dueAt: p.due_at })),
       ];
-      for (const rank of [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b)) {
-        await Promise.all(
-          fires
+      // Retries go out again under their run id; they are not occurrences, so not in the lateness.
+      const again = retries.map((r) => ({ job: r, dueAt: r.due_at }));
+      for (const rank of [...new Set([...fires, ...again].map((f) => f.job.priority))].sort((a, b) => a - b)) {
+        await Promise.all([
+          ...fires
             .filter((f) => f.job.priority === rank)
             .map(async (f) => {
               await this.publish(f.job, f.dueAt, now);
               // Lateness as a consumer sees it: from the due time until jobs.due has the run.
               this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
             }),
-        );
+          ...again.filter((f) => f.job.priority === rank).map((f) => this.publish(f.job, f.dueAt, now)),
+        ]);
       }
       await recordPlans(client, applied);
       await markPendingFired(client, pending.map((p) => p.run_id), now);
+      await markRetriesFired(client, retries.map((r) => r.run_id));
+      if (retries.length) this.o.metrics.retriesFired(retries.length);
       for (const { plan } of applied) {
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);
       }
-      return due.length + pending.length;
+      return due.length + pending.length + retries.length;
     });
   }
 }

@@ -3,12 +3,13 @@ import { prom } from '@pipewright/platform';
 /** The scheduler's own counters behind GetStats and the Prometheus endpoint, per process (message
  * counts come from the ingest consumer's stats). */
 export class SchedulerMetrics {
-  readonly counts = { duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0 };
+  readonly counts = { duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0, retriesFired: 0 };
   private readonly lateness: number[] = [];
   private readonly latenessHistogram: prom.Histogram;
   private readonly firedCounter: prom.Counter;
   private readonly duplicatesCounter: prom.Counter;
   private readonly skippedCounter: prom.Counter<'reason'>;
+  private readonly retriesCounter: prom.Counter;
 
   constructor(registry: prom.Registry) {
     this.latenessHistogram = new prom.Histogram({
@@ -19,6 +20,7 @@ export class SchedulerMetrics {
     });
     this.firedCounter = new prom.Counter({ name: 'scheduler_fired_total', help: 'Occurrences fired', registers: [registry] });
     this.duplicatesCounter = new prom.Counter({ name: 'scheduler_duplicates_skipped_total', help: 'Job requests dropped as duplicates', registers: [registry] });
+    this.retriesCounter = new prom.Counter({ name: 'scheduler_retries_fired_total', help: 'Failed runs fired again at the retry time their executor handed over', registers: [registry] });
     this.skippedCounter = new prom.Counter({ name: 'scheduler_occurrences_skipped_total', help: 'Occurrences not fired, by misfire or overlap policy', labelNames: ['reason'], registers: [registry] });
   }
 
@@ -35,6 +37,11 @@ export class SchedulerMetrics {
     this.latenessHistogram.observe(Math.max(0, ms) / 1000);
     this.lateness.push(ms);
     if (this.lateness.length > 10_000) this.lateness.splice(0, this.lateness.length - 10_000);
+  }
+
+  retriesFired(n: number): void {
+    this.counts.retriesFired += n;
+    this.retriesCounter.inc(n);
   }
 
   duplicate(): void {

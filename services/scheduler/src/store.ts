@@ -205,9 +205,29 @@ export async function markPendingFired(client: PoolClient, runIds: string[], fir
 
 export async function nextDueAt(pool: Pool): Promise<Date | null> {
   const { rows } = await pool.query<{ at: Date | null }>(
-    `SELECT min(next_fire_at) AS at FROM jobs WHERE next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED')`,
+    `SELECT least(
+       (SELECT min(next_fire_at) FROM jobs WHERE next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED')),
+       (SELECT min(r.retry_at) FROM runs r JOIN jobs j ON j.id = r.job_id
+         WHERE r.retry_at IS NOT NULL AND j.status NOT IN ('CANCELLED', 'PAUSED'))) AS at`,
   );
   return rows[0]?.at ?? null;
+}
+
+/** Claims failed runs whose handed-over retry is due (highest priority, then earliest, first). */
+export async function claimRetries(client: PoolClient, limit: number): Promise<Array<JobRow & { run_id: string; due_at: Date }>> {
+  const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
+    `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
+      WHERE r.retry_at <= now() AND r.status = 'FAILED' AND j.status NOT IN ('CANCELLED', 'PAUSED')
+      ORDER BY j.priority, r.retry_at
+      FOR UPDATE OF r SKIP LOCKED
+      LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function markRetriesFired(client: PoolClient, runIds: string[]): Promise<void> {
+  if (runIds.length) await client.query('UPDATE runs SET retry_at = NULL, updated_at = now() WHERE id = ANY($1)', [runIds]);
 }
 
 const RUN_RANK: Record<string, number> = { FIRED: 0, RUNNING: 1, FAILED: 2, DONE: 3, DEAD: 3 };
@@ -232,15 +252,19 @@ export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent, wai
   if (!newer || RUN_RANK[cur.status] === 3) return false;
   const at = new Date(ev.at);
   const finished = ev.status === 'DONE' || ev.status === 'DEAD';
+  const retryAt = ev.status === 'FAILED' && ev.retryAt ? new Date(ev.retryAt) : null;
   await client.query(
     `UPDATE runs SET status = $2, attempt = $3,
             started_at = COALESCE(started_at, CASE WHEN $2 = 'RUNNING' THEN $4::timestamptz END),
             finished_at = CASE WHEN $5 THEN $4::timestamptz ELSE finished_at END,
             error = CASE WHEN $6::text IS NOT NULL THEN $6 ELSE error END,
+            retry_at = $7,
             updated_at = now()
       WHERE id = $1`,
-    [ev.runId, ev.status, ev.attempt, at, finished, ev.error ?? null],
+    [ev.runId, ev.status, ev.attempt, at, finished, ev.error ?? null, retryAt],
   );
+  // The firing loops may be asleep past the retry time: wake them to look again.
+  if (retryAt) await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, retryAt.toISOString()]);
   // A recurring job with more to come goes back to SCHEDULED when a run ends.
   const { rows: job } = await client.query<{ pending: boolean }>(
     `UPDATE jobs SET
