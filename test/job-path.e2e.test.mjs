@@ -26,8 +26,8 @@ test('every service answers grpc.health.v1 SERVING and lists its API through ref
     scheduler: 'pipewright.scheduler.v1.Scheduler',
     executor: 'pipewright.executor.v1.Executor',
     'order-aggregator': 'pipewright.orders.v1.OrderAggregator',
-    'stock-scraper': 'pipewright.stock.v1.StockScraper',
-    'stock-processor': 'pipewright.stock.v1.StockProcessor',
+    'stock-scraper': 'pipewright.stockscraper.v1.StockScraper',
+    'stock-processor': 'pipewright.stockprocessor.v1.StockProcessor',
     monitor: 'pipewright.monitor.v1.Monitor',
   };
   for (const [name, service] of Object.entries(expected)) {

@@ -1,6 +1,6 @@
 import { runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
-import { stockV1 } from '@pipewright/proto';
+import { stockprocessorV1 } from '@pipewright/proto';
 import { settings } from './config';
 
 // Processing is not built yet: its gRPC methods answer UNIMPLEMENTED.
@@ -9,6 +9,6 @@ void runService('stock-processor', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.stockProcessingTasks, TOPICS.processingCompletion, TOPICS.processingErrors]);
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.stock.v1.StockProcessor', definition: stockV1.StockProcessorService, implementation: withUnimplemented(stockV1.StockProcessorService, {}) }]
+    [{ name: 'pipewright.stockprocessor.v1.StockProcessor', definition: stockprocessorV1.StockProcessorService, implementation: withUnimplemented(stockprocessorV1.StockProcessorService, {}) }]
   );
 });

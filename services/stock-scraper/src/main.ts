@@ -1,6 +1,6 @@
 import { runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
-import { stockV1 } from '@pipewright/proto';
+import { stockscraperV1 } from '@pipewright/proto';
 import { settings } from './config';
 
 // Scraping is not built yet: its gRPC methods answer UNIMPLEMENTED.
@@ -8,6 +8,6 @@ void runService('stock-scraper', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.stockScrapingTasks, TOPICS.stockProcessingTasks, TOPICS.scrapingCompletion, TOPICS.scrapingErrors]);
   await svc.producer();
   await svc.serveGrpc(
-    [{ name: 'pipewright.stock.v1.StockScraper', definition: stockV1.StockScraperService, implementation: withUnimplemented(stockV1.StockScraperService, {}) }]
+    [{ name: 'pipewright.stockscraper.v1.StockScraper', definition: stockscraperV1.StockScraperService, implementation: withUnimplemented(stockscraperV1.StockScraperService, {}) }]
   );
 });
