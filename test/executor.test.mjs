@@ -31,6 +31,9 @@ let executor;
 const taps = {};
 /** Requests the local HTTP server received: { path, headers, body }. */
 const requests = [];
+/** Requests to /hold being answered now, and the most at once. */
+const holding = { now: 0, most: 0 };
+const CONCURRENCY = 8;
 
 /** A local HTTP endpoint whose behaviour depends on the path; "first" is per run id. */
 function startHttpServer() {
@@ -61,6 +64,14 @@ function startHttpServer() {
       else if (req.url === '/accepted') reply(202);
       else if (req.url === '/flaky') reply(nth === 1 ? 500 : 200);
       else if (req.url === '/missing') reply(404);
+      else if (req.url === '/hold') {
+        holding.now += 1;
+        holding.most = Math.max(holding.most, holding.now);
+        setTimeout(() => {
+          holding.now -= 1;
+          reply(200);
+        }, 700);
+      }
       else if (req.url === '/slow-once' && nth === 1) {
         // Answers the first attempt only after SLOW_MS, long after the client's timeout.
         const timer = setTimeout(() => reply(200), SLOW_MS);
@@ -86,6 +97,7 @@ before(async () => {
       'http-flaky': { handler: 'http', options: { url: `${base}/flaky` } },
       'http-missing': { handler: 'http', options: { url: `${base}/missing` } },
       'http-slow': { handler: 'http', options: { url: `${base}/slow-once`, timeoutMs: HTTP_TIMEOUT_MS } },
+      'http-hold': { handler: 'http', options: { url: `${base}/hold` } },
       publish: { handler: 'kafka.publish', options: {} },
       'publish-test': { handler: 'kafka.publish', options: { topicPattern: 'test\\..+' } },
       'sms-test': { handler: 'kafka.publish', options: { topic: 'test.sms.jobs' } },
@@ -94,7 +106,7 @@ before(async () => {
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler', 'executor'],
     env: { APPS_CONFIG: appsFile },
-    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS) } },
+    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS), EXECUTOR_CONCURRENCY: String(CONCURRENCY) } },
   });
   producer = stack.kafka.producer();
   await producer.connect();
@@ -354,6 +366,16 @@ test('kafka.publish: a job cannot write to pipewright\'s own topics, nor outside
   assert.deepEqual(statusTrail(outsideEvents), ['RUNNING1', 'DEAD1']);
   assert.match(outsideEvents[1].error, /does not match the app's topicPattern/);
   assert.equal(taps['jobs.status'].messages.filter((m) => json(m)?.runId === 'forged').length, 0, 'no forged status event');
+});
+
+// --- (c3) concurrency ------------------------------------------------------------------------
+
+test(`runs on one partition execute side by side, up to EXECUTOR_CONCURRENCY (${CONCURRENCY}) at once`, async () => {
+  const runs = Array.from({ length: CONCURRENCY + 4 }, () => dueRun('http-hold'));
+  holding.most = 0;
+  await publishDue(runs.map((r) => dueMessage(r, 7)));
+  for (const run of runs) assert.deepEqual(statusTrail(await finalEvents(run, 'held run finished')), ['RUNNING1', 'DONE1']);
+  assert.equal(holding.most, CONCURRENCY, `at most ${CONCURRENCY} requests at once, and that many`);
 });
 
 // --- (d) redelivery --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import {
   type Consumer,
   type IHeaders,
   type KafkaConfig,
+  type KafkaMessage,
   type SASLOptions,
   Partitioners,
   CompressionTypes,
@@ -96,6 +97,13 @@ export interface ConsumerSpec<T> {
    * InvalidMessageError sends the message to the DLQ; any other error is retried with backoff. */
   handle: (value: T, msg: InboundMessage) => Promise<void>;
   partitionsConsumedConcurrently?: number;
+  /**
+   * For work whose order does not matter: messages of one partition are handled at the same
+   * time, up to this many in flight across the whole consumer, and each partition's offset is
+   * committed up to its first unfinished message. Unset: one message at a time per partition,
+   * in order.
+   */
+  maxInFlight?: number;
   fromBeginning?: boolean;
   sessionTimeoutMs?: number;
 }
@@ -118,6 +126,30 @@ export interface ConsumerStats {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A counting semaphore: at most `size` holders at once, served in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
 
 function toBuffer(value: OutboundMessage['value']): Buffer | null {
   if (value === null) return null;
@@ -315,59 +347,115 @@ export class KafkaClient {
       log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: err.message }, 'message sent to dead-letter topic');
     };
 
+    /** Decodes and handles one message, retrying failures; resolves once it is done with. */
+    const processMessage = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) => {
+      stats.received += 1;
+      const msg: InboundMessage = {
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        headers: decodeHeaders(message.headers),
+        rawHeaders: { ...(message.headers ?? {}) },
+        timestamp: message.timestamp,
+      };
+      let delay = 200;
+      for (;;) {
+        try {
+          let value: T;
+          try {
+            value = spec.decode(msg);
+          } catch (err) {
+            throw err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message);
+          }
+          // kafkajs heartbeats only between messages: keep the membership alive while a
+          // long handler runs, or the group would hand its partitions to another member.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+          try {
+            await spec.handle(value, msg);
+          } finally {
+            clearInterval(beat);
+          }
+          stats.processed += 1;
+          return;
+        } catch (err) {
+          if (err instanceof InvalidMessageError) {
+            stats.failed += 1;
+            await toDlq(msg, err);
+            return;
+          }
+          stats.retries += 1;
+          log.warn({ err, topic, partition, offset: message.offset, retryInMs: delay }, 'handler failed; retrying');
+          if (stopping) throw err; // leave the offset uncommitted; another member takes over
+          await sleep(delay);
+          delay = Math.min(delay * 2, 5000);
+          await heartbeat().catch(() => undefined);
+        }
+      }
+    };
+    const commitAfter = (topic: string, partition: number, offset: string) =>
+      consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+
     await consumer.connect();
     await consumer.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        stats.received += 1;
-        const msg: InboundMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: decodeHeaders(message.headers),
-          rawHeaders: { ...(message.headers ?? {}) },
-          timestamp: message.timestamp,
-        };
-        let delay = 200;
-        for (;;) {
-          try {
-            let value: T;
-            try {
-              value = spec.decode(msg);
-            } catch (err) {
-              throw err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message);
+    if (spec.maxInFlight) {
+      const slots = new Slots(spec.maxInFlight);
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? spec.maxInFlight,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          const offsets = batch.messages.map((m) => m.offset);
+          const finished = new Set<string>();
+          let next = 0;
+          let commits = Promise.resolve();
+          let failure: unknown;
+          // Commits (in order) up to the first message of the batch that is not finished.
+          const advance = () => {
+            const from = next;
+            while (next < offsets.length && finished.has(offsets[next])) resolveOffset(offsets[next++]);
+            if (next > from) {
+              const upTo = offsets[next - 1];
+              commits = commits.then(() => commitAfter(topic, partition, upTo));
             }
-            // kafkajs heartbeats only between messages: keep the membership alive while a
-            // long handler runs, or the group would hand its partitions to another member.
-            const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
-            try {
-              await spec.handle(value, msg);
-            } finally {
-              clearInterval(beat);
-            }
-            stats.processed += 1;
-            break;
-          } catch (err) {
-            if (err instanceof InvalidMessageError) {
-              stats.failed += 1;
-              await toDlq(msg, err);
+            return commits;
+          };
+          const running: Array<Promise<void>> = [];
+          for (const message of batch.messages) {
+            await slots.acquire();
+            if (failure !== undefined || stopping || !isRunning() || isStale()) {
+              slots.release();
               break;
             }
-            stats.retries += 1;
-            log.warn({ err, topic, partition, offset: message.offset, retryInMs: delay }, 'handler failed; retrying');
-            if (stopping) throw err; // leave the offset uncommitted; another member takes over
-            await sleep(delay);
-            delay = Math.min(delay * 2, 5000);
-            await heartbeat().catch(() => undefined);
+            running.push(
+              processMessage(topic, partition, message, heartbeat)
+                .then(() => {
+                  finished.add(message.offset);
+                  return advance();
+                })
+                .catch((err) => {
+                  failure ??= err;
+                })
+                .finally(() => slots.release()),
+            );
           }
-        }
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-      },
-    });
+          await Promise.all(running);
+          await commits;
+          if (failure !== undefined) throw failure;
+        },
+      });
+    } else {
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+        eachMessage: async ({ topic, partition, message, heartbeat }) => {
+          await processMessage(topic, partition, message, heartbeat);
+          await commitAfter(topic, partition, message.offset);
+        },
+      });
+    }
     const handle: ConsumerHandle = {
       groupId: spec.groupId,
       isHealthy: () => member,

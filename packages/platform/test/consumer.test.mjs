@@ -151,3 +151,51 @@ test('work left unfinished by a member that stopped is delivered again to the ne
   await second.stop();
   assert.deepEqual(got, ['job-1']);
 });
+
+test('with maxInFlight, messages of one partition are handled side by side, never more than maxInFlight at once, and an unfinished one holds the committed offset back', async () => {
+  const topic = unique('inflight');
+  await client.ensureTopics([{ topic, partitions: 1 }]);
+  const groupId = unique('g');
+  let release;
+  const gate = new Promise((r) => (release = r));
+  let inFlight = 0;
+  let most = 0;
+  const done = [];
+  const handle = await client.consume({
+    groupId,
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    maxInFlight: 3,
+    decode: (m) => m.value.toString(),
+    handle: async (v) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        if (v === 'slow') await gate;
+        else await new Promise((r) => setTimeout(r, 150));
+      } finally {
+        inFlight -= 1;
+      }
+      done.push(v);
+    },
+  }, producer);
+  await producer.send(topic, ['slow', 'a', 'b', 'c', 'd', 'e', 'f'].map((value) => ({ key: 'same', value })));
+  await until(() => done.length === 6);
+  assert.deepEqual(done.sort(), ['a', 'b', 'c', 'd', 'e', 'f'], 'the others went past the slow one');
+  assert.equal(most, 3, 'up to maxInFlight at once');
+
+  const admin = client.kafka.admin();
+  await admin.connect();
+  const committed = async () => Number((await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions[0].offset);
+  try {
+    assert.ok((await committed()) <= 0, 'nothing committed past the unfinished first message');
+    release();
+    await until(() => done.length === 7);
+    const end = Date.now() + 10_000;
+    while ((await committed()) !== 7 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await committed(), 7, 'all seven committed once the first is done');
+  } finally {
+    await admin.disconnect();
+    await handle.stop();
+  }
+});

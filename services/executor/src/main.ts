@@ -46,7 +46,8 @@ void runService('executor', settings, async (svc) => {
     dlqTopic: TOPICS.jobsDlq,
     decode: (msg) => decodeDueRun(msg.value),
     handle: execute,
-    partitionsConsumedConcurrently: config.EXECUTOR_CONCURRENCY,
+    // Runs are independent: a partition's runs execute side by side, EXECUTOR_CONCURRENCY at most.
+    maxInFlight: config.EXECUTOR_CONCURRENCY,
   });
   // Stops run in reverse order within a phase: this flag is set before the consumer drains,
   // so in-flight runs hand back instead of starting another attempt.
