@@ -109,3 +109,55 @@ test('overlap skip: occurrences due while the previous run is still retrying are
   const executed = runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => a.startedAt - b.startedAt);
   for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');
 });
+
+test('a daily cron is read in its time zone: "S M H * * *" for 3 s from now in Asia/Kathmandu (UTC+05:45) fires then', async () => {
+  const at = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kathmandu', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' })
+    .formatToParts(at)
+    .reduce((o, p) => ({ ...o, [p.type]: Number(p.value) }), {});
+  const cron = `${local.second} ${local.minute} ${local.hour} * * *`;
+  const { requestId } = await schedule({ schedule: { cron, timezone: 'Asia/Kathmandu', everyMs: 0 } });
+  const job = await stored(requestId);
+  const [run] = await eventually(async () => {
+    const runs = (await runsOf(job.jobId)).filter((r) => r.status === S.DONE);
+    return runs.length && runs;
+  }, { timeoutMs: 20_000, message: 'the occurrence ran' });
+  assert.equal(run.dueAt.toISOString(), at.toISOString(), `${cron} in Asia/Kathmandu is ${at.toISOString()}`);
+  const after = await sch().getJob({ jobId: job.jobId });
+  assert.equal(after.nextFireAt.toISOString(), new Date(at.getTime() + 86_400_000).toISOString(), 'next: the same local time tomorrow');
+  await sch().cancelJob({ jobId: job.jobId });
+});
+
+/** A recurring job every 500 ms whose every run takes over 2 s (fails once, retries after 2 s). */
+const slowRecurring = (overlapPolicy) => gw().scheduleJob({
+  appName: 'fail',
+  schedule: { everyMs: 500, cron: '', timezone: '' },
+  jobData: { failAttempts: 1 },
+  backoff: { initialMs: 2000, multiplier: 1, maxMs: 2000 },
+  overlapPolicy,
+});
+const executedRuns = (runs) => runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => a.startedAt - b.startedAt);
+
+test('overlap buffer_one: one occurrence due during a run waits and fires as soon as the run ends; the others are skipped', async () => {
+  const job = await stored((await slowRecurring('buffer_one')).requestId);
+  await eventually(async () => executedRuns(await runsOf(job.jobId)).length >= 2, { timeoutMs: 30_000, message: 'two runs done' });
+  await sch().cancelJob({ jobId: job.jobId });
+  const runs = await runsOf(job.jobId);
+  const [first, second] = executedRuns(runs);
+  assert.ok(second.dueAt < first.finishedAt, 'the second run was due while the first was running');
+  assert.ok(second.firedAt >= first.finishedAt, 'and fired only once the first had ended');
+  assert.ok(second.firedAt - first.finishedAt < 1500, `promptly (${second.firedAt - first.finishedAt} ms after)`);
+  assert.ok(runs.some((r) => r.status === S.SKIPPED && /overlap/.test(r.error)), 'occurrences beyond the one buffered are skipped');
+  const executed = executedRuns(runs);
+  for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');
+});
+
+test('overlap allow: occurrences fire while earlier runs are still going, and none is skipped', async () => {
+  const job = await stored((await slowRecurring('allow')).requestId);
+  await eventually(async () => executedRuns(await runsOf(job.jobId)).length >= 3, { timeoutMs: 30_000, message: 'three runs done' });
+  await sch().cancelJob({ jobId: job.jobId });
+  const runs = await runsOf(job.jobId);
+  assert.equal(runs.filter((r) => r.status === S.SKIPPED).length, 0);
+  const executed = executedRuns(runs);
+  assert.ok(executed.some((r, i) => i > 0 && r.startedAt < executed[i - 1].finishedAt), 'some runs overlap in time');
+});
