@@ -84,6 +84,10 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
 
     // One trace: the gRPC call, both Kafka hops, the scheduler and the executor.
     assert.match(job.traceId, /^[0-9a-f]{32}$/);
+    // Log lines written inside the trace's spans carry its id.
+    const logged = (name, msg) => stack.log(name).split('\n').some((l) => l.includes(`"trace_id":"${job.traceId}"`) && l.includes(`"msg":"${msg}"`));
+    assert.ok(logged('ingest-gateway', 'job accepted'), 'the gateway\'s "job accepted" line has the trace id');
+    assert.ok(logged('scheduler', 'job scheduled'), 'the scheduler\'s "job scheduled" line has the trace id');
     const spans = await eventually(() => {
       const s = otlp.spans.filter((x) => x.traceId === job.traceId);
       const has = (service, name) => s.some((x) => x.service === service && x.name === name);

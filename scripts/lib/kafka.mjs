@@ -73,10 +73,10 @@ function log4jConfig(dir) {
  * Starts a single-node KRaft broker. Internal topics use replication factor 1, or consumer
  * groups never find a coordinator. Resolves once the broker accepts connections.
  */
-export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {}) {
+export async function startKafka({ dataDir, port, controllerPort, logFile, heap = '512m' } = {}) {
   const libs = ensureKafkaJars();
   port ??= await freePort();
-  const controllerPort = await freePort();
+  controllerPort ??= await freePort();
   mkdirSync(dataDir, { recursive: true });
   const logDir = join(dataDir, 'data');
   const props = join(dataDir, 'server.properties');
@@ -120,6 +120,7 @@ export async function startKafka({ dataDir, port, logFile, heap = '512m' } = {})
   return {
     brokers: `127.0.0.1:${port}`,
     port,
+    controllerPort,
     child,
     stop: () => stopChild(child, 20_000),
   };

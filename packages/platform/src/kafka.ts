@@ -13,6 +13,7 @@ import {
 } from 'kafkajs';
 import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
+import { inSpan, restoreTraceContext, SpanKind } from './telemetry';
 import { deadLetterHeaders, InvalidMessageError, type InboundMessage } from './dead-letter';
 
 export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, type InboundMessage } from './dead-letter';
@@ -430,7 +431,15 @@ export class KafkaClient {
               break;
             }
             running.push(
-              processMessage(topic, partition, message, heartbeat)
+              // kafkajs' instrumentation starts a new trace for a batch (with links); each message
+              // is processed in a span of the trace its producer's headers carry instead.
+              inSpan(
+                `process ${topic}`,
+                () => processMessage(topic, partition, message, heartbeat),
+                restoreTraceContext(decodeHeaders(message.headers)),
+                { 'messaging.system': 'kafka', 'messaging.operation.name': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset },
+                SpanKind.CONSUMER,
+              )
                 .then(() => {
                   finished.add(message.offset);
                   return advance();

@@ -1,4 +1,6 @@
-import { context, propagation, trace, ROOT_CONTEXT, type Context, type Span, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, trace, ROOT_CONTEXT, type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+
+export { SpanKind };
 
 const SDK_KEY = Symbol.for('pipewright.telemetry.sdk');
 type Sdk = { shutdown(): Promise<void> };
@@ -48,8 +50,8 @@ export function restoreTraceContext(carrier: Record<string, string> | null | und
 }
 
 /** Runs fn inside a new span, child of parent (or of the active context), recording failures. */
-export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes }, parent ?? context.active(), async (span) => {
+export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>, kind?: SpanKind): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes, kind }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (err) {
