@@ -128,6 +128,28 @@ export interface ConsumerStats {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The messages of one partition in flight, in offset order: what may be committed. */
+class PartitionProgress {
+  private readonly pending: bigint[] = [];
+  private readonly done = new Set<bigint>();
+  commits: Promise<void> = Promise.resolve();
+
+  started(offset: string): void {
+    this.pending.push(BigInt(offset));
+  }
+
+  /** Marks an offset finished; returns the new commit point if the finished prefix grew. */
+  finished(offset: string): string | undefined {
+    this.done.add(BigInt(offset));
+    let last: bigint | undefined;
+    while (this.pending.length && this.done.has(this.pending[0])) {
+      last = this.pending.shift() as bigint;
+      this.done.delete(last);
+    }
+    return last === undefined ? undefined : last.toString();
+  }
+}
+
 /** A counting semaphore: at most `size` holders at once, served in arrival order. */
 class Slots {
   private free: number;
@@ -395,64 +417,85 @@ export class KafkaClient {
         }
       }
     };
+    // Offsets are committed by hand while the consumer runs: kafkajs ignores commits once its
+    // stop() has begun, so stop() first drains the work in hand (see below).
     const commitAfter = (topic: string, partition: number, offset: string) =>
       consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+
+    // Work in hand, so that stop() can let it finish and commit before leaving the group.
+    let active = 0;
+    let idle: Array<() => void> = [];
+    const track = async (work: () => Promise<void>) => {
+      active += 1;
+      try {
+        await work();
+      } finally {
+        active -= 1;
+        if (active === 0) {
+          for (const wake of idle) wake();
+          idle = [];
+        }
+      }
+    };
+    const drained = () => (active === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r)));
 
     await consumer.connect();
     await consumer.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
     if (spec.maxInFlight) {
       const slots = new Slots(spec.maxInFlight);
+      const partitions = new Map<string, PartitionProgress>();
+      // A new assignment starts over from the committed offsets.
+      consumer.on(consumer.events.GROUP_JOIN, () => partitions.clear());
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? spec.maxInFlight,
+        // Hands each message to a free slot and returns without waiting for it to finish, so
+        // one slow message never stops the fetching of others. Each partition's offset is
+        // committed up to its first unfinished message.
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
-          const offsets = batch.messages.map((m) => m.offset);
-          const finished = new Set<string>();
-          let next = 0;
-          let commits = Promise.resolve();
-          let failure: unknown;
-          // Commits (in order) up to the first message of the batch that is not finished.
-          const advance = () => {
-            const from = next;
-            while (next < offsets.length && finished.has(offsets[next])) resolveOffset(offsets[next++]);
-            if (next > from) {
-              const upTo = offsets[next - 1];
-              commits = commits.then(() => commitAfter(topic, partition, upTo));
-            }
-            return commits;
-          };
-          const running: Array<Promise<void>> = [];
+          const key = `${topic}\u0000${partition}`;
+          let progress = partitions.get(key);
+          if (!progress) partitions.set(key, (progress = new PartitionProgress()));
+          const mine = progress;
           for (const message of batch.messages) {
             await slots.acquire();
-            if (failure !== undefined || stopping || !isRunning() || isStale()) {
+            if (stopping || !isRunning() || isStale() || partitions.get(key) !== mine) {
               slots.release();
-              break;
+              return;
             }
-            running.push(
-              // kafkajs' instrumentation starts a new trace for a batch (with links); each message
-              // is processed in a span of the trace its producer's headers carry instead.
-              inSpan(
-                `process ${topic}`,
-                () => processMessage(topic, partition, message, heartbeat),
-                restoreTraceContext(decodeHeaders(message.headers)),
-                { 'messaging.system': 'kafka', 'messaging.operation.name': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset },
-                SpanKind.CONSUMER,
-              )
-                .then(() => {
-                  finished.add(message.offset);
-                  return advance();
-                })
-                .catch((err) => {
-                  failure ??= err;
-                })
-                .finally(() => slots.release()),
-            );
+            mine.started(message.offset);
+            resolveOffset(message.offset);
+            void track(async () => {
+              try {
+                // kafkajs' instrumentation starts a new trace for a batch (with links); each
+                // message is processed in a span of the trace its producer's headers carry.
+                await inSpan(
+                  `process ${topic}`,
+                  () => processMessage(topic, partition, message, heartbeat),
+                  restoreTraceContext(decodeHeaders(message.headers)),
+                  { 'messaging.system': 'kafka', 'messaging.operation.name': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset },
+                  SpanKind.CONSUMER,
+                );
+                const upTo = mine.finished(message.offset);
+                if (upTo !== undefined) {
+                  mine.commits = mine.commits.then(() =>
+                    commitAfter(topic, partition, upTo).catch((err) => {
+                      // Lost the partition (a rebalance): its new owner resumes from the last commit.
+                      log.warn({ err: (err as Error).message, topic, partition, offset: upTo }, 'offset commit failed');
+                    }),
+                  );
+                  await mine.commits;
+                }
+              } catch (err) {
+                // Only a stopping consumer gives up on a message: it stays uncommitted.
+                log.info({ topic, partition, offset: message.offset, err: (err as Error).message }, 'message left for redelivery');
+              } finally {
+                slots.release();
+              }
+            });
           }
-          await Promise.all(running);
-          await commits;
-          if (failure !== undefined) throw failure;
         },
       });
     } else {
@@ -460,8 +503,12 @@ export class KafkaClient {
         autoCommit: false,
         partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
         eachMessage: async ({ topic, partition, message, heartbeat }) => {
-          await processMessage(topic, partition, message, heartbeat);
-          await commitAfter(topic, partition, message.offset);
+          // Once stopping, take no new message: it stays uncommitted for the next member.
+          if (stopping) return;
+          await track(async () => {
+            await processMessage(topic, partition, message, heartbeat);
+            await commitAfter(topic, partition, message.offset);
+          });
         },
       });
     }
@@ -471,6 +518,7 @@ export class KafkaClient {
       stats,
       stop: async () => {
         stopping = true;
+        await drained();
         await consumer.stop();
         await consumer.disconnect();
         member = false;

@@ -179,7 +179,10 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
       done.push(v);
     },
   }, producer);
-  await producer.send(topic, ['slow', 'a', 'b', 'c', 'd', 'e', 'f'].map((value) => ({ key: 'same', value })));
+  // The slow one first, alone; the others in later requests, so they come in later fetches.
+  await producer.send(topic, [{ key: 'same', value: 'slow' }]);
+  await until(() => inFlight === 1);
+  for (const value of ['a', 'b', 'c', 'd', 'e', 'f']) await producer.send(topic, [{ key: 'same', value }]);
   await until(() => done.length === 6);
   assert.deepEqual(done.sort(), ['a', 'b', 'c', 'd', 'e', 'f'], 'the others went past the slow one');
   assert.equal(most, 3, 'up to maxInFlight at once');
@@ -199,3 +202,41 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
     await handle.stop();
   }
 });
+
+for (const maxInFlight of [undefined, 4]) {
+test(`${maxInFlight ? 'with maxInFlight' : 'in order'}: stop() lets the work in hand finish and commits it before leaving the group`, async () => {
+  const topic = unique('drain');
+  await client.ensureTopics([{ topic, partitions: 1 }]);
+  const groupId = unique('g');
+  let release;
+  const gate = new Promise((r) => (release = r));
+  let started = 0;
+  const spec = {
+    groupId,
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    maxInFlight,
+    decode: (m) => m.value.toString(),
+    handle: async () => {
+      started += 1;
+      await gate;
+    },
+  };
+  const first = await client.consume(spec, producer);
+  await producer.send(topic, ['one', 'two'].map((value) => ({ key: 'k', value })));
+  await until(() => started === (maxInFlight ? 2 : 1));
+  const stopping = first.stop();
+  await new Promise((r) => setTimeout(r, 200));
+  release();
+  await stopping;
+  // In order, the second message is not taken once stopping: it goes to the next member.
+  assert.equal(first.stats.processed, maxInFlight ? 2 : 1, 'the work in hand finished during the drain');
+
+  const again = [];
+  const second = await client.consume({ ...spec, handle: async (v) => void again.push(v) }, producer);
+  await producer.send(topic, [{ key: 'k', value: 'three' }]);
+  await until(() => again.includes('three'));
+  await second.stop();
+  assert.deepEqual(again, maxInFlight ? ['three'] : ['two', 'three'], 'what finished during the drain was committed, not delivered again');
+});
+}
