@@ -286,6 +286,27 @@ test('a retry due later than EXECUTOR_INLINE_RETRY_MAX_MS is handed to the sched
   assert.equal(after.retry_at, null);
 });
 
+test('while a run waits for its retry, an old copy of its jobs.due message is skipped, and CancelJob drops the retry', async () => {
+  const accepted = await gateway.scheduleJob({ appName: 'fail', jobData: { note: 'cancel me' }, backoff: { initialMs: 3000, multiplier: 1, maxMs: 3000 }, maxRetries: 3 });
+  const { jobId } = await eventually(() => scheduler.getJob({ jobId: accepted.requestId }), { message: 'job stored' });
+  const failure = await eventually(() => statusEvents({ jobId }).find((e) => e.status === 'FAILED'), { timeoutMs: WAIT_MS, message: 'attempt 1 FAILED' });
+  await eventually(async () => (await stack.query('SELECT released_at FROM executor.run_claims WHERE run_id = $1', [failure.runId]))[0]?.released_at, { message: 'claim released' });
+
+  // The first jobs.due message again (a redelivery): not an attempt before the retry time.
+  const original = taps['jobs.due'].messages.find((m) => json(m)?.runId === failure.runId);
+  const skippedBefore = Number((await stats()).duplicatesSkipped);
+  await publishDue([{ key: original.key, value: original.value, partition: original.partition }]);
+  await eventually(async () => Number((await stats()).duplicatesSkipped) > skippedBefore, { message: 'the copy skipped' });
+  assert.deepEqual(statusTrail(statusEvents({ runId: failure.runId })), ['RUNNING1', 'FAILED1']);
+
+  await eventually(async () => (await scheduler.getJob({ jobId: accepted.requestId })).status === 5, { message: 'FAILED (will retry)' });
+  const cancelled = await scheduler.cancelJob({ jobId: accepted.requestId });
+  assert.equal(cancelled.status, 7, 'CANCELLED');
+  await sleep(Date.parse(failure.retryAt) - Date.now() + 2000);
+  assert.deepEqual(statusTrail(statusEvents({ runId: failure.runId })), ['RUNNING1', 'FAILED1'], 'no attempt after the cancel');
+  assert.equal(taps['jobs.due'].messages.filter((m) => json(m)?.runId === failure.runId && json(m)?.attempt).length, 0, 'the retry never fired');
+});
+
 // --- (c) the http handler --------------------------------------------------------------------
 
 test('http: a 2xx answer is DONE at once; the POST carries the run and an idempotency-key equal to the run id', async () => {

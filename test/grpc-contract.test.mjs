@@ -13,7 +13,7 @@ const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
 
 let stack;
 before(async () => {
-  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator', 'monitor'], envFor: { 'ingest-gateway': { INGEST_MAX_JOB_BYTES: '2048' } } });
+  stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'order-aggregator', 'monitor'] });
 });
 after(async () => stack?.stop());
 
@@ -42,12 +42,23 @@ test('ScheduleJobs names the index of the bad job and publishes none', async () 
   );
 });
 
-test('ScheduleJob over INGEST_MAX_JOB_BYTES is INVALID_ARGUMENT naming job_data; nothing is published', async () => {
+test('ScheduleJob over INGEST_MAX_JOB_BYTES (1,000,000) is INVALID_ARGUMENT naming job_data', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   await assert.rejects(
-    gw.scheduleJob({ appName: 'sms', jobData: { blob: 'x'.repeat(4096) } }),
-    (err) => err.code === code('INVALID_ARGUMENT') && /^job_data: the job request is \d+ bytes; the limit is 2048/.test(err.details),
+    gw.scheduleJob({ appName: 'sms', jobData: { blob: 'x'.repeat(1_000_000) } }),
+    (err) => err.code === code('INVALID_ARGUMENT') && /^job_data: the job request is \d+ bytes; the limit is 1000000/.test(err.details),
   );
+});
+
+test('ScheduleJobs larger than one Kafka request (30 jobs of 60 KB for one app) is accepted whole, in order', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  const scheduledTime = new Date(Date.now() + 86_400_000).toISOString();
+  const blob = 'x'.repeat(60_000);
+  const res = await gw.scheduleJobs({ jobs: Array.from({ length: 30 }, (_, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', scheduledTime, jobData: { i, blob } })) }, { deadlineMs: 30_000 });
+  assert.equal(res.jobs.length, 30);
+  assert.equal(new Set(res.jobs.map((j) => j.partition)).size, 1, 'one key, one partition');
+  const offsets = res.jobs.map((j) => Number(j.offset));
+  assert.deepEqual(offsets, offsets.map((_, i) => offsets[0] + i), 'consecutive offsets, in the order given');
 });
 
 test('ScheduleJobs answers each job\'s own partition and offset; jobs with one key keep their order', async () => {

@@ -11,6 +11,8 @@ export interface DueRun {
   firedAt: string;
   maxRetries?: number;
   backoff?: Backoff;
+  /** Set when the scheduler fires a run again for a retry: the attempt this delivery is for. */
+  attempt?: number;
 }
 
 export const RUN_STATUSES = ['RUNNING', 'DONE', 'FAILED', 'DEAD'] as const;
@@ -50,6 +52,7 @@ export function decodeDueRun(bytes: Buffer | null): DueRun {
   const o = parseJson(bytes);
   for (const f of ['runId', 'jobId', 'appName', 'dueAt', 'firedAt']) need(o, f, 'string');
   need(o, 'jobData', 'object');
+  if (o.attempt !== undefined && (typeof o.attempt !== 'number' || !Number.isInteger(o.attempt) || o.attempt < 1)) throw new Error('attempt must be a positive integer');
   return o as unknown as DueRun;
 }
 

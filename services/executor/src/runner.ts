@@ -64,17 +64,18 @@ export function createRunner(o: RunnerOptions) {
        ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, retry_after = NULL, lease_until = EXCLUDED.lease_until
          WHERE run_claims.finished_at IS NULL
            AND (run_claims.released_at IS NOT NULL OR run_claims.lease_until IS NULL OR run_claims.lease_until < now())
-           AND (run_claims.retry_after IS NULL OR run_claims.retry_after <= now())
+           AND (run_claims.retry_after IS NULL OR run_claims.retry_after <= now() OR $6::int > run_claims.attempts)
        RETURNING attempts`,
-      [due.runId, due.jobId, due.appName, EXECUTOR_ID, leaseSecs],
+      [due.runId, due.jobId, due.appName, EXECUTOR_ID, leaseSecs, due.attempt ?? 0],
     );
     if (!claim.rowCount) {
       const { rows } = await o.pool.query<{ outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean }>(
-        'SELECT outcome, attempts, (released_at IS NOT NULL AND retry_after > now()) AS waiting FROM run_claims WHERE run_id = $1',
-        [due.runId],
+        'SELECT outcome, attempts, (released_at IS NOT NULL AND retry_after > now() AND $2::int <= attempts) AS waiting FROM run_claims WHERE run_id = $1',
+        [due.runId, due.attempt ?? 0],
       );
       if (rows[0]?.waiting) {
-        // A copy of the run delivered before its retry time: the scheduler fires the retry then.
+        // An old copy of the run delivered before its retry time (the scheduler's re-fire says
+        // which attempt it is for): the scheduler fires the retry then.
         o.metrics.duplicate();
         o.logger.info({ runId: due.runId }, 'run delivered before its retry time; skipped');
         return;
@@ -91,8 +92,10 @@ export function createRunner(o: RunnerOptions) {
         .query('UPDATE run_claims SET lease_until = now() + make_interval(secs => $2::double precision) WHERE run_id = $1 AND finished_at IS NULL', [due.runId, leaseSecs])
         .catch(() => undefined);
     }, o.leaseMs / 3);
+    // The retry handed to the scheduler, once FAILED has said so: a release keeps its time.
+    let handedRetryAt: Date | null = null;
     const release = (attemptsMade: number) =>
-      o.pool.query('UPDATE run_claims SET released_at = now(), attempts = $2 WHERE run_id = $1 AND finished_at IS NULL', [due.runId, attemptsMade]);
+      o.pool.query('UPDATE run_claims SET released_at = now(), attempts = $2, retry_after = $3 WHERE run_id = $1 AND finished_at IS NULL', [due.runId, attemptsMade, handedRetryAt]);
     let attemptsMade = claim.rows[0].attempts;
     const app = o.registry.get(due.appName);
     const maxRetries = due.maxRetries ?? o.defaultMaxRetries;
@@ -146,7 +149,8 @@ export function createRunner(o: RunnerOptions) {
             // scheduler still fires the retry and the lease lets another executor take it.
             const retryAt = new Date(Date.now() + delay);
             await report(due, 'FAILED', attempt, error, retryAt);
-            await o.pool.query('UPDATE run_claims SET attempts = $2, released_at = now(), retry_after = $3 WHERE run_id = $1', [due.runId, attempt, retryAt]);
+            handedRetryAt = retryAt;
+            await release(attempt);
             o.logger.info({ runId: due.runId, attempt, error, retryAt }, 'attempt failed; the scheduler fires the retry');
             return;
           }

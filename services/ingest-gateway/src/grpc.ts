@@ -1,8 +1,30 @@
-import { invalidArgument, prom, unary, type Logger, type MessageProducer } from '@pipewright/platform';
+import { invalidArgument, prom, unary, type Logger, type MessageProducer, type SendResult } from '@pipewright/platform';
 import { ingestV1 } from '@pipewright/proto';
 import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type JobRequest, type ValidationOptions } from '@pipewright/contracts';
 import { validateForGrpc } from './jobs';
 import type { Config } from './config';
+
+/** Well under Kafka's default message.max.bytes (1 MiB) for one record batch. */
+const MAX_REQUEST_BYTES = 900_000;
+
+/** Consecutive chunks whose sizes add up to at most max (an item larger than max goes alone). */
+export function chunksOfBytes<T>(items: T[], size: (item: T) => number, max: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length && bytes + n > max) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += n;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
 
 export function gatewayHandlers(config: Config, producer: MessageProducer, registry: prom.Registry, logger: Logger): Partial<ingestV1.IngestGatewayServer> {
   const apps = readAppNames(config.APPS_CONFIG);
@@ -50,7 +72,11 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
       if (req.jobs.length === 0) throw invalidArgument('jobs', 'must hold at least one job');
       if (req.jobs.length > config.INGEST_MAX_BATCH) throw invalidArgument('jobs', `must hold at most ${config.INGEST_MAX_BATCH} jobs`);
       const prepared = req.jobs.map((j, i) => prepare(j, `jobs[${i}].`));
-      const sent = await producer.send(TOPICS.jobsIngest, prepared.map((p) => p.message));
+      // One produce request per chunk under the broker's default request size, in order.
+      const sent: SendResult[] = [];
+      for (const chunk of chunksOfBytes(prepared, (p) => p.message.value.length, MAX_REQUEST_BYTES)) {
+        sent.push(...(await producer.send(TOPICS.jobsIngest, chunk.map((p) => p.message))));
+      }
       jobsCounter.inc({ outcome: 'accepted' }, prepared.length);
       logger.info({ count: prepared.length }, 'jobs accepted');
       return { jobs: prepared.map((p, i) => accepted(p.job, sent[i])) };

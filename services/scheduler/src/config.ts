@@ -6,7 +6,7 @@ export const settings = serviceSettings(50052, {
   SCHEDULER_DEFAULT_TIMEZONE: setting.zone('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
   APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
   SCHEDULER_IDEMPOTENCY_WINDOW: setting.duration('how long an idempotency key blocks a second job (30s, 15m, 24h, 7d)', { default: '24h' }),
-  SCHEDULER_MAX_MESSAGE_BYTES: setting.int('largest accepted job request, in bytes', { default: 1024 * 1024, min: 256 }),
+  SCHEDULER_MAX_MESSAGE_BYTES: setting.int('largest accepted job request, in bytes', { default: 1_000_000, min: 256 }),
   SCHEDULER_FIRE_BATCH: setting.int('occurrences claimed per firing transaction', { default: 200, min: 1, max: 10_000 }),
   SCHEDULER_MAX_IDLE_MS: setting.int('longest sleep of the firing loop when nothing is due', { default: 10_000, min: 10 }),
   SCHEDULER_MISFIRE_THRESHOLD_MS: setting.int('how late an occurrence may fire before its misfire policy applies', { default: 60_000, min: 0 }),

@@ -124,7 +124,7 @@ export class FiringLoop {
   }
 
   /** Publishes one occurrence of a job to jobs.due, inside a span that joins the job's trace. */
-  private publish(job: JobRow, dueAt: Date, firedAt: Date): Promise<void> {
+  private publish(job: JobRow, dueAt: Date, firedAt: Date, attempt?: number): Promise<void> {
     const runId = runIdFor(job.id, dueAt);
     return inSpan('scheduler.fire', async (span) => {
       span.setAttributes({ 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
@@ -138,6 +138,7 @@ export class FiringLoop {
         firedAt: firedAt.toISOString(),
         maxRetries: job.max_retries ?? undefined,
         backoff: job.backoff ?? undefined,
+        attempt,
       };
       await this.o.producer.send(TOPICS.jobsDue, [{ key: job.id, value: message }]);
     }, restoreTraceContext(job.trace_context));
@@ -175,7 +176,7 @@ export class FiringLoop {
         ...pending.map((p) => ({ job: p, dueAt: p.due_at })),
       ];
       // Retries go out again under their run id; they are not occurrences, so not in the lateness.
-      const again = retries.map((r) => ({ job: r, dueAt: r.due_at }));
+      const again = retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 }));
       for (const rank of [...new Set([...fires, ...again].map((f) => f.job.priority))].sort((a, b) => a - b)) {
         await Promise.all([
           ...fires
@@ -185,7 +186,7 @@ export class FiringLoop {
               // Lateness as a consumer sees it: from the due time until jobs.due has the run.
               this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
             }),
-          ...again.filter((f) => f.job.priority === rank).map((f) => this.publish(f.job, f.dueAt, now)),
+          ...again.filter((f) => f.job.priority === rank).map((f) => this.publish(f.job, f.dueAt, now, f.attempt)),
         ]);
       }
       await recordPlans(client, applied);

@@ -167,7 +167,11 @@ export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): P
   }
 }
 
-const ACTIVE = `status IN ('FIRED', 'RUNNING', 'FAILED') AND fired_at > now() - make_interval(secs => $2::double precision / 1000)`;
+// A run is in flight while fired, running or failed (between attempts), for up to the run
+// timeout after it fired; a run waiting for a retry the scheduler will fire is in flight however old.
+const inFlight = (alias: string) =>
+  `${alias}status IN ('FIRED', 'RUNNING', 'FAILED') AND (${alias}retry_at IS NOT NULL OR ${alias}fired_at > now() - make_interval(secs => $2::double precision / 1000))`;
+const ACTIVE = inFlight('');
 
 /** Jobs among ids that have a run in flight (younger than runTimeoutMs), and those with a buffered run. */
 export async function runState(client: PoolClient, jobIds: string[], runTimeoutMs: number): Promise<{ active: Set<string>; pending: Set<string> }> {
@@ -189,8 +193,7 @@ export async function claimPending(client: PoolClient, limit: number, runTimeout
   const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
     `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
       WHERE r.status = 'PENDING' AND j.status NOT IN ('CANCELLED', 'PAUSED')
-        AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.job_id = r.job_id AND a.status IN ('FIRED', 'RUNNING', 'FAILED')
-                          AND a.fired_at > now() - make_interval(secs => $2::double precision / 1000))
+        AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.job_id = r.job_id AND ${inFlight('a.')})
       ORDER BY j.priority, r.due_at
       LIMIT $1
       FOR UPDATE OF r SKIP LOCKED`,
@@ -214,9 +217,9 @@ export async function nextDueAt(pool: Pool): Promise<Date | null> {
 }
 
 /** Claims failed runs whose handed-over retry is due (highest priority, then earliest, first). */
-export async function claimRetries(client: PoolClient, limit: number): Promise<Array<JobRow & { run_id: string; due_at: Date }>> {
-  const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
-    `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
+export async function claimRetries(client: PoolClient, limit: number): Promise<Array<JobRow & { run_id: string; due_at: Date; failed_attempt: number }>> {
+  const { rows } = await client.query<JobRow & { run_id: string; due_at: Date; failed_attempt: number }>(
+    `SELECT j.*, r.id AS run_id, r.due_at, r.attempt AS failed_attempt FROM runs r JOIN jobs j ON j.id = r.job_id
       WHERE r.retry_at <= now() AND r.status = 'FAILED' AND j.status NOT IN ('CANCELLED', 'PAUSED')
       ORDER BY j.priority, r.retry_at
       FOR UPDATE OF r SKIP LOCKED
@@ -344,7 +347,8 @@ export async function transition(pool: Pool, jobId: string, from: JobStatus[], s
 /** Deletes idempotency keys whose window has passed (they no longer block anything); returns how many. */
 export async function deleteExpiredKeys(pool: Pool, limit = 10_000): Promise<number> {
   const { rowCount } = await pool.query(
-    `DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at < now() LIMIT $1)`,
+    // expires_at is checked again on the row deleted: a key claimed anew meanwhile stays.
+    `DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE expires_at < now() LIMIT $1) AND expires_at < now()`,
     [limit],
   );
   return rowCount ?? 0;
