@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startStack, eventually } from './helpers/stack.mjs';
+import { startStack, eventually, sleep } from './helpers/stack.mjs';
 import { healthCheck } from '../scripts/lib/clients.mjs';
 
 /** A TCP relay to PostgreSQL that the test can cut and restore. */
@@ -65,6 +65,8 @@ test('losing PostgreSQL makes the service NOT_SERVING and getting it back SERVIN
   assert.equal(await healthCheck(addr, 'pipewright.scheduler.v1.Scheduler'), 'NOT_SERVING');
   assert.equal(await healthCheck(addr, 'liveness'), 'SERVING', 'alive though not ready');
 
+  // Long enough for the first reconnection attempts to fail too.
+  await sleep(4000);
   relay.restore();
   await eventually(async () => (await healthCheck(addr)) === 'SERVING', { timeoutMs: 30_000, message: 'SERVING with PostgreSQL back' });
   assert.equal(await healthCheck(addr, 'liveness'), 'SERVING');

@@ -72,14 +72,34 @@ export class FiringLoop {
       if (Number.isFinite(at) && at < this.wakeAt) this.sleepUntil(at);
     });
     client.on('error', (err) => {
+      if (this.listener !== client) return;
       this.listening = false;
       this.o.logger.warn({ err }, 'wake-up listener lost its connection; reconnecting');
-      setTimeout(() => this.running && this.listen().catch(() => undefined), 1000);
+      void client.end().catch(() => undefined);
+      this.relisten(1000);
     });
-    await client.connect();
-    await client.query(`LISTEN ${WAKE_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${WAKE_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     this.listener = client;
     this.listening = true;
+    // Anything added while it was not listening is found by looking now.
+    this.interrupt();
+  }
+
+  /** Tries to listen again until it works (or the loop stops), waiting longer each time. */
+  private relisten(delayMs: number): void {
+    setTimeout(() => {
+      if (!this.running) return;
+      this.listen().catch((err) => {
+        this.o.logger.warn({ err: (err as Error).message, retryInMs: Math.min(delayMs * 2, 10_000) }, 'wake-up listener cannot reconnect yet');
+        this.relisten(Math.min(delayMs * 2, 10_000));
+      });
+    }, delayMs);
   }
 
   private interrupt(): void {
