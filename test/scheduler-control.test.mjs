@@ -434,3 +434,22 @@ test('control calls on a job that has fired but not started yet (executor stoppe
     }
   });
 });
+
+test('a jobs.status event about a job this scheduler does not have is dropped at once, holding nothing up', async () => {
+  const processed = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${stack.procs.get('scheduler').metricsPort}/metrics`)).text();
+    const m = /^kafka_consumer_messages_total\{group="scheduler.status",outcome="processed",service="scheduler"\} (\d+)/m.exec(text);
+    return Number(m?.[1] ?? 0);
+  };
+  const before = await processed();
+  const producer = stack.kafka.producer();
+  await producer.connect();
+  try {
+    const foreign = { runId: `foreign-${randomUUID()}`, jobId: randomUUID(), status: 'DONE', attempt: 1, at: new Date().toISOString() };
+    await producer.send({ topic: 'jobs.status', acks: -1, messages: [{ key: foreign.runId, value: JSON.stringify(foreign) }] });
+  } finally {
+    await producer.disconnect();
+  }
+  // Waiting for a run row that may still be committing takes up to a minute; this is not that.
+  await eventually(async () => (await processed()) > before, { timeoutMs: 5000, message: 'the foreign event processed' });
+});

@@ -60,7 +60,9 @@ void runService('scheduler', settings, async (svc) => {
     dlqTopic: TOPICS.jobsIngestDlq,
     decode: runStatusDecoder,
     handle: handleRunStatus(pool, logger),
-    partitionsConsumedConcurrently: 4,
+    // Events are applied in any order (a run's row lock and the attempt/state ranks keep the
+    // newest), so one event waiting for its run row to commit holds up no other.
+    maxInFlight: 16,
   });
 
   await svc.serveGrpc(

@@ -244,9 +244,12 @@ export class RunNotRecordedYet extends Error {}
 export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent, waitForRunMs = 60_000): Promise<boolean> {
   const { rows } = await client.query<{ status: string; attempt: number }>('SELECT status, attempt FROM runs WHERE id = $1 FOR UPDATE', [ev.runId]);
   if (rows.length === 0) {
+    // A job is stored before any of its runs fires: an event about a job this database does not
+    // have is another installation's (or a hand-made run's), and is dropped at once.
+    const job = await client.query('SELECT 1 FROM jobs WHERE id::text = $1', [ev.jobId]);
+    if (!job.rowCount) return false;
     // The executor can report before the firing transaction that published the run commits;
-    // the event is retried until the run row is visible. Events about runs this database never
-    // had (another installation's) are dropped once they are old.
+    // the event is retried until the run row is visible, and dropped once it is old.
     if (Date.now() - Date.parse(ev.at) < waitForRunMs) throw new RunNotRecordedYet(`run ${ev.runId} is not recorded yet`);
     return false;
   }
