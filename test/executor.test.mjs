@@ -70,7 +70,7 @@ function startHttpServer() {
         setTimeout(() => {
           holding.now -= 1;
           reply(200);
-        }, 700);
+        }, 1500);
       }
       else if (req.url === '/slow-once' && nth === 1) {
         // Answers the first attempt only after SLOW_MS, long after the client's timeout.

@@ -146,7 +146,7 @@ test('overlap buffer_one: one occurrence due during a run waits and fires as soo
   const [first, second] = executedRuns(runs);
   assert.ok(second.dueAt < first.finishedAt, 'the second run was due while the first was running');
   assert.ok(second.firedAt >= first.finishedAt, 'and fired only once the first had ended');
-  assert.ok(second.firedAt - first.finishedAt < 1500, `promptly (${second.firedAt - first.finishedAt} ms after)`);
+  assert.ok(second.firedAt - first.finishedAt < 3000, `promptly (${second.firedAt - first.finishedAt} ms after)`);
   assert.ok(runs.some((r) => r.status === S.SKIPPED && /overlap/.test(r.error)), 'occurrences beyond the one buffered are skipped');
   const executed = executedRuns(runs);
   for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');

@@ -172,7 +172,7 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
       most = Math.max(most, inFlight);
       try {
         if (v === 'slow') await gate;
-        else await new Promise((r) => setTimeout(r, 150));
+        else await new Promise((r) => setTimeout(r, 400));
       } finally {
         inFlight -= 1;
       }
