@@ -123,9 +123,8 @@ export class KafkaClient {
       const { brokers } = await (await this.pingAdmin).describeCluster();
       if (brokers.length === 0) throw new Error('the cluster lists no brokers');
     } catch (err) {
-      const admin = this.pingAdmin;
-      this.pingAdmin = undefined;
-      await admin?.then((a) => a.disconnect()).catch(() => undefined);
+      // A fresh connection for the next ping.
+      await this.close();
       throw err;
     }
   }

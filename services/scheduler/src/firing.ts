@@ -190,24 +190,23 @@ export class FiringLoop {
           maxOccurrences: 1000,
         }),
       }));
-      // Published one priority class after the other (high first), each class at once.
-      const fires = [
+      // Occurrences (with lateness) and retries (again under their run id, with the attempt they
+      // are for) go out one priority class after the other, high first, each class at once.
+      const fires: Array<{ job: JobRow; dueAt: Date; attempt?: number }> = [
         ...applied.flatMap(({ job, plan }) => plan.fire.map((dueAt) => ({ job, dueAt }))),
         ...pending.map((p) => ({ job: p, dueAt: p.due_at })),
+        ...retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 })),
       ];
-      // Retries go out again under their run id; they are not occurrences, so not in the lateness.
-      const again = retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 }));
-      for (const rank of [...new Set([...fires, ...again].map((f) => f.job.priority))].sort((a, b) => a - b)) {
-        await Promise.all([
-          ...fires
+      for (const rank of [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b)) {
+        await Promise.all(
+          fires
             .filter((f) => f.job.priority === rank)
             .map(async (f) => {
-              await this.publish(f.job, f.dueAt, now);
+              await this.publish(f.job, f.dueAt, now, f.attempt);
               // Lateness as a consumer sees it: from the due time until jobs.due has the run.
-              this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
+              if (f.attempt === undefined) this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
             }),
-          ...again.filter((f) => f.job.priority === rank).map((f) => this.publish(f.job, f.dueAt, now, f.attempt)),
-        ]);
+        );
       }
       await recordPlans(client, applied);
       await markPendingFired(client, pending.map((p) => p.run_id), now);

@@ -83,8 +83,9 @@ function requireId(field: string, id: string): string {
 
 /** Recurring, or a one-shot job whose occurrence has not fired yet. */
 const NOT_FIRED = '(schedule IS NOT NULL OR next_fire_at IS NOT NULL OR paused_fire_at IS NOT NULL)';
-/** ... or whose run waits for a retry the scheduler is to fire (cancel drops it, pause holds it). */
-const NOT_FIRED_OR_WAITING = `(${NOT_FIRED} OR EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id AND runs.retry_at IS NOT NULL))`;
+/** A run of the job waits for a retry the scheduler is to fire (cancel drops it, pause holds it). */
+const WAITING_FOR_RETRY = 'EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id AND runs.retry_at IS NOT NULL)';
+const NOT_FIRED_OR_WAITING = `(${NOT_FIRED} OR ${WAITING_FOR_RETRY})`;
 
 export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest: ConsumerStats, logger: Logger): Partial<schedulerV1.SchedulerServer> {
   const mustGet = async (id: string) => {
@@ -144,7 +145,7 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest:
     pauseJob: control(['SCHEDULED', 'RUNNING', 'FAILED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause', () => [], NOT_FIRED_OR_WAITING),
     // A job paused while its run waited for a retry goes back to FAILED (will retry); the
     // retry fires at its time, or at once if that has passed.
-    resumeJob: control(['PAUSED'], `status = CASE WHEN paused_fire_at IS NULL AND EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id AND runs.retry_at IS NOT NULL) THEN 'FAILED' ELSE 'SCHEDULED' END, next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
+    resumeJob: control(['PAUSED'], `status = CASE WHEN paused_fire_at IS NULL AND ${WAITING_FOR_RETRY} THEN 'FAILED' ELSE 'SCHEDULED' END, next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
     triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger', () => [], NOT_FIRED),
 
     getStats: unary(logger, async () => {
