@@ -3,21 +3,29 @@
 // topic, and drains before it stops.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from './logger';
-import { inSpan, restoreTraceContext, SpanKind } from './telemetry';
-import { deadLetterHeaders, InvalidMessageError, type InboundMessage } from './dead-letter';
+import { inSpan, linksTo, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
+import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
+import { GroupCommit } from './group-commit';
 import type { MessageProducer } from './kafka';
 
-export interface ConsumerSpec<T> {
+interface CommonSpec<T> {
   groupId: string;
   topics: string[];
   /** Where messages that cannot be decoded or validated go. */
   dlqTopic: string;
   /** Turns bytes into a value; throwing sends the message to the DLQ. */
   decode: (msg: InboundMessage) => T;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+}
+
+/** One message at a time: for work that cannot be batched. */
+export interface MessageConsumerSpec<T> extends CommonSpec<T> {
   /** Does the work. Resolving means the work is durable; the offset is committed after. An
    * InvalidMessageError sends the message to the DLQ; any other error is retried with backoff. */
   handle: (value: T, msg: InboundMessage) => Promise<void>;
-  partitionsConsumedConcurrently?: number;
+  handleBatch?: never;
   /**
    * For work whose order does not matter: messages of one partition are handled at the same
    * time, up to this many in flight across the whole consumer, and each partition's offset is
@@ -25,9 +33,34 @@ export interface ConsumerSpec<T> {
    * in order.
    */
   maxInFlight?: number;
-  fromBeginning?: boolean;
-  sessionTimeoutMs?: number;
 }
+
+export interface BatchItem<T> {
+  value: T;
+  msg: InboundMessage;
+}
+
+/** What a batch handler may say of single messages: these go to the DLQ, the rest is done. */
+export interface BatchOutcome {
+  rejected?: Array<{ msg: InboundMessage; error: Error }>;
+}
+
+/**
+ * A fetched batch at a time, per partition and in offset order: the handler makes the whole
+ * batch durable (one transaction, a few multi-row statements) and the offset is committed once.
+ * Messages that fail to decode, or that the handler rejects, go to the DLQ and the rest of the
+ * batch commits. Any error thrown retries the batch (without the dead-lettered messages).
+ */
+export interface BatchConsumerSpec<T> extends CommonSpec<T> {
+  handle?: never;
+  handleBatch: (items: Array<BatchItem<T>>, ctx: { heartbeat(): Promise<void> }) => Promise<BatchOutcome | void>;
+  /** Most messages handed to one handleBatch call (a fetched batch is split). Default 1000. */
+  maxBatchSize?: number;
+  /** Linger: the broker holds a fetch until minBytes are there or maxWaitMs has passed. */
+  linger?: { maxWaitMs: number; minBytes: number };
+}
+
+export type ConsumerSpec<T> = MessageConsumerSpec<T> | BatchConsumerSpec<T>;
 
 export interface ConsumerHandle {
   readonly groupId: string;
@@ -52,7 +85,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class PartitionProgress {
   private readonly pending: bigint[] = [];
   private readonly done = new Set<bigint>();
-  commits: Promise<void> = Promise.resolve();
 
   started(offset: string): void {
     this.pending.push(BigInt(offset));
@@ -104,18 +136,42 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/** The message as handlers see it. */
+function inbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: decodeHeaders(message.headers),
+    rawHeaders: { ...(message.headers ?? {}) },
+    timestamp: message.timestamp,
+  };
+}
+
+const asInvalid = (err: unknown) => (err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message));
+
+/** Kafka refused a record for its size: no retry can make it fit. */
+const tooLarge = (err: unknown) => {
+  const e = err as { type?: string; name?: string; cause?: { type?: string } } | undefined;
+  return [e?.type, e?.cause?.type].some((t) => t === 'MESSAGE_TOO_LARGE' || t === 'RECORD_LIST_TOO_LARGE');
+};
+
 /**
  * Runs a consumer-group member. Offsets are committed after the handler's work is durable
  * (at-least-once). Messages that cannot be decoded go to the DLQ.
  */
 export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?: number }, logger: Logger, spec: ConsumerSpec<T>, dlqProducer: MessageProducer): Promise<ConsumerHandle> {
   const log = logger.child({ component: 'consumer', groupId: spec.groupId });
+  const linger = spec.handleBatch ? spec.linger : undefined;
   const consumer: Consumer = kafka.consumer({
     groupId: spec.groupId,
     sessionTimeout: spec.sessionTimeoutMs ?? defaults.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3000,
     // Bounds how long stop() waits for an idle fetch to return.
-    maxWaitTimeInMs: 1000,
+    maxWaitTimeInMs: linger ? Math.min(linger.maxWaitMs, 1000) : 1000,
+    minBytes: linger?.minBytes ?? 1,
     allowAutoTopicCreation: false,
     retry: { retries: 12, restartOnFailure: async () => true },
   });
@@ -134,28 +190,46 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     member = false;
   });
 
-  // The original headers go along as they came (bytes, repeated values), plus the five.
-  const toDlq = async (msg: InboundMessage, err: Error) => {
-    await dlqProducer.send(spec.dlqTopic, [
-      { key: msg.key, value: msg.value, headers: { ...msg.rawHeaders, ...deadLetterHeaders(msg, err, new Date()) } },
-    ]);
-    stats.sentToDlq += 1;
-    log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: err.message }, 'message sent to dead-letter topic');
+  // The original headers go along as they came (bytes, repeated values), plus the five; all
+  // the dead letters of a batch in one produce request.
+  const toDlq = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
+    if (entries.length === 0) return;
+    const at = new Date();
+    const record = (e: { msg: InboundMessage; error: Error }) => ({
+      key: e.msg.key,
+      value: e.msg.value,
+      headers: { ...e.msg.rawHeaders, ...deadLetterHeaders(e.msg, e.error, at) },
+    });
+    try {
+      await dlqProducer.send(spec.dlqTopic, entries.map(record));
+    } catch (err) {
+      if (!tooLarge(err)) throw err;
+      // The dead-letter topic cannot take the bytes: each record goes on its own, and one that
+      // still does not fit is recorded without its value, its size and digest in the headers.
+      for (const e of entries) {
+        try {
+          await dlqProducer.send(spec.dlqTopic, [record(e)]);
+        } catch (one) {
+          if (!tooLarge(one)) throw one;
+          const r = record(e);
+          await dlqProducer.send(spec.dlqTopic, [{
+            key: r.key,
+            value: null,
+            headers: { ...r.headers, ...oversizeHeaders(e.msg.value) },
+          }]);
+        }
+      }
+    }
+    stats.failed += entries.length;
+    stats.sentToDlq += entries.length;
+    for (const { msg, error } of entries) {
+      log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: error.message }, 'message sent to dead-letter topic');
+    }
   };
 
   /** Decodes and handles one message, retrying failures; resolves once it is done with. */
-  const processMessage = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) => {
+  const processMessage = async (handle: (value: T, msg: InboundMessage) => Promise<void>, msg: InboundMessage, heartbeat: () => Promise<void>) => {
     stats.received += 1;
-    const msg: InboundMessage = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      headers: decodeHeaders(message.headers),
-      rawHeaders: { ...(message.headers ?? {}) },
-      timestamp: message.timestamp,
-    };
     let delay = 200;
     for (;;) {
       try {
@@ -163,13 +237,13 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         try {
           value = spec.decode(msg);
         } catch (err) {
-          throw err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message);
+          throw asInvalid(err);
         }
         // kafkajs heartbeats only between messages: keep the membership alive while a
         // long handler runs, or the group would hand its partitions to another member.
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
         try {
-          await spec.handle(value, msg);
+          await handle(value, msg);
         } finally {
           clearInterval(beat);
         }
@@ -177,12 +251,11 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         return;
       } catch (err) {
         if (err instanceof InvalidMessageError) {
-          stats.failed += 1;
-          await toDlq(msg, err);
+          await toDlq([{ msg, error: err }]);
           return;
         }
         stats.retries += 1;
-        log.warn({ err, topic, partition, offset: message.offset, retryInMs: delay }, 'handler failed; retrying');
+        log.warn({ err, topic: msg.topic, partition: msg.partition, offset: msg.offset, retryInMs: delay }, 'handler failed; retrying');
         if (stopping) throw err; // leave the offset uncommitted; another member takes over
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
@@ -190,10 +263,60 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       }
     }
   };
+
+  /** Decodes a batch, hands what decoded to the handler (retrying failures), dead-letters the rest. */
+  const processBatch = async (s: BatchConsumerSpec<T>, msgs: InboundMessage[], heartbeat: () => Promise<void>) => {
+    stats.received += msgs.length;
+    const items: Array<BatchItem<T>> = [];
+    const dead: Array<{ msg: InboundMessage; error: Error }> = [];
+    for (const msg of msgs) {
+      try {
+        items.push({ value: s.decode(msg), msg });
+      } catch (err) {
+        dead.push({ msg, error: asInvalid(err) });
+      }
+    }
+    let delay = 200;
+    for (;;) {
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+      try {
+        const outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
+        const rejected = outcome?.rejected ?? [];
+        dead.push(...rejected);
+        stats.processed += items.length - rejected.length;
+        break;
+      } catch (err) {
+        stats.retries += 1;
+        log.warn({ err, topic: msgs[0].topic, partition: msgs[0].partition, from: msgs[0].offset, messages: msgs.length, retryInMs: delay }, 'batch handler failed; retrying');
+        if (stopping) throw err;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+        await heartbeat().catch(() => undefined);
+      } finally {
+        clearInterval(beat);
+      }
+    }
+    await toDlq(dead.sort((a, b) => Number(BigInt(a.msg.offset) - BigInt(b.msg.offset))));
+  };
+
   // Offsets are committed by hand while the consumer runs: kafkajs ignores commits once its
-  // stop() has begun, so stop() first drains the work in hand (see below).
+  // stop() has begun, so stop() first drains the work in hand (see below). Commits that come
+  // while one is under way go together in the next request, the highest offset per partition.
+  const committer = new GroupCommit<{ topic: string; partition: number; offset: string }, void>(async (items) => {
+    const highest = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const it of items) {
+      const k = `${it.topic}\u0000${it.partition}`;
+      const cur = highest.get(k);
+      if (!cur || BigInt(it.offset) > BigInt(cur.offset)) highest.set(k, it);
+    }
+    await consumer.commitOffsets([...highest.values()].map((c) => ({ ...c, offset: (BigInt(c.offset) + 1n).toString() })));
+    return items.map(() => undefined);
+  });
   const commitAfter = (topic: string, partition: number, offset: string) =>
-    consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    committer.add({ topic, partition, offset }).catch((err) => {
+      // Lost the partition (a rebalance): its new owner resumes from the last commit.
+      log.warn({ err: (err as Error).message, topic, partition, offset }, 'offset commit failed');
+    });
 
   // Work in hand, so that stop() can let it finish and commit before leaving the group.
   let active = 0;
@@ -212,9 +335,53 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   };
   const drained = () => (active === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r)));
 
+  /** Runs work in a consumer span: of the message's own trace, or of a batch linked to each message's trace. */
+  const traced = (topic: string, partition: number, msgs: InboundMessage[], work: () => Promise<void>, ownTrace: boolean) => {
+    if (!tracingEnabled()) return work();
+    const attributes: Record<string, string | number> = {
+      'messaging.system': 'kafka',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': topic,
+      'messaging.destination.partition.id': String(partition),
+    };
+    if (ownTrace) {
+      return inSpan(`process ${topic}`, work, restoreTraceContext(msgs[0].headers), { ...attributes, 'messaging.kafka.offset': msgs[0].offset }, SpanKind.CONSUMER);
+    }
+    attributes['messaging.batch.message_count'] = msgs.length;
+    return inSpan(`process ${topic}`, work, undefined, attributes, SpanKind.CONSUMER, linksTo(msgs.map((m) => m.headers)));
+  };
+
   await consumer.connect();
   await consumer.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
-  if (spec.maxInFlight) {
+  if (spec.handleBatch) {
+    const s = spec;
+    const maxBatch = s.maxBatchSize ?? 1000;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: s.partitionsConsumedConcurrently ?? 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        for (let i = 0; i < batch.messages.length; i += maxBatch) {
+          if (stopping || !isRunning() || isStale()) return;
+          const msgs = batch.messages.slice(i, i + maxBatch).map((m) => inbound(topic, partition, m));
+          const last = msgs[msgs.length - 1].offset;
+          try {
+            await track(async () => {
+              await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
+              resolveOffset(last);
+              await commitAfter(topic, partition, last);
+            });
+          } catch (err) {
+            // Only a stopping consumer gives up on a batch: it stays uncommitted.
+            log.info({ topic, partition, from: msgs[0].offset, err: (err as Error).message }, 'batch left for redelivery');
+            return;
+          }
+        }
+      },
+    });
+  } else if (spec.maxInFlight) {
+    const handle = spec.handle;
     const slots = new Slots(spec.maxInFlight);
     const partitions = new Map<string, PartitionProgress>();
     // A new assignment starts over from the committed offsets.
@@ -240,27 +407,13 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
           }
           mine.started(message.offset);
           resolveOffset(message.offset);
+          const msg = inbound(topic, partition, message);
           void track(async () => {
             try {
-              // kafkajs' instrumentation starts a new trace for a batch (with links); each
-              // message is processed in a span of the trace its producer's headers carry.
-              await inSpan(
-                `process ${topic}`,
-                () => processMessage(topic, partition, message, heartbeat),
-                restoreTraceContext(decodeHeaders(message.headers)),
-                { 'messaging.system': 'kafka', 'messaging.operation.name': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset },
-                SpanKind.CONSUMER,
-              );
+              // Each message is processed in a span of the trace its producer's headers carry.
+              await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
               const upTo = mine.finished(message.offset);
-              if (upTo !== undefined) {
-                mine.commits = mine.commits.then(() =>
-                  commitAfter(topic, partition, upTo).catch((err) => {
-                    // Lost the partition (a rebalance): its new owner resumes from the last commit.
-                    log.warn({ err: (err as Error).message, topic, partition, offset: upTo }, 'offset commit failed');
-                  }),
-                );
-                await mine.commits;
-              }
+              if (upTo !== undefined) await commitAfter(topic, partition, upTo);
             } catch (err) {
               // Only a stopping consumer gives up on a message: it stays uncommitted.
               log.info({ topic, partition, offset: message.offset, err: (err as Error).message }, 'message left for redelivery');
@@ -272,14 +425,17 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       },
     });
   } else {
+    const handle = spec.handle;
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         // Once stopping, take no new message: it stays uncommitted for the next member.
         if (stopping) return;
+        const msg = inbound(topic, partition, message);
+        // kafkajs' instrumentation gives each message here a span of its producer's trace.
         await track(async () => {
-          await processMessage(topic, partition, message, heartbeat);
+          await processMessage(handle, msg, heartbeat);
           await commitAfter(topic, partition, message.offset);
         });
       },

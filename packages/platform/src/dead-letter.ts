@@ -1,4 +1,5 @@
 // What a dead-lettered message carries: the original bytes, the original headers, and these five.
+import { createHash } from 'node:crypto';
 
 export const DLQ_HEADERS = {
   topic: 'original-topic',
@@ -36,5 +37,14 @@ export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition
     [DLQ_HEADERS.offset]: String(msg.offset),
     [DLQ_HEADERS.error]: err.message.slice(0, 2000),
     [DLQ_HEADERS.timestamp]: at.toISOString(),
+  };
+}
+
+/** For a record the dead-letter topic cannot hold: it goes without its value, saying what it was. */
+export function oversizeHeaders(value: Buffer | null): Record<string, string> {
+  return {
+    'original-size': String(value?.length ?? 0),
+    'original-sha256': createHash('sha256').update(value ?? Buffer.alloc(0)).digest('hex'),
+    'original-value-omitted': 'too large for the dead-letter topic',
   };
 }

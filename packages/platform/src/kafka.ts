@@ -1,11 +1,13 @@
 // The adapter over kafkajs (with consumer.ts): nothing else in pipewright imports kafkajs.
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type Message, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
+import { GroupCommit } from './group-commit';
 import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 
 export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, type InboundMessage } from './dead-letter';
-export type { ConsumerHandle, ConsumerSpec, ConsumerStats } from './consumer';
+export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome } from './consumer';
+export { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 export const kafkaSettings = {
   KAFKA_BROKERS: setting.list('Kafka bootstrap servers, host:port'),
@@ -183,9 +185,11 @@ export class KafkaClient {
 
   /**
    * A connected producer that waits for all in-sync replicas (acks=all). send() resolves with
-   * one result per message, in order: its partition and offset.
+   * one result per message, in order: its partition and offset. Sends made while a produce
+   * request is under way go out together in the next one (one request for many topics), so
+   * concurrent callers share requests instead of each paying a round trip.
    */
-  async producer(): Promise<MessageProducer> {
+  async producer(opts: { maxRequestBytes?: number } = {}): Promise<MessageProducer> {
     // The partition the default (Java-compatible) partitioner chose for each message object.
     const assigned = new WeakMap<object, number>();
     const producer = this.kafka.producer({
@@ -201,24 +205,47 @@ export class KafkaClient {
       retry: { retries: 8 },
     });
     await producer.connect();
+    type Record = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage['headers']; partition?: number };
+    const size = (r: Record) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
+    const requests = new GroupCommit<{ topic: string; records: Record[] }, SendResult[]>(
+      async (sends) => {
+        // One entry per topic, its messages in the order they were sent.
+        const byTopic = new Map<string, Record[]>();
+        for (const s of sends) {
+          const list = byTopic.get(s.topic);
+          if (list) list.push(...s.records);
+          else byTopic.set(s.topic, [...s.records]);
+        }
+        const meta = await producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as Message[] })),
+        });
+        // Within a partition the messages of one request take consecutive offsets from its base.
+        const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
+        return sends.map((s) =>
+          s.records.map((r) => {
+            const partition = r.partition ?? assigned.get(r) ?? -1;
+            const key = `${s.topic}\u0000${partition}`;
+            const offset = next.get(key);
+            if (offset === undefined) return { topic: s.topic, partition, offset: '-1' };
+            next.set(key, offset + 1n);
+            return { topic: s.topic, partition, offset: offset.toString() };
+          }),
+        );
+      },
+      { maxItems: 10_000, maxWeight: opts.maxRequestBytes ?? 900_000, weight: (s) => s.records.reduce((n, r) => n + size(r), 0) },
+    );
     return {
       send: async (topic, messages) => {
-        const records = messages.map((m) => ({
+        if (messages.length === 0) return [];
+        const records: Record[] = messages.map((m) => ({
           key: m.key ?? null,
           value: toBuffer(m.value),
           headers: m.headers,
           partition: m.partition,
         }));
-        const meta = await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
-        // Within a partition the messages of one request take consecutive offsets from its base.
-        const next = new Map(meta.map((r) => [r.partition, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
-        return records.map((r) => {
-          const partition = r.partition ?? assigned.get(r) ?? -1;
-          const offset = next.get(partition);
-          if (offset === undefined) return { topic, partition, offset: '-1' };
-          next.set(partition, offset + 1n);
-          return { topic, partition, offset: offset.toString() };
-        });
+        return requests.add({ topic, records });
       },
       disconnect: () => producer.disconnect(),
     };

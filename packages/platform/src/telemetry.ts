@@ -1,4 +1,4 @@
-import { context, propagation, trace, ROOT_CONTEXT, type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, trace, ROOT_CONTEXT, type Context, type Link, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 
 export { SpanKind };
 
@@ -36,6 +36,33 @@ export async function shutdownTelemetry(): Promise<void> {
 
 export const tracer = () => trace.getTracer('pipewright');
 
+/** True when this process exports traces: without it, no span is worth building. */
+export function tracingEnabled(): boolean {
+  return holder[SDK_KEY] !== undefined;
+}
+
+/** Span links to the traces these carriers (message headers) belong to, one per distinct trace context. */
+export function linksTo(carriers: Array<Record<string, string> | null | undefined>): Link[] {
+  const links: Link[] = [];
+  const seen = new Set<string>();
+  for (const c of carriers) {
+    const parent = c?.traceparent;
+    if (!parent || seen.has(parent)) continue;
+    seen.add(parent);
+    const sc = trace.getSpanContext(restoreTraceContext(c));
+    if (sc) links.push({ context: sc });
+  }
+  return links;
+}
+
+/** The W3C trace headers (traceparent, tracestate) among a message's headers, for storing. */
+export function traceHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers.traceparent) out.traceparent = headers.traceparent;
+  if (headers.tracestate) out.tracestate = headers.tracestate;
+  return out;
+}
+
 /** The active trace context as a W3C traceparent (and tracestate), for storing beside data. */
 export function captureTraceContext(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
@@ -50,8 +77,8 @@ export function restoreTraceContext(carrier: Record<string, string> | null | und
 }
 
 /** Runs fn inside a new span, child of parent (or of the active context), recording failures. */
-export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>, kind?: SpanKind): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes, kind }, parent ?? context.active(), async (span) => {
+export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, parent?: Context, attributes?: Record<string, string | number | boolean>, kind?: SpanKind, links?: Link[]): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes, kind, links }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (err) {

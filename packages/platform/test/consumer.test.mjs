@@ -240,3 +240,104 @@ test(`${maxInFlight ? 'with maxInFlight' : 'in order'}: stop() lets the work in 
   assert.deepEqual(again, maxInFlight ? ['three'] : ['two', 'three'], 'what finished during the drain was committed, not delivered again');
 });
 }
+
+const committedOffsets = async (groupId, topic) => {
+  const admin = client.kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+test('in batch mode a fetched batch reaches the handler in one call, in offset order; a poison message and a rejected one go to the DLQ and the rest of the batch commits', async () => {
+  const topic = unique('batch');
+  const dlqTopic = unique('dlq');
+  await client.ensureTopics([{ topic, partitions: 1 }, dlqTopic]);
+  // Everything is on the partition before the consumer starts, so the first fetch holds it all.
+  const values = Array.from({ length: 200 }, (_, i) => ({ n: i }));
+  values[17] = 'not json';
+  await producer.send(topic, values.map((v) => ({ key: 'same', value: typeof v === 'string' ? Buffer.from(v) : v, headers: { mark: 'kept' } })));
+  const dlq = await collect(dlqTopic);
+  const calls = [];
+  const groupId = unique('g');
+  const handle = await client.consume({
+    groupId,
+    topics: [topic],
+    dlqTopic,
+    decode: (m) => JSON.parse(m.value.toString()).n,
+    handleBatch: async (items) => {
+      calls.push(items.map((i) => i.value));
+      const bad = items.find((i) => i.value === 42);
+      return { rejected: bad ? [{ msg: bad.msg, error: new Error('42 is refused') }] : [] };
+    },
+  }, producer);
+  await until(() => handle.stats.processed + handle.stats.sentToDlq === 200 && dlq.seen.length === 2);
+  await handle.stop();
+  await dlq.stop();
+  const seen = calls.flat();
+  assert.equal(seen.length, 199, 'every message that decoded was handed over once');
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'in offset order');
+  assert.ok(calls.length < 10, `batches, not single messages: ${calls.length} calls for 199 messages`);
+  assert.equal(handle.stats.processed, 198);
+  const dead = dlq.seen.sort((a, b) => Number(a.headers['original-offset']) - Number(b.headers['original-offset']));
+  assert.deepEqual(dead.map((m) => m.headers['original-offset']), ['17', '42']);
+  assert.equal(dead[0].value.toString(), 'not json', 'the original bytes');
+  assert.equal(dead[0].headers.mark, 'kept', 'the original headers');
+  assert.match(dead[0].headers['error-message'], /JSON/);
+  assert.equal(dead[1].headers['error-message'], '42 is refused');
+  assert.deepEqual(await committedOffsets(groupId, topic), [200], 'the whole batch is committed');
+});
+
+test('in batch mode a failing batch is retried whole, and nothing of it is committed before it succeeds', async () => {
+  const topic = unique('batch-retry');
+  await client.ensureTopics([{ topic, partitions: 1 }]);
+  const groupId = unique('g');
+  await producer.send(topic, ['a', 'b', 'c'].map((value) => ({ key: 'k', value })));
+  let calls = 0;
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const got = [];
+  const handle = await client.consume({
+    groupId,
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    decode: (m) => m.value.toString(),
+    handleBatch: async (items) => {
+      calls += 1;
+      if (calls === 1) {
+        await gate;
+        throw new Error('database briefly unavailable');
+      }
+      got.push(...items.map((i) => i.value));
+    },
+  }, producer);
+  await until(() => calls === 1);
+  assert.deepEqual(await committedOffsets(groupId, topic), [-1], 'nothing committed while the batch fails');
+  release();
+  await until(() => got.length === 3);
+  await handle.stop();
+  assert.deepEqual(got, ['a', 'b', 'c']);
+  assert.equal(handle.stats.retries, 1);
+  assert.deepEqual(await committedOffsets(groupId, topic), [3]);
+});
+
+test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {
+  const topics = [unique('share-a'), unique('share-b')];
+  await client.ensureTopics(topics.map((topic) => ({ topic, partitions: 3 })));
+  const results = await Promise.all(Array.from({ length: 300 }, (_, i) => producer.send(topics[i % 2], [{ key: `k${i}`, value: `v${i}` }])));
+  const seen = [];
+  for (const topic of topics) {
+    const c = client.kafka.consumer({ groupId: unique('reader') });
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({ eachMessage: async ({ partition, message }) => void seen.push({ topic, partition, offset: message.offset, value: message.value.toString() }) });
+    await until(() => seen.filter((s) => s.topic === topic).length === 150);
+    await c.disconnect();
+  }
+  results.forEach(([r], i) => {
+    const at = seen.find((s) => s.topic === r.topic && s.partition === r.partition && s.offset === r.offset);
+    assert.equal(at?.value, `v${i}`, `send ${i} was told where its message is`);
+  });
+});
