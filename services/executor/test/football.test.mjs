@@ -17,8 +17,8 @@ import {
   matchOdds,
   footballParams,
   demoFootball,
-} from '../dist/football.js';
-import { BUILT_IN_HANDLERS, PermanentError } from '../dist/handlers.js';
+} from '../dist/handlers/football/index.js';
+import { BUILT_IN_HANDLERS, PermanentError } from '../dist/handlers/index.js';
 import { parseRegistry } from '../dist/registry.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
