@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { descriptorSetPath } from '@pipewright/proto';
 import { setting } from './config';
 import type { Logger } from './logger';
@@ -137,10 +137,11 @@ export async function startGrpcServer(opts: {
   });
   health.addToServer(server);
 
-  // Reflection serves descriptors built by buf (well-known types included, which grpcurl needs
-  // to resolve fields such as google.protobuf.Struct), plus the health service's.
+  // Reflection serves descriptors built by buf: well-known types included, which grpcurl needs
+  // to resolve fields such as google.protobuf.Struct, and the health service's too, compiled
+  // from its own proto file (descriptors rebuilt from a proto-loader definition name map entry
+  // types in a way strict clients refuse).
   const definitions = {
-    ...protoLoader.loadSync(healthProtoPath),
     'pipewright.descriptors': { fileDescriptorProtos: splitDescriptorSet(readFileSync(descriptorSetPath)) },
   } as unknown as protoLoader.PackageDefinition;
   // Only the services this server runs (and health) are listed, as `grpcurl list` should show.
