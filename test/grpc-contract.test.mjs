@@ -29,6 +29,27 @@ test('ScheduleJob with an unparseable time names scheduled_time', async () => {
   await assert.rejects(gw.scheduleJob({ appName: 'sms', scheduledTime: 'tomorrow-ish' }), (err) => err.code === code('INVALID_ARGUMENT') && /^scheduled_time:/.test(err.details));
 });
 
+test('ScheduleJob with a cron that never matches a date is INVALID_ARGUMENT naming schedule.cron, as the scheduler would refuse it', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(
+    gw.scheduleJob(ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', schedule: { cron: '0 0 31 2 *', timezone: 'Europe/London' } })),
+    (err) => err.code === code('INVALID_ARGUMENT') && err.details === 'schedule.cron: "0 0 31 2 *" never matches a date',
+  );
+});
+
+test('ScheduleJob whose schedule has no occurrence between startAt and endAt is INVALID_ARGUMENT naming end_at', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(
+    gw.scheduleJob(ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', schedule: { cron: '0 0 9 * * *', timezone: 'UTC' }, startAt: '2030-06-15T10:00:00Z', endAt: '2030-06-15T10:01:00Z' })),
+    (err) => err.code === code('INVALID_ARGUMENT') && err.details === 'end_at: the schedule has no occurrence between startAt and endAt',
+  );
+});
+
+test('ScheduleJob with a non-ASCII app name says ASCII', async () => {
+  const gw = clients.gateway(stack.address('ingest-gateway'));
+  await assert.rejects(gw.scheduleJob({ appName: 'café' }), (err) => err.code === code('INVALID_ARGUMENT') && err.details === 'app_name: may contain only ASCII letters, digits, ".", "_" and "-"');
+});
+
 test('ScheduleJob for an app the registry does not have is INVALID_ARGUMENT naming app_name', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   await assert.rejects(gw.scheduleJob({ appName: 'fax' }), (err) => err.code === code('INVALID_ARGUMENT') && /^app_name: unknown app "fax"/.test(err.details));

@@ -42,8 +42,18 @@ const BAD_INPUTS = {
   'unknown time zone': [json({ appName: 'sms', schedule: { cron: '0 9 * * 1-5', timezone: 'Mars/Olympus_Mons' } }), /schedule\.timezone/],
   'a schedule with no occurrence between startAt and endAt': [
     json({ appName: 'sms', schedule: { cron: '0 0 9 * * *', timezone: 'UTC' }, startAt: '2030-06-15T10:00:00Z', endAt: '2030-06-15T10:01:00Z' }),
-    /no occurrence between startAt and endAt/,
+    /^invalid job request: endAt: the schedule has no occurrence between startAt and endAt$/,
   ],
+  // The words the gateway answers with INVALID_ARGUMENT (test/grpc-contract.test.mjs).
+  'a cron that never matches a date': [
+    json({ appName: 'sms', schedule: { cron: '0 0 31 2 *', timezone: 'Europe/London' } }),
+    /^invalid job request: schedule\.cron: "0 0 31 2 \*" never matches a date$/,
+  ],
+  'a cron that never matches a date, with startAt and endAt': [
+    json({ appName: 'sms', schedule: { cron: '0 0 30 2 *' }, startAt: '2030-01-01T00:00:00Z', endAt: '2031-01-01T00:00:00Z' }),
+    /^invalid job request: schedule\.cron: "0 0 30 2 \*" never matches a date$/,
+  ],
+  'an app name outside ASCII': [json({ appName: 'café' }), /^invalid job request: appName: may contain only ASCII letters, digits, "\.", "_" and "-"$/],
   'payload over the size limit': [json({ appName: 'sms', jobData: { blob: 'x'.repeat(4096) } }), /bytes; the limit is 2048/],
 };
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
 import { CronError, parseCron } from './cron';
-import type { ScheduleSpec } from './schedule';
+import { nextOccurrence, type ScheduleSpec } from './schedule';
 
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -85,7 +85,7 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
 
   const requestId = str('requestId', false, 128) ?? randomUUID();
   const appName = str('appName', true, 128);
-  if (appName && !/^[A-Za-z0-9_.-]+$/.test(appName)) bad('appName', 'may contain only letters, digits, ".", "_" and "-"');
+  if (appName && !/^[A-Za-z0-9_.-]+$/.test(appName)) bad('appName', 'may contain only ASCII letters, digits, ".", "_" and "-"');
   else if (appName && opts.apps && !opts.apps.has(appName)) bad('appName', `unknown app "${appName}"`);
 
   let scheduledTime = opts.now ?? new Date();
@@ -176,6 +176,22 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
     const v = input.catchUpWindowMs;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad('catchUpWindowMs', 'must be a non-negative integer number of milliseconds');
     else catchUpWindowMs = v;
+  }
+
+  // A job the scheduler could not give a first occurrence is refused here, with the same words
+  // at both doors (the scheduler stores a job only with its first occurrence).
+  if (!problems.length && schedule) {
+    const unbounded = { spec: schedule, anchor: scheduledTime };
+    const after = new Date(scheduledTime.getTime() - 1);
+    if (!nextOccurrence({ ...unbounded, startAt, endAt }, after)) {
+      if ('cron' in schedule && !nextOccurrence(unbounded, after)) bad('schedule.cron', `"${schedule.cron}" never matches a date`);
+      else {
+        // The first occurrence is at or after both startAt and scheduledTime (now when not given).
+        const from = startAt && startAt.getTime() >= scheduledTime.getTime() ? 'startAt' : rawTime !== undefined ? 'scheduledTime' : 'now';
+        if (endAt) bad('endAt', `the schedule has no occurrence between ${from} and endAt`);
+        else bad('schedule', `the schedule has no occurrence after ${from}`);
+      }
+    }
   }
 
   if (problems.length) throw new JobRequestError(problems);

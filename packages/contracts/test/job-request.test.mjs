@@ -70,3 +70,46 @@ test('the Kafka key is the idempotency key, else the app name', () => {
   assert.equal(jobRequestKey({ appName: 'sms', idempotencyKey: 'order-1' }), 'order-1');
   assert.equal(jobRequestKey({ appName: 'sms' }), 'sms');
 });
+
+const problemsOf = (input, o = opts) => {
+  try {
+    validateJobRequest(input, o);
+    return [];
+  } catch (err) {
+    if (!(err instanceof JobRequestError)) throw err;
+    return err.problems;
+  }
+};
+
+test('a cron that never matches a date is refused naming schedule.cron, whatever the bounds', () => {
+  for (const cron of ['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 0 31 2 *', '0 0 30-31 FEB *']) {
+    assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron } }), [{ field: 'schedule.cron', problem: `"${cron}" never matches a date` }], cron);
+    assert.deepEqual(
+      problemsOf({ appName: 'a', schedule: { cron, timezone: 'Europe/Paris' }, startAt: '2026-05-01T00:00:00Z', endAt: '2026-06-01T00:00:00Z' }),
+      [{ field: 'schedule.cron', problem: `"${cron}" never matches a date` }],
+      `${cron} with bounds`,
+    );
+  }
+  // 29 February comes round in leap years; a day-of-week makes the 31st of February one of them.
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron: '0 0 29 2 *' } }), []);
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron: '0 0 31 2 MON' } }), []);
+});
+
+test('a schedule with no occurrence inside its bounds is refused naming endAt, and says between what', () => {
+  const daily9 = { cron: '0 0 9 * * *', timezone: 'UTC' };
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: daily9, startAt: '2030-06-15T10:00:00Z', endAt: '2030-06-15T10:01:00Z' }),
+    [{ field: 'endAt', problem: 'the schedule has no occurrence between startAt and endAt' }]);
+  // The first occurrence is at or after scheduledTime too.
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: daily9, scheduledTime: '2030-06-15T10:00:00Z', startAt: '2030-06-01T00:00:00Z', endAt: '2030-06-16T08:00:00Z' }),
+    [{ field: 'endAt', problem: 'the schedule has no occurrence between scheduledTime and endAt' }]);
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: { everyMs: 60_000 }, endAt: '2026-02-01T00:00:00Z' }),
+    [{ field: 'endAt', problem: 'the schedule has no occurrence between now and endAt' }]);
+  // An occurrence exactly at endAt counts.
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: daily9, startAt: '2030-06-15T00:00:00Z', endAt: '2030-06-15T09:00:00Z' }), []);
+});
+
+test('appName outside ASCII letters, digits, ".", "_" and "-" is refused saying ASCII', () => {
+  for (const appName of ['café', 'has space', 'ｓｍｓ']) {
+    assert.deepEqual(problemsOf({ appName }), [{ field: 'appName', problem: 'may contain only ASCII letters, digits, ".", "_" and "-"' }], appName);
+  }
+});
