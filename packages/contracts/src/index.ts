@@ -4,3 +4,5 @@ export * from './job-events';
 export * from './cron';
 export * from './schedule';
 export * from './apps';
+export * from './orders';
+export * from './stock-tasks';
