@@ -6,11 +6,15 @@
 //       with 1 and with 3 scheduler replicas, no executor running;
 //   (c) idle lateness: single jobs scheduled a few seconds ahead, one firing at a time;
 //   (d) end to end, due -> DONE: for the idle jobs of (c), and for a burst through 3 schedulers
-//       and 2 executors (executor.run_claims.finished_at - due_at).
+//       and 2 executors (executor.run_claims.finished_at - due_at);
+//   (e) same-run comparison with graphile-worker, pg-boss and the broker's own ceilings
+//       (bench/compare.mjs, bench/peers.mjs).
 //
-// Writes bench/results/latest.md and latest.json. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS,
-// BENCH_IDLE_JOBS, BENCH_E2E_JOBS.
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+// Usage: node bench/run.mjs [all | scenarios | compare] (or BENCH_ONLY=scenarios|compare);
+// default all. Writes bench/results/latest.md and latest.json; a partial run keeps the other
+// sections of the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
+// BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs.
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir, cpus, totalmem, loadavg, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +22,12 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startInfrastructure, assertBuilt } from '../scripts/lib/system.mjs';
 import { KAFKA_VERSION } from '../scripts/lib/kafka.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
-import { startStack, eventually, sleep } from '../test/helpers/stack.mjs';
+import { eventually, sleep } from '../test/helpers/stack.mjs';
+import { log, summary, rate, stackWith, stopStack, submit, countWhere, until, runTimes, STORED, FIRED } from './lib.mjs';
+import { markdown } from './report.mjs';
+import { compare } from './compare.mjs';
 
 const require = createRequire(import.meta.url);
-const { ingestV1 } = require('@pipewright/proto');
 const pg = require('pg');
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,86 +38,12 @@ const N = {
   idle: size('BENCH_IDLE_JOBS', 50),
   e2e: size('BENCH_E2E_JOBS', 2000),
 };
-const INGEST_BATCH = 500;
-const INGEST_CONCURRENCY = 4;
 
-const log = (m) => process.stdout.write(`[bench] ${m}\n`);
-
-// ---------------------------------------------------------------------------------------------
-// Figures
-
-function percentile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
-function summary(values) {
-  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  const round = (v) => (v === null ? null : Math.round(v * 10) / 10);
-  return { n: s.length, p50: round(percentile(s, 0.5)), p99: round(percentile(s, 0.99)), max: round(s.length ? s[s.length - 1] : null) };
-}
-
-const rate = (n, ms) => Math.round((n / ms) * 1000);
-
-// ---------------------------------------------------------------------------------------------
-// Stack and job helpers
-
-/** A stack with its own database: the gateway, `schedulers` scheduler and `executors` executor replicas. */
-async function stackWith({ schedulers, executors = 0 }) {
-  const stack = await startStack({ services: ['ingest-gateway'] });
-  const names = (base, n) => Array.from({ length: n }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
-  await Promise.all([
-    ...names('scheduler', schedulers).map((as) => stack.start('scheduler', { as })),
-    ...names('executor', executors).map((as) => stack.start('executor', { as })),
-  ]);
-  stack.gateway = clients.gateway(stack.address('ingest-gateway'));
-  return stack;
-}
-
-async function stopStack(stack) {
-  stack.gateway.close();
-  await stack.stop();
-}
-
-/** Submits jobs through ScheduleJobs, INGEST_CONCURRENCY calls of INGEST_BATCH at a time. */
-async function submit(stack, count, jobAt) {
-  const ids = new Array(count);
-  let next = 0;
-  async function worker() {
-    while (next < count) {
-      const from = next;
-      next = Math.min(count, next + INGEST_BATCH);
-      const jobs = [];
-      for (let i = from; i < next; i++) jobs.push(ingestV1.ScheduleJobRequest.fromPartial({ appName: 'noop', ...jobAt(i) }));
-      const res = await stack.gateway.scheduleJobs({ jobs }, { deadlineMs: 120_000 });
-      res.jobs.forEach((j, k) => (ids[from + k] = j.requestId));
-    }
-  }
-  await Promise.all(Array.from({ length: INGEST_CONCURRENCY }, worker));
-  return ids;
-}
-
-async function countWhere(stack, sql, ids) {
-  return (await stack.query(sql, [ids]))[0].n;
-}
-
-const STORED = 'SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)';
-const FIRED = 'SELECT count(*)::int AS n FROM scheduler.runs r JOIN scheduler.jobs j ON j.id = r.job_id WHERE j.request_id = ANY($1)';
-
-/** Milliseconds from `since` until `sql` counts `n` of the ids (polled every 50 ms). */
-async function until(stack, sql, ids, n, since, timeoutMs = 300_000) {
-  await eventually(async () => (await countWhere(stack, sql, ids)) >= n, { timeoutMs, intervalMs: 50, message: `${n} rows` });
-  return Date.now() - since;
-}
-
-/** Per run of the ids: due, fired, started and finished (scheduler's view) and the executor's finish. */
-async function runTimes(stack, ids) {
-  const rows = await stack.query(
-    `SELECT extract(epoch FROM r.due_at) * 1000 AS due, extract(epoch FROM r.fired_at) * 1000 AS fired,
-            extract(epoch FROM r.started_at) * 1000 AS started, extract(epoch FROM r.finished_at) * 1000 AS finished,
-            j.status
-       FROM scheduler.runs r JOIN scheduler.jobs j ON j.id = r.job_id WHERE j.request_id = ANY($1)`, [ids]);
-  return rows.map((r) => ({ due: Number(r.due), fired: Number(r.fired), started: r.started === null ? NaN : Number(r.started), finished: r.finished === null ? NaN : Number(r.finished), status: r.status }));
+const MODES = ['all', 'scenarios', 'compare'];
+const mode = process.argv[2] ?? process.env.BENCH_ONLY ?? 'all';
+if (!MODES.includes(mode)) {
+  process.stderr.write(`usage: node bench/run.mjs [${MODES.join(' | ')}] (got ${mode})\n`);
+  process.exit(2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,93 +200,6 @@ async function machine({ databaseUrl, externalKafka }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report
-
-const ms = (s) => (s.n ? `${s.p50} / ${s.p99} / ${s.max}` : 'n/a');
-
-function markdown(r) {
-  const lines = [
-    '# Scheduler benchmark',
-    '',
-    `Run ${r.date} by \`npm run bench\` (commit ${r.machine.commit}).`,
-    '',
-    '## Machine',
-    '',
-    '| | |',
-    '|---|---|',
-    `| CPU | ${r.machine.cpuModel}, ${r.machine.cores} cores |`,
-    `| memory | ${r.machine.memoryGiB} GiB |`,
-    `| Node.js | ${r.machine.node} |`,
-    `| Java | ${r.machine.java} |`,
-    `| Kafka | ${r.machine.kafka} |`,
-    `| PostgreSQL | ${r.machine.postgres} |`,
-    `| load average (1 min) at start / end | ${r.loadStart} / ${r.loadEnd} |`,
-    '',
-    'Everything (broker, database, every service replica and this script) shares these cores, and',
-    'other work on the machine during the run shows in the load average: read the figures as this',
-    'machine on this day, and the ratios (measured in the same run) as the more telling part.',
-    '',
-    '## (a) Ingest: ScheduleJobs -> stored',
-    '',
-    `${r.sizes.ingest} jobs due tomorrow, ScheduleJobs calls of ${INGEST_BATCH} jobs, ${INGEST_CONCURRENCY} calls at a time.`,
-    'Accepted: the calls returned (each job acknowledged by Kafka, acks=all). Stored: every job in scheduler.jobs.',
-    '',
-    '| schedulers | accepted jobs/s | stored jobs/s | all stored after |',
-    '|---|---|---|---|',
-    ...r.scaling.map((s) => `| ${s.replicas} | ${s.ingest.acceptedPerSec} | ${s.ingest.storedPerSec} | ${s.ingest.storedMs} ms |`),
-    '',
-    `3 vs 1 scheduler, stored jobs/s: **${r.ratios.ingestStored3vs1}x**.`,
-    '',
-    '## (b) Firing: jobs due at one instant',
-    '',
-    `${r.sizes.fire} jobs due at the same instant, stored before it; no executor running. Lateness is`,
-    'runs.fired_at - runs.due_at (fired_at is taken when a firing transaction has claimed its batch,',
-    'before publishing it). Fire throughput is jobs / (time from the due instant until every run row',
-    'is committed, polled every 50 ms), so it includes publishing each batch to jobs.due (acks=all).',
-    '',
-    '| schedulers | stored before due | fired jobs/s | all fired after due | lateness p50 / p99 / max (ms) |',
-    '|---|---|---|---|---|',
-    ...r.scaling.map((s) => `| ${s.replicas} | ${s.fire.storedBeforeDue ? 'yes' : 'no'} | ${s.fire.firedPerSec} | ${s.fire.allFiredAfterDueMs} ms | ${ms(s.fire.latenessMs)} |`),
-    '',
-    `3 vs 1 scheduler, fired jobs/s: **${r.ratios.fire3vs1}x**; p99 lateness 3 / 1: **${r.ratios.p99Lateness3vs1}**.`,
-    '',
-    '## (c) Idle lateness and (d) end to end, one job at a time',
-    '',
-    `${r.idle.jobs} jobs, each scheduled ${r.idle.aheadMs} ms ahead, one every ${r.idle.everyMs} ms; 1 scheduler, 1 executor (app noop).`,
-    'Started and DONE are the executor\'s times as recorded by the scheduler from jobs.status.',
-    '',
-    '| measure | p50 / p99 / max (ms) |',
-    '|---|---|',
-    `| fire lateness (fired_at - due_at) | ${ms(r.idle.fireLatenessMs)} |`,
-    `| due -> started | ${ms(r.idle.dueToStartedMs)} |`,
-    `| due -> DONE | ${ms(r.idle.dueToDoneMs)} |`,
-    '',
-    `Recorded DONE by the scheduler: ${r.idle.recordedDone} of ${r.idle.jobs}.`,
-    '',
-    '## (d) End to end, a burst',
-    '',
-    `${r.burst.jobs} jobs due at one instant through ${r.burst.schedulers} schedulers and ${r.burst.executors} executors (app noop).`,
-    'Executed: executor.run_claims.finished_at - due instant.',
-    '',
-    '| measure | value |',
-    '|---|---|',
-    `| stored before due | ${r.burst.storedBeforeDue ? 'yes' : 'no'} |`,
-    `| due -> executed p50 / p99 / max (ms) | ${ms(r.burst.dueToExecutedMs)} |`,
-    `| executed jobs/s (jobs / last finish after due) | ${r.burst.executedPerSec} |`,
-    `| recorded DONE by the scheduler 15 s after the last execution | ${r.burst.recordedDone} of ${r.burst.jobs} |`,
-    '',
-  ];
-  if (r.burst.recordedDone < r.burst.jobs || r.idle.recordedDone < r.idle.jobs) {
-    lines.push(
-      'Jobs executed but not recorded DONE: the scheduler drops a jobs.status event that arrives before',
-      'the firing transaction that published the run has committed (the run row does not exist yet).',
-      '',
-    );
-  }
-  return lines.join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
 
 assertBuilt();
 const workDir = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
@@ -369,31 +213,41 @@ process.env.PIPEWRIGHT_TEST_WORKDIR = workDir;
 
 let code = 0;
 try {
-  const date = new Date().toISOString();
-  const loadStart = loadavg()[0].toFixed(2);
-  log(`sizes ${JSON.stringify(N)}; load average ${loadStart}`);
-  const scaling = [await ingestAndFire(1), await ingestAndFire(3)];
-  const idleResult = await idle();
-  const burst = await burstEndToEnd(scaling[1].ingest.storedPerSec);
-  const m = await machine({ databaseUrl: infra.databaseUrl, externalKafka });
-  const [one, three] = scaling;
-  const ratio = (a, b) => (b ? Math.round((a / b) * 100) / 100 : null);
-  const result = {
-    date,
-    machine: m,
-    loadStart,
-    loadEnd: loadavg()[0].toFixed(2),
-    sizes: N,
-    scaling,
-    ratios: {
-      ingestStored3vs1: ratio(three.ingest.storedPerSec, one.ingest.storedPerSec),
-      fire3vs1: ratio(three.fire.firedPerSec, one.fire.firedPerSec),
-      p99Lateness3vs1: ratio(three.fire.latenessMs.p99, one.fire.latenessMs.p99),
-    },
-    idle: idleResult,
-    burst,
-  };
   const out = join(HERE, 'results');
+  const previous = existsSync(join(out, 'latest.json')) ? JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) : {};
+  const m = await machine({ databaseUrl: infra.databaseUrl, externalKafka });
+  let result = { ...previous };
+  if (mode !== 'compare') {
+    const date = new Date().toISOString();
+    const loadStart = loadavg()[0].toFixed(2);
+    log(`sizes ${JSON.stringify(N)}; load average ${loadStart}`);
+    const scaling = [await ingestAndFire(1), await ingestAndFire(3)];
+    const idleResult = await idle();
+    const burst = await burstEndToEnd(scaling[1].ingest.storedPerSec);
+    const [one, three] = scaling;
+    const ratio = (a, b) => (b ? Math.round((a / b) * 100) / 100 : null);
+    result = {
+      date,
+      machine: m,
+      loadStart,
+      loadEnd: loadavg()[0].toFixed(2),
+      sizes: N,
+      scaling,
+      ratios: {
+        ingestStored3vs1: ratio(three.ingest.storedPerSec, one.ingest.storedPerSec),
+        fire3vs1: ratio(three.fire.firedPerSec, one.fire.firedPerSec),
+        p99Lateness3vs1: ratio(three.fire.latenessMs.p99, one.fire.latenessMs.p99),
+      },
+      idle: idleResult,
+      burst,
+      compare: previous.compare,
+    };
+  }
+  if (mode !== 'scenarios') {
+    result.compare = await compare({ serverUrl: infra.databaseUrl, brokers: infra.brokers, commit: m.commit });
+    // Only the comparison ran: the earlier sections (and the header about them) stay as they were.
+    if (!result.machine) result = { ...result, date: result.compare.date, machine: m };
+  }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(out, 'latest.md'), `${markdown(result)}\n`);

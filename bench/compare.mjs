@@ -1,0 +1,152 @@
+// (e) Same-run comparison: end to end, N no-op jobs due now, from the first enqueue to the last
+// completion, for pipewright (gateway + 1 scheduler + 1 executor), graphile-worker and pg-boss,
+// interleaved A B C A B C on one broker and one PostgreSQL server; then the broker's ceilings.
+//
+// Sizes: BENCH_E2E_SIZES (default 5000,50000); rounds: BENCH_ROUNDS (default 2); Kafka ceiling
+// records: BENCH_KAFKA_RECORDS (default 500000); BENCH_PEERS limits the systems (comma list).
+import { loadavg } from 'node:os';
+import { createRequire } from 'node:module';
+import { log, meter, median, ratio, peakRssMb, stackWith, stopStack, submit } from './lib.mjs';
+import { runPeer, kafkaCeilings, serverSettings, PEER_VERSIONS } from './peers.mjs';
+
+const require = createRequire(import.meta.url);
+const pg = require('pg');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const SYSTEMS = ['pipewright', 'graphile-worker', 'pg-boss'];
+
+export function compareConfig(env = process.env) {
+  const list = (v, dflt) => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    sizes: list(env.BENCH_E2E_SIZES, '5000,50000').map(Number),
+    rounds: Number(env.BENCH_ROUNDS ?? 2),
+    kafkaRecords: Number(env.BENCH_KAFKA_RECORDS ?? 500_000),
+    systems: list(env.BENCH_PEERS, SYSTEMS.join(',')).filter((s) => SYSTEMS.includes(s)),
+  };
+}
+
+const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
+
+/** pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all DONE. */
+async function runPipewright({ jobs, timeoutMs }) {
+  const stack = await stackWith({ schedulers: 1, executors: 1 });
+  const db = new pg.Client({ connectionString: stack.databaseUrl });
+  try {
+    await db.connect();
+    const m = meter(jobs);
+    const t0 = m.start();
+    let acceptedAt;
+    let failed;
+    submit(stack, jobs, () => ({ scheduledTime: new Date().toISOString() }))
+      .then(() => (acceptedAt = Date.now()), (err) => (failed = err));
+    // The poll slows down as the run goes on (20 ms up to 250 ms): its cost and its error both stay near 1%.
+    let last = { done: 0, executed: 0 };
+    let lastChange = Date.now();
+    let end;
+    let stalled = false;
+    for (;;) {
+      if (failed) throw failed;
+      const { rows: [row] } = await db.query(`SELECT (SELECT count(*) FROM scheduler.jobs WHERE status = 'DONE')::int AS done,
+                                                     (SELECT count(*) FROM executor.run_claims WHERE outcome = 'DONE')::int AS executed`);
+      const now = Date.now();
+      if (row.done >= jobs) { end = now; break; }
+      if (row.done !== last.done || row.executed !== last.executed) lastChange = now;
+      last = row;
+      // Every job executed but some never recorded DONE: stop at the last execution and say so.
+      if (row.executed >= jobs && now - lastChange > 15_000) { stalled = true; break; }
+      if (now - t0 > timeoutMs) throw new Error(`pipewright: ${row.done} of ${jobs} DONE (${row.executed} executed) after ${timeoutMs} ms`);
+      await sleep(Math.min(250, Math.max(20, (now - t0) / 100)));
+    }
+    const { rows: [{ last: lastFinished, done }] } = await db.query(
+      `SELECT extract(epoch FROM max(c.finished_at)) * 1000 AS last, (SELECT count(*)::int FROM scheduler.jobs WHERE status = 'DONE') AS done
+         FROM executor.run_claims c WHERE c.outcome = 'DONE'`);
+    const figures = m.stop(stalled ? Math.round(Number(lastFinished)) : end);
+    const peak = {};
+    for (const [name, p] of stack.procs) peak[name] = peakRssMb(p.child.pid);
+    return {
+      system: 'pipewright',
+      jobs,
+      ...figures,
+      enqueuedAfterMs: acceptedAt ? acceptedAt - t0 : null,
+      lastExecutedAfterMs: Math.round(Number(lastFinished) - t0),
+      recordedDone: done,
+      ...(stalled ? { stalled: `${jobs - done} of ${jobs} executed but not recorded DONE 15 s after the last change; timed to the last execution` } : {}),
+      peakRssMb: peak,
+    };
+  } finally {
+    await db.end().catch(() => undefined);
+    await stopStack(stack);
+  }
+}
+
+const runners = {
+  pipewright: (opts) => runPipewright(opts),
+  'graphile-worker': (opts) => runPeer('graphile-worker', opts),
+  'pg-boss': (opts) => runPeer('pg-boss', opts),
+};
+
+const maxRss = (r) => Math.max(...Object.values(r.peakRssMb ?? {}).filter(Number.isFinite));
+
+/** Runs the comparison; returns the section for latest.json. */
+export async function compare({ serverUrl, brokers, commit, config = compareConfig() }) {
+  const loadStart = loadavg().map((l) => l.toFixed(2));
+  const date = new Date().toISOString();
+  const settings = await serverSettings(serverUrl);
+  log(`comparison: ${JSON.stringify(config)}; PostgreSQL ${JSON.stringify(settings)}; load average ${loadStart.join(' ')}`);
+  const runs = [];
+  for (const jobs of config.sizes) {
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const system of config.systems) {
+        const la = loadavg()[0].toFixed(2);
+        try {
+          const r = await runners[system]({ jobs, serverUrl, timeoutMs: timeoutFor(jobs) });
+          runs.push({ round, loadAvg1m: la, ...r });
+          log(`${system} ${jobs} jobs, round ${round}: ${r.jobsPerSec} jobs/s, ${r.ms} ms, CPU/job ${r.cpuMsPerJob.machine} ms (machine) ${r.cpuMsPerJob.benchTree} ms (bench's processes), peak RSS ${JSON.stringify(r.peakRssMb)} MB`);
+        } catch (err) {
+          runs.push({ round, loadAvg1m: la, system, jobs, error: err.message.split('\n')[0] });
+          log(`${system} ${jobs} jobs, round ${round}: could not run: ${err.message.split('\n')[0]}`);
+        }
+      }
+    }
+  }
+  const kafka = await kafkaCeilings({ brokers, records: config.kafkaRecords });
+
+  const summary = {};
+  const ratios = {};
+  for (const jobs of config.sizes) {
+    summary[jobs] = {};
+    for (const system of config.systems) {
+      const ok = runs.filter((r) => r.system === system && r.jobs === jobs && !r.error);
+      summary[jobs][system] = ok.length
+        ? {
+            runs: ok.length,
+            jobsPerSec: ok.map((r) => r.jobsPerSec),
+            medianJobsPerSec: Math.round(median(ok.map((r) => r.jobsPerSec))),
+            medianCpuMsPerJob: { machine: median(ok.map((r) => r.cpuMsPerJob.machine)), benchTree: median(ok.map((r) => r.cpuMsPerJob.benchTree)) },
+            peakRssMb: Math.max(...ok.map(maxRss)),
+          }
+        : { runs: 0 };
+    }
+    const pw = summary[jobs].pipewright;
+    ratios[jobs] = {
+      pipewrightVsPgBoss: ratio(pw?.medianJobsPerSec, summary[jobs]['pg-boss']?.medianJobsPerSec),
+      pipewrightVsGraphileWorker: ratio(pw?.medianJobsPerSec, summary[jobs]['graphile-worker']?.medianJobsPerSec),
+      cpuPerJobPipewrightVsPgBoss: ratio(pw?.medianCpuMsPerJob?.benchTree, summary[jobs]['pg-boss']?.medianCpuMsPerJob?.benchTree),
+      cpuPerJobPipewrightVsGraphileWorker: ratio(pw?.medianCpuMsPerJob?.benchTree, summary[jobs]['graphile-worker']?.medianCpuMsPerJob?.benchTree),
+    };
+    log(`${jobs} jobs: ${JSON.stringify(ratios[jobs])}`);
+  }
+  return {
+    date,
+    commit,
+    loadStart,
+    loadEnd: loadavg().map((l) => l.toFixed(2)),
+    postgresSettings: settings,
+    config,
+    versions: PEER_VERSIONS,
+    runs,
+    summary,
+    ratios,
+    kafka,
+  };
+}

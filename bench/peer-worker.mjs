@@ -1,0 +1,153 @@
+// One peer job queue in a process of its own, driven by bench/peers.mjs over IPC:
+//   -> { type: 'ready' }      the queue is installed in its database and its worker is idle
+//   <- { type: 'go' }         enqueue PEER_JOBS no-op jobs due now, PEER_BATCH a call,
+//                             PEER_CONCURRENCY calls at a time, while the worker runs them
+//   -> { type: 'done', ... }  every job is recorded complete in the database
+//   <- { type: 'stop' }       shut down and exit
+// PEER=graphile-worker | pg-boss; PEER_DATABASE_URL a database of its own.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const pg = require('pg');
+
+const system = process.env.PEER;
+const databaseUrl = process.env.PEER_DATABASE_URL;
+const N = Number(process.env.PEER_JOBS);
+const BATCH = Number(process.env.PEER_BATCH ?? 500);
+const CONCURRENCY = Number(process.env.PEER_CONCURRENCY ?? 4);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const send = (m) => process.send(m);
+
+let handled = 0;
+let allHandled;
+const handledAll = new Promise((r) => (allHandled = r));
+const count = (n) => {
+  handled += n;
+  if (handled >= N) allHandled(Date.now());
+};
+
+/** Runs `addBatch(from, to)` over [0, N) in batches, CONCURRENCY at a time. */
+async function enqueue(addBatch) {
+  let next = 0;
+  const worker = async () => {
+    while (next < N) {
+      const from = next;
+      next = Math.min(N, next + BATCH);
+      await addBatch(from, next);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** Polls `sql` (one row, column done) until it is true. */
+async function pollUntil(client, sql) {
+  for (;;) {
+    const { rows: [row] } = await client.query(sql);
+    if (row.done) return Date.now();
+    await sleep(10);
+  }
+}
+
+// graphile-worker: run() with a task list in this process; the settings of its perfTest
+// (perfTest/graphile.config.js): 24 concurrent jobs, a pool of 25, a local queue of 500 with a
+// 10 ms refetch delay, completions and failures released in batches with no added delay.
+async function graphileWorker() {
+  const { run, makeWorkerUtils, Logger } = await import('graphile-worker');
+  const logger = new Logger(() => (level, message) => {
+    if (level === 'error' || level === 'warning') process.stderr.write(`[graphile-worker] ${level}: ${message}\n`);
+  });
+  const runner = await run({
+    connectionString: databaseUrl,
+    concurrency: 24,
+    maxPoolSize: 25,
+    pollInterval: 1000,
+    noHandleSignals: true,
+    logger,
+    taskList: { noop: async () => count(1) },
+    preset: {
+      worker: {
+        localQueue: { size: 500, refetchDelay: { durationMs: 10 } },
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+        gracefulShutdownAbortTimeout: 2500,
+      },
+    },
+  });
+  const utils = await makeWorkerUtils({ connectionString: databaseUrl, logger });
+  const check = new pg.Client({ connectionString: databaseUrl });
+  await check.connect();
+  return {
+    async go() {
+      await enqueue((from, to) => {
+        const specs = [];
+        for (let i = from; i < to; i++) specs.push({ identifier: 'noop', payload: { i } });
+        return utils.addJobs(specs);
+      });
+      const enqueuedAt = Date.now();
+      const handledAt = await handledAll;
+      // A completed job is deleted; completions are released in batches after the handler returns.
+      const completeAt = await pollUntil(check, 'SELECT NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS done');
+      return { enqueuedAt, handledAt, completeAt };
+    },
+    async stop() {
+      await check.end();
+      await utils.release();
+      await runner.stop();
+    },
+  };
+}
+
+// pg-boss: LISTEN/NOTIFY on (useListenNotify and a notify queue), batches of 200 per fetch,
+// fetching again at once while batches come back full, two workers in this process; jobs added
+// with insert(), its bulk API.
+async function pgBoss() {
+  const { PgBoss } = await import('pg-boss');
+  const boss = new PgBoss({ connectionString: databaseUrl, useListenNotify: true });
+  boss.on('error', (err) => process.stderr.write(`[pg-boss] error: ${err.message}\n`));
+  await boss.start();
+  await boss.createQueue('noop', { notify: true });
+  await boss.work('noop', { batchSize: 200, localConcurrency: 2, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }, async (jobs) => count(jobs.length));
+  const check = new pg.Client({ connectionString: databaseUrl });
+  await check.connect();
+  return {
+    async go() {
+      await enqueue((from, to) => {
+        const jobs = [];
+        for (let i = from; i < to; i++) jobs.push({ data: { i } });
+        return boss.insert('noop', jobs);
+      });
+      const enqueuedAt = Date.now();
+      const handledAt = await handledAll;
+      const completeAt = await pollUntil(check, `SELECT count(*) FILTER (WHERE state = 'completed') >= ${N} AS done FROM pgboss.job WHERE name = 'noop'`);
+      const { rows: [{ last }] } = await check.query(`SELECT extract(epoch FROM max(completed_on)) * 1000 AS last FROM pgboss.job WHERE name = 'noop'`);
+      return { enqueuedAt, handledAt, completeAt, lastCompletedOn: Number(last) };
+    },
+    async stop() {
+      await check.end();
+      await boss.stop({ graceful: true, timeout: 5000 });
+    },
+  };
+}
+
+const peers = { 'graphile-worker': graphileWorker, 'pg-boss': pgBoss };
+
+try {
+  if (!peers[system]) throw new Error(`unknown peer ${system}`);
+  const peer = await peers[system]();
+  process.on('message', async (m) => {
+    try {
+      if (m.type === 'go') send({ type: 'done', ...(await peer.go()), handled });
+      if (m.type === 'stop') {
+        await peer.stop();
+        process.exit(0);
+      }
+    } catch (err) {
+      send({ type: 'error', message: err.stack ?? err.message });
+      process.exit(1);
+    }
+  });
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'error', message: err.stack ?? err.message });
+  process.exit(1);
+}
