@@ -106,7 +106,9 @@ before(async () => {
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler', 'executor'],
     env: { APPS_CONFIG: appsFile },
-    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS), EXECUTOR_CONCURRENCY: String(CONCURRENCY) } },
+    // RUNNING at every start, so that the trails below show each attempt (the default reports
+    // a quick attempt's start with its outcome: see job-path.e2e.test.mjs).
+    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS), EXECUTOR_CONCURRENCY: String(CONCURRENCY), EXECUTOR_REPORT_RUNNING_AFTER: '0' } },
   });
   producer = stack.kafka.producer();
   await producer.connect();

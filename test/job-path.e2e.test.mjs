@@ -54,6 +54,7 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
   const gateway = clients.gateway(stack.address('ingest-gateway'));
   const scheduler = clients.scheduler(stack.address('scheduler'));
   const out = await tapTopic(stack.kafka, 'e2e.job.output');
+  const status = await tapTopic(stack.kafka, 'jobs.status');
   try {
     const scheduledTime = new Date(Date.now() + 2000);
     const accepted = await gateway.scheduleJob({
@@ -74,6 +75,11 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     assert.ok(job.firedAt.getTime() >= scheduledTime.getTime(), `fired ${job.firedAt.toISOString()} not before ${scheduledTime.toISOString()}`);
     assert.ok(job.startedAt.getTime() >= job.firedAt.getTime());
     assert.ok(job.finishedAt.getTime() >= job.startedAt.getTime());
+    // A run that finishes quickly says so in one event: DONE, carrying when it started.
+    const events = status.messages.map((m) => JSON.parse(m.value.toString())).filter((e) => e.jobId === job.jobId);
+    assert.deepEqual(events.map((e) => `${e.status}${e.attempt}`), ['DONE1']);
+    assert.equal(Date.parse(events[0].startedAt), job.startedAt.getTime(), 'the start GetJob shows is the one the event carried');
+    assert.equal(Date.parse(events[0].at), job.finishedAt.getTime());
 
     await eventually(() => out.messages.length >= 1, { message: 'output message' });
     // A second execution (a re-fire, or a redelivery run again) would publish a second message.
@@ -108,6 +114,7 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     assert.equal(roots.length, 1, `one root span, got ${roots.map((r) => `${r.service}:${r.name}`)}`);
   } finally {
     await out.stop();
+    await status.stop();
   }
 });
 

@@ -28,6 +28,11 @@ export interface RunStatusEvent {
   executor?: string;
   /** FAILED only: the executor handed the retry to the scheduler, to fire again at this time. */
   retryAt?: string;
+  /** When this attempt started: a run that finishes quickly reports start and finish in one event. */
+  startedAt?: string;
+  /** The run's due and fire times, from jobs.due, so the event stands on its own. */
+  dueAt?: string;
+  firedAt?: string;
 }
 
 const need = (obj: Record<string, unknown>, field: string, type: 'string' | 'number' | 'object') => {
@@ -61,6 +66,8 @@ export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   for (const f of ['runId', 'jobId', 'status', 'at']) need(o, f, 'string');
   need(o, 'attempt', 'number');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
-  if (o.retryAt !== undefined && (typeof o.retryAt !== 'string' || Number.isNaN(Date.parse(o.retryAt)))) throw new Error('retryAt must be an ISO 8601 time');
+  for (const f of ['retryAt', 'startedAt', 'dueAt', 'firedAt']) {
+    if (o[f] !== undefined && (typeof o[f] !== 'string' || Number.isNaN(Date.parse(o[f] as string)))) throw new Error(`${f} must be an ISO 8601 time`);
+  }
   return o as unknown as RunStatusEvent;
 }

@@ -2,8 +2,9 @@
 // only after the work is done (at-least-once), sends what it cannot decode to a dead-letter
 // topic, and drains before it stops.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Context } from '@opentelemetry/api';
 import type { Logger } from './logger';
-import { inSpan, linksTo, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
+import { inSpan, linksTo, messageSpans, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
 import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
 import { GroupCommit } from './group-commit';
 import type { MessageProducer } from './kafka';
@@ -38,6 +39,8 @@ export interface MessageConsumerSpec<T> extends CommonSpec<T> {
 export interface BatchItem<T> {
   value: T;
   msg: InboundMessage;
+  /** With tracing on: the context of this message's span, in its producer's trace (see inTraceContext). */
+  trace?: Context;
 }
 
 /** What a batch handler may say of single messages: these go to the DLQ, the rest is done. */
@@ -276,6 +279,10 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         dead.push({ msg, error: asInvalid(err) });
       }
     }
+    // With tracing on, each message also has a span in its own producer's trace, so that the
+    // work done for it (and the messages it causes) stays in that trace.
+    const spans = tracingEnabled() ? messageSpans(`process ${msgs[0].topic}`, items.map((i) => i.msg)) : undefined;
+    if (spans) items.forEach((item, i) => (item.trace = spans.contexts[i]));
     let delay = 200;
     for (;;) {
       const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
@@ -284,11 +291,15 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         const rejected = outcome?.rejected ?? [];
         dead.push(...rejected);
         stats.processed += items.length - rejected.length;
+        spans?.end(rejected.map((r) => items.findIndex((i) => i.msg === r.msg)));
         break;
       } catch (err) {
         stats.retries += 1;
         log.warn({ err, topic: msgs[0].topic, partition: msgs[0].partition, from: msgs[0].offset, messages: msgs.length, retryInMs: delay }, 'batch handler failed; retrying');
-        if (stopping) throw err;
+        if (stopping) {
+          spans?.end([], err as Error);
+          throw err;
+        }
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
         await heartbeat().catch(() => undefined);
@@ -433,9 +444,8 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         // Once stopping, take no new message: it stays uncommitted for the next member.
         if (stopping) return;
         const msg = inbound(topic, partition, message);
-        // kafkajs' instrumentation gives each message here a span of its producer's trace.
         await track(async () => {
-          await processMessage(handle, msg, heartbeat);
+          await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
           await commitAfter(topic, partition, message.offset);
         });
       },

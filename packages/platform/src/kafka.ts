@@ -1,6 +1,8 @@
 // The adapter over kafkajs (with consumer.ts): nothing else in pipewright imports kafkajs.
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type Message, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
+import type { Context } from '@opentelemetry/api';
 import { GroupCommit } from './group-commit';
+import { producerSpans, tracingEnabled } from './telemetry';
 import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
@@ -65,6 +67,8 @@ export interface OutboundMessage {
   value: Buffer | string | object | null;
   headers?: Record<string, string | Buffer | Array<string | Buffer> | undefined>;
   partition?: number;
+  /** With tracing on, the parent of this message's send span (the caller's active context when unset). */
+  trace?: Context;
 }
 
 export interface SendResult {
@@ -205,12 +209,12 @@ export class KafkaClient {
       retry: { retries: 8 },
     });
     await producer.connect();
-    type Record = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage['headers']; partition?: number };
-    const size = (r: Record) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
-    const requests = new GroupCommit<{ topic: string; records: Record[] }, SendResult[]>(
+    type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage["headers"]; partition?: number };
+    const size = (r: ProduceRecord) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
+    const requests = new GroupCommit<{ topic: string; records: ProduceRecord[] }, SendResult[]>(
       async (sends) => {
         // One entry per topic, its messages in the order they were sent.
-        const byTopic = new Map<string, Record[]>();
+        const byTopic = new Map<string, ProduceRecord[]>();
         for (const s of sends) {
           const list = byTopic.get(s.topic);
           if (list) list.push(...s.records);
@@ -239,13 +243,23 @@ export class KafkaClient {
     return {
       send: async (topic, messages) => {
         if (messages.length === 0) return [];
-        const records: Record[] = messages.map((m) => ({
+        const records: ProduceRecord[] = messages.map((m) => ({
           key: m.key ?? null,
           value: toBuffer(m.value),
           headers: m.headers,
           partition: m.partition,
         }));
-        return requests.add({ topic, records });
+        if (!tracingEnabled()) return requests.add({ topic, records });
+        for (const r of records) r.headers = { ...r.headers };
+        const spans = producerSpans(topic, messages.map((m) => m.trace), records.map((r) => r.headers as Record<string, unknown>));
+        try {
+          const out = await requests.add({ topic, records });
+          spans.end();
+          return out;
+        } catch (err) {
+          spans.end(err as Error);
+          throw err;
+        }
       },
       disconnect: () => producer.disconnect(),
     };

@@ -91,6 +91,37 @@ export class Service<C = BaseConfig> {
     this.addReadinessCheck(name, () => healthy);
   }
 
+  /**
+   * Runs a housekeeping task every everyMs once the service has started (not twice at once),
+   * logging what it did and any failure; stops with the service. A task that returns the
+   * number of rows it handled is run again at once while it reports a full batch.
+   */
+  every(name: string, everyMs: number, task: () => Promise<number | void>, fullBatch = Infinity): void {
+    let running = false;
+    const run = async () => {
+      if (running || this.stopping) return;
+      running = true;
+      try {
+        let total = 0;
+        for (;;) {
+          const n = (await task()) ?? 0;
+          total += n;
+          if (n < fullBatch || this.stopping) break;
+        }
+        if (total) this.logger.info({ task: name, rows: total }, 'housekeeping');
+      } catch (err) {
+        this.logger.warn({ err, task: name }, 'housekeeping failed; trying again later');
+      } finally {
+        running = false;
+      }
+    };
+    this.probes.push(() => {
+      const t = setInterval(() => void run(), everyMs);
+      t.unref();
+      this.onStop('intake', `housekeeping ${name}`, async () => clearInterval(t));
+    });
+  }
+
   /** A PostgreSQL pool, after this service's migrations (if it has any yet) have been applied. */
   async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir?: string }): Promise<Pool> {
     const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }), opts.schema);

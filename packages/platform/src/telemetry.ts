@@ -6,6 +6,9 @@ const SDK_KEY = Symbol.for('pipewright.telemetry.sdk');
 type Sdk = { shutdown(): Promise<void> };
 const holder = globalThis as unknown as Record<symbol, Sdk | undefined>;
 
+// Kafka spans are made by the adapter itself (kafka.ts, consumer.ts): a send span per message in
+// its caller's trace, even when many callers share one produce request, and for batches a span
+// linked to every message's trace plus one per message in its own.
 export function startTelemetry(): void {
   if (holder[SDK_KEY] || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
   // Only traces leave the process unless the user asks for metrics or logs through OTLP too.
@@ -14,12 +17,10 @@ export function startTelemetry(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
-  const { KafkaJsInstrumentation } = require('@opentelemetry/instrumentation-kafkajs') as typeof import('@opentelemetry/instrumentation-kafkajs');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const sdk = new NodeSDK({
     instrumentations: [
       new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch', 'ServerReflectionInfo'] }),
-      new KafkaJsInstrumentation(),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
   });
@@ -89,4 +90,72 @@ export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, pa
       span.end();
     }
   });
+}
+
+/**
+ * One span per message, each a child of the trace context its headers carry: for batch
+ * handlers, so that each message's work stays in its own trace. end() closes them all, marking
+ * the given indexes (or all, with an error) as failed.
+ */
+export function messageSpans(name: string, msgs: Array<{ headers: Record<string, string>; topic: string; partition: number; offset: string }>) {
+  const spans = msgs.map((m) => {
+    const parent = restoreTraceContext(m.headers);
+    const span = tracer().startSpan(name, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': m.topic,
+        'messaging.destination.partition.id': String(m.partition),
+        'messaging.kafka.offset': m.offset,
+      },
+    }, parent);
+    return { span, context: trace.setSpan(parent, span) };
+  });
+  return {
+    contexts: spans.map((s) => s.context),
+    end(failed: number[] = [], err?: Error) {
+      const bad = new Set(failed);
+      spans.forEach(({ span }, i) => {
+        if (err || bad.has(i)) span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message ?? 'sent to the dead-letter topic' });
+        span.end();
+      });
+    },
+  };
+}
+
+/** Runs fn with ctx as the active context (a message's span, from a batch item), or as is without one. */
+export function inTraceContext<T>(ctx: Context | undefined, fn: () => T): T {
+  return ctx ? context.with(ctx, fn) : fn();
+}
+
+/** A producer span per message, child of its own parent context; the headers carry it on. */
+export function producerSpans(topic: string, parents: Array<Context | undefined>, headers: Array<Record<string, unknown>>) {
+  const spans = parents.map((parent, i) => {
+    const ctx = parent ?? context.active();
+    const span = tracer().startSpan(`send ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.operation.name': 'send', 'messaging.destination.name': topic },
+    }, ctx);
+    propagation.inject(trace.setSpan(ctx, span), headers[i]);
+    return span;
+  });
+  return {
+    end(err?: Error) {
+      for (const span of spans) {
+        if (err) {
+          span.recordException(err);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+        }
+        span.end();
+      }
+    },
+  };
+}
+
+/** A span in the trace a stored carrier names, started now; its context parents what it causes. */
+export function childSpan(name: string, carrier: Record<string, string> | null | undefined, attributes?: Record<string, string | number | boolean>): { context: Context; end(): void } {
+  const parent = restoreTraceContext(carrier);
+  const span = tracer().startSpan(name, { attributes }, parent);
+  return { context: trace.setSpan(parent, span), end: () => span.end() };
 }

@@ -10,6 +10,8 @@ export const settings = serviceSettings(50053, {
   EXECUTOR_BACKOFF_MULTIPLIER: setting.int('growth of the retry delay per attempt', { default: 2, min: 1, max: 10 }),
   EXECUTOR_BACKOFF_MAX_MS: setting.int('longest retry delay', { default: 30_000, min: 0 }),
   EXECUTOR_INLINE_RETRY_MAX_MS: setting.int('retries due within this wait in the executor; later ones are fired again by the scheduler at their time', { default: 1000, min: 0 }),
+  EXECUTOR_REPORT_RUNNING_AFTER: setting.duration('an attempt still running after this long is reported RUNNING; a quicker one reports its start with its outcome (0 reports every start)', { default: '500ms' }),
+  EXECUTOR_RETENTION: setting.duration('claims of runs finished longer ago than this are deleted; a copy of such a run delivered later would run again, so keep it above the retention of jobs.due (1h, 7d)', { default: '7d' }),
   EXECUTOR_RUN_LEASE_MS: setting.int('how long a run stays claimed by an executor that stopped renewing it (crashed) before another takes it over', { default: 30_000, min: 3000 }),
 });
 

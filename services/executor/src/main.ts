@@ -4,7 +4,8 @@ import { TOPICS, decodeDueRun } from '@pipewright/contracts';
 import { executorV1 } from '@pipewright/proto';
 import { settings } from './config';
 import { loadRegistry, registryTopics } from './registry';
-import { createRunner } from './runner';
+import { createRunner, EXECUTOR_ID } from './runner';
+import { runStore } from './store';
 import { ExecutorMetrics } from './metrics';
 import { executorHandlers } from './grpc';
 
@@ -23,8 +24,12 @@ void runService('executor', settings, async (svc) => {
   const metrics = new ExecutorMetrics(svc.registry);
   const knownTopics = new Set<string>();
   let stopping = false;
+  const store = runStore(pool, EXECUTOR_ID, config.EXECUTOR_RUN_LEASE_MS);
+  // Claims of runs finished longer ago than the retention are deleted now and then.
+  const retentionEvery = Math.min(60_000, Math.max(1000, config.EXECUTOR_RETENTION / 2));
+  svc.every('finished run claims', retentionEvery, () => store.deleteFinished(config.EXECUTOR_RETENTION, 1000), 1000);
   const execute = createRunner({
-    pool,
+    store,
     producer,
     registry,
     metrics,
@@ -39,6 +44,7 @@ void runService('executor', settings, async (svc) => {
     isStopping: () => stopping,
     leaseMs: config.EXECUTOR_RUN_LEASE_MS,
     inlineRetryMaxMs: config.EXECUTOR_INLINE_RETRY_MAX_MS,
+    reportRunningAfterMs: config.EXECUTOR_REPORT_RUNNING_AFTER,
   });
   await svc.consume({
     groupId: 'executor',

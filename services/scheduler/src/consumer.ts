@@ -1,7 +1,7 @@
 // The scheduler's two inputs: job requests on scheduler.jobs.ingest, run progress on jobs.status.
-import { captureTraceContext, InvalidMessageError, withTransaction, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
+import { inTraceContext, InvalidMessageError, traceHeaders, withTransaction, type BatchItem, type BatchOutcome, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
 import { decodeRunStatus, JobRequestError, parseJson, readAppNames, validateJobRequest, type JobRequest, type RunStatusEvent } from '@pipewright/contracts';
-import { applyRunStatus, insertJob } from './store';
+import { applyRunStatuses, insertJobs } from './store';
 import type { SchedulerMetrics } from './metrics';
 import type { Config } from './config';
 
@@ -19,27 +19,35 @@ export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobR
   };
 }
 
-export function handleJobRequest(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
-  return async (req: JobRequest): Promise<void> => {
-    const outcome = await withTransaction(pool, (client) =>
-      insertJob(client, req, config.SCHEDULER_IDEMPOTENCY_WINDOW, captureTraceContext()),
+/** Stores a fetched batch of job requests in one transaction; what has no occurrence goes to the DLQ. */
+export function handleJobRequests(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
+  return async (items: Array<BatchItem<JobRequest>>): Promise<BatchOutcome> => {
+    const outcomes = await withTransaction(pool, (client) =>
+      insertJobs(client, items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })), config.SCHEDULER_IDEMPOTENCY_WINDOW),
     );
-    if (outcome.kind === 'no-occurrence') {
-      throw new InvalidMessageError('the schedule has no occurrence between startAt and endAt');
-    }
-    if (outcome.kind === 'duplicate') {
-      metrics.duplicate();
-      logger.info({ requestId: req.requestId, idempotencyKey: req.idempotencyKey, existingJobId: outcome.jobId, reason: outcome.reason }, 'duplicate job request skipped');
-    } else {
-      logger.info({ requestId: req.requestId, jobId: outcome.jobId, app: req.appName, scheduledTime: req.scheduledTime }, 'job scheduled');
-    }
+    const rejected: NonNullable<BatchOutcome['rejected']> = [];
+    outcomes.forEach((outcome, i) => {
+      const { value: req, msg, trace } = items[i];
+      inTraceContext(trace, () => {
+        if (outcome.kind === 'no-occurrence') {
+          rejected.push({ msg, error: new InvalidMessageError('the schedule has no occurrence between startAt and endAt') });
+        } else if (outcome.kind === 'duplicate') {
+          metrics.duplicate();
+          logger.info({ requestId: req.requestId, idempotencyKey: req.idempotencyKey, existingJobId: outcome.jobId, reason: outcome.reason }, 'duplicate job request skipped');
+        } else {
+          logger.info({ requestId: req.requestId, jobId: outcome.jobId, app: req.appName, scheduledTime: req.scheduledTime }, 'job scheduled');
+        }
+      });
+    });
+    return { rejected };
   };
 }
 
-export function handleRunStatus(pool: Pool, logger: Logger) {
-  return async (ev: RunStatusEvent): Promise<void> => {
-    const applied = await withTransaction(pool, (client) => applyRunStatus(client, ev));
-    logger.debug({ runId: ev.runId, status: ev.status, attempt: ev.attempt, applied }, 'run status');
+/** Applies a fetched batch of run status events in one transaction. */
+export function handleRunStatuses(pool: Pool, logger: Logger) {
+  return async (items: Array<BatchItem<RunStatusEvent>>): Promise<void> => {
+    const applied = await withTransaction(pool, (client) => applyRunStatuses(client, items.map((i) => i.value)));
+    logger.debug({ events: items.length, applied }, 'run status events applied');
   };
 }
 

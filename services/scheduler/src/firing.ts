@@ -2,7 +2,7 @@
 // make each occurrence fire once. The loop sleeps until the next due time, and a NOTIFY from
 // any replica (new job, resume, trigger) wakes it early.
 import pg from 'pg';
-import { inSpan, restoreTraceContext, withTransaction, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
+import { childSpan, tracingEnabled, withTransaction, type Logger, type MessageProducer, type OutboundMessage, type Pool } from '@pipewright/platform';
 import { TOPICS, type DueRun } from '@pipewright/contracts';
 import { claimDue, claimPending, claimRetries, markPendingFired, markRetriesFired, nextDueAt, recordPlans, runIdFor, runState, PRIORITY_NAME, WAKE_CHANNEL, type JobRow, type AppliedPlan } from './store';
 import { planFiring, type DueJob } from './plan';
@@ -143,31 +143,33 @@ export class FiringLoop {
     }
   }
 
-  /** Publishes one occurrence of a job to jobs.due, inside a span that joins the job's trace. */
-  private publish(job: JobRow, dueAt: Date, firedAt: Date, attempt?: number): Promise<void> {
+  /** The jobs.due message of one occurrence; with tracing on, in a scheduler.fire span of the job's trace. */
+  private message(job: JobRow, dueAt: Date, firedAt: Date, attempt: number | undefined, spans: Array<{ end(): void }>): OutboundMessage {
     const runId = runIdFor(job.id, dueAt);
-    return inSpan('scheduler.fire', async (span) => {
-      span.setAttributes({ 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
-      const message: DueRun = {
-        runId,
-        jobId: job.id,
-        appName: job.app_name,
-        priority: PRIORITY_NAME[job.priority] ?? 'normal',
-        jobData: job.job_data,
-        dueAt: dueAt.toISOString(),
-        firedAt: firedAt.toISOString(),
-        maxRetries: job.max_retries ?? undefined,
-        backoff: job.backoff ?? undefined,
-        attempt,
-      };
-      await this.o.producer.send(TOPICS.jobsDue, [{ key: job.id, value: message }]);
-    }, restoreTraceContext(job.trace_context));
+    const value: DueRun = {
+      runId,
+      jobId: job.id,
+      appName: job.app_name,
+      priority: PRIORITY_NAME[job.priority] ?? 'normal',
+      jobData: job.job_data,
+      dueAt: dueAt.toISOString(),
+      firedAt: firedAt.toISOString(),
+      maxRetries: job.max_retries ?? undefined,
+      backoff: job.backoff ?? undefined,
+      attempt,
+    };
+    if (!tracingEnabled()) return { key: job.id, value, headers: { ...(job.trace_context ?? {}) } };
+    const span = childSpan('scheduler.fire', job.trace_context, { 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
+    spans.push(span);
+    return { key: job.id, value, trace: span.context };
   }
 
   /**
-   * Claims one batch of due jobs (and buffered runs whose predecessor ended), applies each
-   * job's misfire and overlap policy, publishes what fires to jobs.due, then commits: a crash
-   * before the commit re-fires the same run ids, which the executor dedupes.
+   * Claims one batch of due jobs (and buffered runs whose predecessor ended, and retries that
+   * are due), applies each job's misfire and overlap policy, records the runs, publishes what
+   * fires to jobs.due in one produce request per priority class (high first), then commits: a
+   * crash before the commit re-fires the same run ids, which the executor dedupes. The runs are
+   * written before they are published, so a status event about one waits for its row.
    */
   async fireOnce(): Promise<number> {
     return withTransaction(this.o.pool, async (client) => {
@@ -190,6 +192,9 @@ export class FiringLoop {
           maxOccurrences: 1000,
         }),
       }));
+      await recordPlans(client, applied);
+      await markPendingFired(client, pending.map((p) => p.run_id), now);
+      await markRetriesFired(client, retries.map((r) => r.run_id));
       // Occurrences (with lateness) and retries (again under their run id, with the attempt they
       // are for) go out one priority class after the other, high first, each class at once.
       const fires: Array<{ job: JobRow; dueAt: Date; attempt?: number }> = [
@@ -198,19 +203,17 @@ export class FiringLoop {
         ...retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 })),
       ];
       for (const rank of [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b)) {
-        await Promise.all(
-          fires
-            .filter((f) => f.job.priority === rank)
-            .map(async (f) => {
-              await this.publish(f.job, f.dueAt, now, f.attempt);
-              // Lateness as a consumer sees it: from the due time until jobs.due has the run.
-              if (f.attempt === undefined) this.o.metrics.observeLateness(Date.now() - f.dueAt.getTime());
-            }),
-        );
+        const spans: Array<{ end(): void }> = [];
+        const batch = fires.filter((f) => f.job.priority === rank);
+        try {
+          await this.o.producer.send(TOPICS.jobsDue, batch.map((f) => this.message(f.job, f.dueAt, now, f.attempt, spans)));
+        } finally {
+          for (const span of spans) span.end();
+        }
+        // Lateness as a consumer sees it: from the due time until jobs.due has the run.
+        const acked = Date.now();
+        for (const f of batch) if (f.attempt === undefined) this.o.metrics.observeLateness(acked - f.dueAt.getTime());
       }
-      await recordPlans(client, applied);
-      await markPendingFired(client, pending.map((p) => p.run_id), now);
-      await markRetriesFired(client, retries.map((r) => r.run_id));
       if (retries.length) this.o.metrics.retriesFired(retries.length);
       for (const { plan } of applied) {
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);

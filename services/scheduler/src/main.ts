@@ -3,11 +3,11 @@ import { runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { schedulerV1 } from '@pipewright/proto';
 import { settings } from './config';
-import { handleJobRequest, handleRunStatus, jobRequestDecoder, runStatusDecoder } from './consumer';
+import { handleJobRequests, handleRunStatuses, jobRequestDecoder, runStatusDecoder } from './consumer';
 import { FiringLoop } from './firing';
 import { schedulerHandlers } from './grpc';
 import { SchedulerMetrics } from './metrics';
-import { deleteExpiredKeys } from './store';
+import { deleteExpiredKeys, deleteFinishedHistory, RETENTION_BATCH } from './store';
 
 void runService('scheduler', settings, async (svc) => {
   const { config, logger } = svc;
@@ -36,14 +36,11 @@ void runService('scheduler', settings, async (svc) => {
   await firing.start();
   svc.onStop('intake', 'firing loop', () => firing.stop());
 
-  // Idempotency keys past their window block nothing: drop them now and then.
-  const housekeeping = setInterval(() => {
-    deleteExpiredKeys(pool)
-      .then((n) => n && logger.info({ deleted: n }, 'expired idempotency keys deleted'))
-      .catch((err) => logger.warn({ err }, 'deleting expired idempotency keys failed'));
-  }, 10 * 60_000);
-  housekeeping.unref();
-  svc.onStop('intake', 'housekeeping', async () => clearInterval(housekeeping));
+  // Idempotency keys past their window block nothing, and finished history past its retention
+  // slows nothing: both are deleted now and then, in small batches.
+  svc.every('expired idempotency keys', 10 * 60_000, () => deleteExpiredKeys(pool), 10_000);
+  const retentionEvery = Math.min(60_000, Math.max(1000, config.SCHEDULER_RETENTION / 2));
+  svc.every('finished jobs and runs', retentionEvery, () => deleteFinishedHistory(pool, config.SCHEDULER_RETENTION), RETENTION_BATCH);
   svc.addReadinessCheck('firing loop', () => firing.isHealthy());
 
   const ingest = await svc.consume({
@@ -51,7 +48,8 @@ void runService('scheduler', settings, async (svc) => {
     topics: [TOPICS.jobsIngest],
     dlqTopic: TOPICS.jobsIngestDlq,
     decode: jobRequestDecoder(config),
-    handle: handleJobRequest(pool, config, metrics, logger),
+    handleBatch: handleJobRequests(pool, config, metrics, logger),
+    maxBatchSize: config.SCHEDULER_INGEST_BATCH,
     partitionsConsumedConcurrently: 4,
   });
   await svc.consume({
@@ -59,10 +57,9 @@ void runService('scheduler', settings, async (svc) => {
     topics: [TOPICS.jobsStatus],
     dlqTopic: TOPICS.jobsIngestDlq,
     decode: runStatusDecoder,
-    handle: handleRunStatus(pool, logger),
-    // Events are applied in any order (a run's row lock and the attempt/state ranks keep the
-    // newest), so one event waiting for its run row to commit holds up no other.
-    maxInFlight: 16,
+    handleBatch: handleRunStatuses(pool, logger),
+    maxBatchSize: config.SCHEDULER_STATUS_BATCH,
+    partitionsConsumedConcurrently: 4,
   });
 
   await svc.serveGrpc(

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '@pipewright/platform';
 import { nextOccurrence, type JobRequest, type RunStatusEvent, type Priority, type ScheduleSpec, type MisfirePolicy, type OverlapPolicy } from '@pipewright/contracts';
 import type { FiringPlan } from './plan';
+import { foldRunEvents, type RunUpdate } from './run-events';
 
 export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 export const PRIORITY_NAME = ['high', 'normal', 'low'] as const;
@@ -65,41 +66,96 @@ export function firstOccurrence(req: JobRequest): Date | undefined {
   return nextOccurrence({ spec: req.schedule, anchor: req.scheduledTime, startAt: req.startAt, endAt: req.endAt }, new Date(req.scheduledTime.getTime() - 1));
 }
 
+export interface NewJob {
+  req: JobRequest;
+  /** The trace the job joins: its request's, carried in the message headers. */
+  traceContext: Record<string, string>;
+}
+
 /**
- * Stores a new job unless its request id was seen, or its idempotency key is held by another
- * job inside the window. Atomic across replicas: the key row is claimed with one upsert.
+ * Stores a batch of job requests in a few multi-row statements. A request whose request id is
+ * stored already, or whose idempotency key another job holds inside the window (claimed with
+ * one upsert, so atomic across replicas), is a duplicate; within the batch the first one wins.
+ * Returns one outcome per request, in order; one wake-up for the whole batch.
  */
-export async function insertJob(client: PoolClient, req: JobRequest, windowMs: number, traceContext: Record<string, string>): Promise<InsertOutcome> {
-  const existing = await client.query<{ id: string }>('SELECT id FROM jobs WHERE request_id = $1', [req.requestId]);
-  if (existing.rowCount) return { kind: 'duplicate', reason: 'request', jobId: existing.rows[0].id };
-  const first = firstOccurrence(req);
-  if (!first) return { kind: 'no-occurrence' };
-  const jobId = randomUUID();
-  if (req.idempotencyKey) {
-    const claim = await client.query<{ job_id: string }>(
+export async function insertJobs(client: PoolClient, jobs: NewJob[], windowMs: number): Promise<InsertOutcome[]> {
+  const out: Array<InsertOutcome | undefined> = new Array(jobs.length);
+  const known = new Map<string, string>();
+  if (jobs.length) {
+    const { rows } = await client.query<{ request_id: string; id: string }>('SELECT request_id, id FROM jobs WHERE request_id = ANY($1::text[])', [jobs.map((j) => j.req.requestId)]);
+    for (const r of rows) known.set(r.request_id, r.id);
+  }
+  // What is new: a first occurrence, an id, and the first of its request id in the batch.
+  const fresh: Array<{ i: number; id: string; first: Date }> = [];
+  jobs.forEach(({ req }, i) => {
+    const seen = known.get(req.requestId);
+    if (seen) return void (out[i] = { kind: 'duplicate', reason: 'request', jobId: seen });
+    const first = firstOccurrence(req);
+    if (!first) return void (out[i] = { kind: 'no-occurrence' });
+    const id = randomUUID();
+    known.set(req.requestId, id);
+    fresh.push({ i, id, first });
+  });
+  // Idempotency keys: the first holder in the batch claims it; the upsert says who won.
+  const byKey = new Map<string, { i: number; id: string; first: Date }>();
+  const keep: typeof fresh = [];
+  for (const f of fresh) {
+    const key = jobs[f.i].req.idempotencyKey;
+    if (!key) keep.push(f);
+    else if (byKey.has(key)) out[f.i] = { kind: 'duplicate', reason: 'idempotency-key', jobId: (byKey.get(key) as { id: string }).id };
+    else byKey.set(key, f);
+  }
+  if (byKey.size) {
+    const keys = [...byKey.keys()];
+    const { rows } = await client.query<{ key: string }>(
       `INSERT INTO idempotency_keys (key, job_id, expires_at)
-       VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       SELECT k, j, now() + $3 * interval '1 millisecond' FROM unnest($1::text[], $2::uuid[]) AS t(k, j)
        ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
          WHERE idempotency_keys.expires_at <= now()
-       RETURNING job_id`,
-      [req.idempotencyKey, jobId, windowMs],
+       RETURNING key`,
+      [keys, keys.map((k) => (byKey.get(k) as { id: string }).id), windowMs],
     );
-    if (!claim.rowCount) {
-      const holder = await client.query<{ job_id: string }>('SELECT job_id FROM idempotency_keys WHERE key = $1', [req.idempotencyKey]);
-      return { kind: 'duplicate', reason: 'idempotency-key', jobId: holder.rows[0]?.job_id ?? '' };
+    const won = new Set(rows.map((r) => r.key));
+    const lost = keys.filter((k) => !won.has(k));
+    const holders = new Map<string, string>();
+    if (lost.length) {
+      const { rows: held } = await client.query<{ key: string; job_id: string }>('SELECT key, job_id FROM idempotency_keys WHERE key = ANY($1::text[])', [lost]);
+      for (const h of held) holders.set(h.key, h.job_id);
+    }
+    for (const [key, f] of byKey) {
+      if (won.has(key)) keep.push(f);
+      else out[f.i] = { kind: 'duplicate', reason: 'idempotency-key', jobId: holders.get(key) ?? '' };
     }
   }
-  await client.query(
-    `INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
-                       next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
-                       misfire_policy, catch_up_window_ms, overlap_policy)
-     VALUES ($1, $2, $3, $4, $5, $6, 'SCHEDULED', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [jobId, req.requestId, req.appName, PRIORITY_RANK[req.priority], req.idempotencyKey ?? null, req.jobData,
-      req.scheduledTime, first, req.maxRetries ?? null, req.backoff ?? null, traceContext, req.schedule ?? null,
-      req.startAt ?? null, req.endAt ?? null, req.misfirePolicy, req.catchUpWindowMs ?? null, req.overlapPolicy],
-  );
-  await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, first.toISOString()]);
-  return { kind: 'inserted', jobId };
+  if (keep.length) {
+    const rows = keep.map(({ i, id, first }) => {
+      const { req, traceContext } = jobs[i];
+      return {
+        id, request_id: req.requestId, app_name: req.appName, priority: PRIORITY_RANK[req.priority],
+        idempotency_key: req.idempotencyKey ?? null, job_data: req.jobData, scheduled_time: req.scheduledTime, next_fire_at: first,
+        max_retries: req.maxRetries ?? null, backoff: req.backoff ?? null, trace_context: traceContext, schedule: req.schedule ?? null,
+        start_at: req.startAt ?? null, end_at: req.endAt ?? null, misfire_policy: req.misfirePolicy,
+        catch_up_window_ms: req.catchUpWindowMs ?? null, overlap_policy: req.overlapPolicy,
+      };
+    });
+    await client.query(
+      `INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
+                         next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+                         misfire_policy, catch_up_window_ms, overlap_policy)
+       SELECT id, request_id, app_name, priority, idempotency_key, job_data, 'SCHEDULED', scheduled_time,
+              next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+              misfire_policy, catch_up_window_ms, overlap_policy
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
+              job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
+              trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
+              catch_up_window_ms bigint, overlap_policy text)`,
+      [JSON.stringify(rows)],
+    );
+    for (const { i, id } of keep) out[i] = { kind: 'inserted', jobId: id };
+    const soonest = keep.reduce((a, b) => (b.first < a.first ? b : a)).first;
+    await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, soonest.toISOString()]);
+  }
+  return out as InsertOutcome[];
 }
 
 /** Claims due occurrences (highest priority, then earliest, first) that no other replica holds. */
@@ -152,19 +208,26 @@ export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): P
       [ids, jobIds, statuses, dues, fireds, errors],
     );
   }
-  for (const { job, plan } of applied) {
-    const skipped = plan.skip.length + plan.uncounted;
+  if (applied.length === 0) return;
+  const rows = applied.map(({ job, plan }) => {
     // A one-shot job whose only occurrence was skipped ends CANCELLED, saying why.
     const cancelled = !job.schedule && plan.fire.length === 0;
-    const finished = !plan.next && plan.fire.length === 0 && !plan.pend && !cancelled;
-    await client.query(
-      `UPDATE jobs SET next_fire_at = $2, skipped = skipped + $3, updated_at = now(),
-              status = CASE WHEN $4 THEN 'CANCELLED' WHEN $5 AND status = 'SCHEDULED' THEN 'DONE' ELSE status END,
-              last_error = CASE WHEN $4 THEN 'occurrence missed; skipped by its misfire policy' ELSE last_error END
-        WHERE id = $1`,
-      [job.id, plan.next ?? null, skipped, cancelled, finished],
-    );
-  }
+    return {
+      id: job.id,
+      next_fire_at: plan.next ?? null,
+      skipped: plan.skip.length + plan.uncounted,
+      cancelled,
+      finished: !plan.next && plan.fire.length === 0 && !plan.pend && !cancelled,
+    };
+  });
+  await client.query(
+    `UPDATE jobs j SET next_fire_at = x.next_fire_at, skipped = j.skipped + x.skipped, updated_at = now(),
+            status = CASE WHEN x.cancelled THEN 'CANCELLED' WHEN x.finished AND j.status = 'SCHEDULED' THEN 'DONE' ELSE j.status END,
+            last_error = CASE WHEN x.cancelled THEN 'occurrence missed; skipped by its misfire policy' ELSE j.last_error END
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, next_fire_at timestamptz, skipped integer, cancelled boolean, finished boolean)
+      WHERE j.id = x.id`,
+    [JSON.stringify(rows)],
+  );
 }
 
 // A run is in flight while fired, running or failed (between attempts), for up to the run
@@ -233,59 +296,66 @@ export async function markRetriesFired(client: PoolClient, runIds: string[]): Pr
   if (runIds.length) await client.query('UPDATE runs SET retry_at = NULL, updated_at = now() WHERE id = ANY($1)', [runIds]);
 }
 
-const RUN_RANK: Record<string, number> = { FIRED: 0, RUNNING: 1, FAILED: 2, DONE: 3, DEAD: 3 };
-
 /**
- * Applies a status event to its run and job. Replayed or out-of-order events (an older attempt,
- * or a lower state of the same attempt) change nothing. Returns whether it was applied.
+ * Applies a batch of run status events in two statements, without reading any row first: the
+ * runs are upserted with a commutative merge (the newest state wins, the first start and the
+ * finish are kept whichever event brought them), so events applied in any order or twice leave
+ * the same run, and an event that arrives before the firing transaction's run row is committed
+ * simply waits for that row. Then each job takes its newest run's state. Events about a job this
+ * database does not have (another installation's) are dropped. Returns the runs changed.
  */
-export class RunNotRecordedYet extends Error {}
-
-export async function applyRunStatus(client: PoolClient, ev: RunStatusEvent, waitForRunMs = 60_000): Promise<boolean> {
-  const { rows } = await client.query<{ status: string; attempt: number }>('SELECT status, attempt FROM runs WHERE id = $1 FOR UPDATE', [ev.runId]);
-  if (rows.length === 0) {
-    // A job is stored before any of its runs fires: an event about a job this database does not
-    // have is another installation's (or a hand-made run's), and is dropped at once.
-    const job = await client.query('SELECT 1 FROM jobs WHERE id::text = $1', [ev.jobId]);
-    if (!job.rowCount) return false;
-    // The executor can report before the firing transaction that published the run commits;
-    // the event is retried until the run row is visible, and dropped once it is old.
-    if (Date.now() - Date.parse(ev.at) < waitForRunMs) throw new RunNotRecordedYet(`run ${ev.runId} is not recorded yet`);
-    return false;
+export async function applyRunStatuses(client: PoolClient, events: RunStatusEvent[]): Promise<number> {
+  const runs = foldRunEvents(events);
+  if (runs.length === 0) return 0;
+  const { rows } = await client.query<{ id: string; job_id: string; status: string; attempt: number }>(
+    `INSERT INTO runs AS r (id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error, retry_at)
+     SELECT e.id, e.job_id, e.status, e.attempt, e.due_at, e.fired_at, e.started_at, e.finished_at, e.error, e.retry_at
+       FROM jsonb_to_recordset($1::jsonb) AS e(id text, job_id uuid, status text, attempt integer, due_at timestamptz,
+            fired_at timestamptz, started_at timestamptz, finished_at timestamptz, error text, retry_at timestamptz)
+       JOIN jobs j ON j.id = e.job_id
+     ON CONFLICT (id) DO UPDATE SET
+       status      = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.status ELSE r.status END,
+       attempt     = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.attempt ELSE r.attempt END,
+       error       = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN COALESCE(EXCLUDED.error, r.error) ELSE r.error END,
+       retry_at    = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.retry_at ELSE r.retry_at END,
+       started_at  = LEAST(r.started_at, EXCLUDED.started_at),
+       finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
+       updated_at  = now()
+     RETURNING r.id, r.job_id, r.status, r.attempt`,
+    [JSON.stringify(runs)],
+  );
+  // A job follows the newest of its runs in the batch that now holds the state its event says.
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const jobs = new Map<string, RunUpdate>();
+  for (const row of rows) {
+    const u = byId.get(row.id);
+    if (!u || u.status !== row.status || u.attempt !== row.attempt) continue;
+    const cur = jobs.get(row.job_id);
+    if (!cur || Date.parse(u.at) >= Date.parse(cur.at)) jobs.set(row.job_id, u);
   }
-  const cur = rows[0];
-  const newer = ev.attempt > cur.attempt || (ev.attempt === cur.attempt && RUN_RANK[ev.status] > RUN_RANK[cur.status]);
-  if (!newer || RUN_RANK[cur.status] === 3) return false;
-  const at = new Date(ev.at);
-  const finished = ev.status === 'DONE' || ev.status === 'DEAD';
-  const retryAt = ev.status === 'FAILED' && ev.retryAt ? new Date(ev.retryAt) : null;
-  await client.query(
-    `UPDATE runs SET status = $2, attempt = $3,
-            started_at = COALESCE(started_at, CASE WHEN $2 = 'RUNNING' THEN $4::timestamptz END),
-            finished_at = CASE WHEN $5 THEN $4::timestamptz ELSE finished_at END,
-            error = CASE WHEN $6::text IS NOT NULL THEN $6 ELSE error END,
-            retry_at = $7,
-            updated_at = now()
-      WHERE id = $1`,
-    [ev.runId, ev.status, ev.attempt, at, finished, ev.error ?? null, retryAt],
-  );
-  // The firing loops may be asleep past the retry time: wake them to look again.
-  if (retryAt) await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, retryAt.toISOString()]);
-  // A recurring job with more to come goes back to SCHEDULED when a run ends.
-  const { rows: job } = await client.query<{ pending: boolean }>(
-    `UPDATE jobs SET
-            status = CASE WHEN $2 IN ('DONE', 'DEAD')
-                           AND (next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs WHERE job_id = $1 AND status = 'PENDING'))
-                          THEN 'SCHEDULED' ELSE $2 END,
-            attempts = GREATEST(attempts, $3),
-            last_error = CASE WHEN $4::text IS NOT NULL THEN $4 ELSE last_error END, updated_at = now()
-      WHERE id = $1 AND status NOT IN ('CANCELLED', 'PAUSED')
-      RETURNING EXISTS (SELECT 1 FROM runs WHERE job_id = $1 AND status = 'PENDING') AS pending`,
-    [ev.jobId, ev.status, ev.attempt, ev.error ?? null],
-  );
-  // A buffered run can go now: wake the firing loops.
-  if (finished && job[0]?.pending) await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
-  return true;
+  let wakeAt: Date | undefined;
+  const wake = (at: Date) => (wakeAt = !wakeAt || at < wakeAt ? at : wakeAt);
+  for (const u of jobs.values()) if (u.retry_at) wake(new Date(u.retry_at));
+  if (jobs.size) {
+    // A recurring job with more to come goes back to SCHEDULED when a run ends.
+    const { rows: updated } = await client.query<{ pending: boolean }>(
+      `UPDATE jobs j SET
+              status = CASE WHEN u.status IN ('DONE', 'DEAD')
+                             AND (j.next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.status = 'PENDING'))
+                            THEN 'SCHEDULED' ELSE u.status END,
+              attempts = GREATEST(j.attempts, u.attempt),
+              last_error = COALESCE(u.error, j.last_error), updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
+        WHERE j.id = u.job_id AND j.status NOT IN ('CANCELLED', 'PAUSED')
+        RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.status = 'PENDING') AS pending`,
+      [JSON.stringify([...jobs.values()])],
+    );
+    // A buffered run can go now.
+    if (updated.some((r) => r.pending)) wake(new Date());
+  }
+  // The firing loops may be asleep past a retry time or a buffered run: wake them to look again.
+  if (wakeAt) await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, wakeAt.toISOString()]);
+  return rows.length;
 }
 
 const JOB_VIEW = `
@@ -355,4 +425,25 @@ export async function deleteExpiredKeys(pool: Pool, limit = 10_000): Promise<num
     [limit],
   );
   return rowCount ?? 0;
+}
+
+export const RETENTION_BATCH = 1000;
+
+/**
+ * Deletes up to `limit` finished jobs (DONE, DEAD, CANCELLED) not changed for `retentionMs`, with
+ * their runs, and as many finished runs of jobs that go on (recurring); returns how many rows.
+ */
+export async function deleteFinishedHistory(pool: Pool, retentionMs: number, limit = RETENTION_BATCH): Promise<number> {
+  const jobs = await pool.query(
+    `DELETE FROM jobs WHERE id IN (
+       SELECT id FROM jobs WHERE status IN ('DONE', 'DEAD', 'CANCELLED') AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)
+       AND status IN ('DONE', 'DEAD', 'CANCELLED')`,
+    [retentionMs, limit],
+  );
+  const runs = await pool.query(
+    `DELETE FROM runs WHERE id IN (
+       SELECT id FROM runs WHERE status IN ('DONE', 'DEAD', 'SKIPPED') AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)`,
+    [retentionMs, limit],
+  );
+  return Math.max(jobs.rowCount ?? 0, runs.rowCount ?? 0);
 }

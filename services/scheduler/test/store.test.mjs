@@ -1,0 +1,107 @@
+// The scheduler's batch statements against a real PostgreSQL: ingest of a whole batch in a few
+// statements, and run status events applied commutatively.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { startStack } from '../../../test/helpers/stack.mjs';
+
+const require = createRequire(import.meta.url);
+const { createPool, migrate, createLogger, withTransaction } = require('@pipewright/platform');
+const { validateJobRequest } = require('@pipewright/contracts');
+const { insertJobs, applyRunStatuses, runIdFor } = require('../dist/store.js');
+
+let stack;
+let pool;
+const logger = createLogger('test', 'fatal');
+
+before(async () => {
+  stack = await startStack();
+  pool = createPool(stack.databaseUrl, 4, logger, 'scheduler');
+  await migrate(pool, { schema: 'scheduler', dir: join(import.meta.dirname, '..', 'migrations'), logger });
+});
+
+after(async () => {
+  await pool?.end();
+  await stack?.stop();
+});
+
+const request = (fields) => validateJobRequest({ requestId: randomUUID(), appName: 'noop', ...fields }, { defaultZone: 'UTC' });
+const store = (reqs) => withTransaction(pool, (c) => insertJobs(c, reqs.map((req) => ({ req, traceContext: {} })), 3600_000));
+
+test('a batch of job requests is stored at once: the first of a request id or an idempotency key wins, later batches see the earlier ones', async () => {
+  const soon = new Date(Date.now() + 3600_000).toISOString();
+  const a = request({ scheduledTime: soon });
+  const again = { ...a };
+  const key = `key-${randomUUID()}`;
+  const k1 = request({ scheduledTime: soon, idempotencyKey: key });
+  const k2 = request({ scheduledTime: soon, idempotencyKey: key });
+  const plain = request({ scheduledTime: soon });
+  const out = await store([a, again, k1, k2, plain]);
+  assert.deepEqual(out.map((o) => o.kind), ['inserted', 'duplicate', 'inserted', 'duplicate', 'inserted']);
+  assert.equal(out[1].jobId, out[0].jobId, 'the repeated request id names the stored job');
+  assert.equal(out[3].jobId, out[2].jobId, 'the second holder of the key names the first');
+  // A later batch sees what the first stored.
+  const later = await store([a, request({ scheduledTime: soon, idempotencyKey: key })]);
+  assert.deepEqual(later.map((o) => [o.kind, o.reason]), [['duplicate', 'request'], ['duplicate', 'idempotency-key']]);
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE request_id = ANY($1)', [[a, k1, k2, plain].map((r) => r.requestId)]);
+  assert.equal(rows[0].n, 3);
+});
+
+/**
+ * A one-shot job that has fired: its run recorded FIRED as the firing transaction does, or (fired
+ * = false) not recorded, as when an event is applied before that transaction commits.
+ */
+async function jobWithRun({ fired = true } = {}) {
+  const dueAt = new Date(Date.now() - 1000);
+  const [out] = await store([request({ scheduledTime: dueAt.toISOString() })]);
+  const run = { jobId: out.jobId, runId: runIdFor(out.jobId, dueAt), dueAt };
+  await pool.query('UPDATE jobs SET next_fire_at = NULL WHERE id = $1', [run.jobId]);
+  if (fired) await pool.query(`INSERT INTO runs (id, job_id, status, due_at, fired_at) VALUES ($1, $2, 'FIRED', $3, $3)`, [run.runId, run.jobId, dueAt]);
+  return run;
+}
+
+const event = (run, status, at, more = {}) => ({ runId: run.runId, jobId: run.jobId, status, attempt: 1, at: at.toISOString(), dueAt: run.dueAt.toISOString(), firedAt: run.dueAt.toISOString(), ...more });
+const runRow = async (run) => (await pool.query('SELECT status, attempt, started_at, finished_at FROM runs WHERE id = $1', [run.runId])).rows[0];
+const jobRow = async (run) => (await pool.query('SELECT status, attempts FROM jobs WHERE id = $1', [run.jobId])).rows[0];
+const apply = (events) => withTransaction(pool, (c) => applyRunStatuses(c, events));
+
+test('RUNNING applied after DONE keeps the start time; the run and the job end the same whatever the order, in one batch or in two', async () => {
+  const started = new Date(Date.now() - 500);
+  const finished = new Date(Date.now() - 100);
+  const results = [];
+  const orders = [['RUNNING', 'DONE'], ['DONE', 'RUNNING'], ['DONE+RUNNING'], ['RUNNING+DONE']];
+  for (const [order, fired] of [...orders.map((o) => [o, true]), ...orders.map((o) => [o, false])]) {
+    const run = await jobWithRun({ fired });
+    const ev = { RUNNING: event(run, 'RUNNING', started), DONE: event(run, 'DONE', finished) };
+    for (const step of order) await apply(step.split('+').map((s) => ev[s]));
+    const r = await runRow(run);
+    results.push({ order: `${order.join(' then ')}${fired ? '' : ', before the run row'}`, status: r.status, started: r.started_at?.getTime(), finished: r.finished_at?.getTime(), job: (await jobRow(run)).status });
+  }
+  for (const r of results) {
+    assert.deepEqual({ status: r.status, started: r.started, finished: r.finished, job: r.job }, { status: 'DONE', started: started.getTime(), finished: finished.getTime(), job: 'DONE' }, r.order);
+  }
+});
+
+test('an event applied twice changes nothing more, and a later attempt wins over an earlier one', async () => {
+  const run = await jobWithRun();
+  const base = Date.now() - 5000;
+  const t = (ms) => new Date(base + ms);
+  const failed = event(run, 'FAILED', t(100), { startedAt: t(0).toISOString(), error: 'first attempt failed' });
+  const done = event(run, 'DONE', t(300), { attempt: 2, startedAt: t(200).toISOString() });
+  await apply([done, failed]);
+  await apply([failed, done, failed]);
+  const r = await runRow(run);
+  assert.equal(r.status, 'DONE');
+  assert.equal(r.attempt, 2);
+  assert.equal(r.started_at.getTime(), t(0).getTime(), 'the first start of the run');
+  assert.deepEqual(await jobRow(run), { status: 'DONE', attempts: 2 });
+});
+
+test('an event about a job this database does not have is dropped', async () => {
+  const stranger = { runId: `${randomUUID()}:1`, jobId: randomUUID(), status: 'DONE', attempt: 1, at: new Date().toISOString() };
+  assert.equal(await apply([stranger]), 0);
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM runs WHERE id = $1', [stranger.runId]);
+  assert.equal(rows[0].n, 0);
+});
