@@ -60,3 +60,96 @@ test('intervals count from startAt (or the scheduled time) and stop at endAt', (
   const late = { spec: { cron: '0 * * * *', timezone: 'UTC' }, anchor: new Date('2026-01-01T00:00:00Z'), startAt: new Date('2026-01-01T05:00:00Z') };
   assert.equal(nextOccurrence(late, new Date('2026-01-01T00:00:00Z')).toISOString(), '2026-01-01T05:00:00.000Z');
 });
+
+const first = (expr, zone, from) => nextCronOccurrence(parseCron(expr), zone, new Date(from))?.toISOString();
+
+test('nicknames: @yearly/@annually, @monthly, @weekly, @daily/@midnight, @hourly are their five-field forms', () => {
+  const from = '2026-05-13T10:20:30Z';
+  const same = { '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *' };
+  for (const [nick, expr] of Object.entries(same)) {
+    for (const zone of ['UTC', 'Europe/Paris']) assert.deepEqual(series(nick, zone, from, 4), series(expr, zone, from, 4), `${nick} in ${zone}`);
+  }
+  assert.deepEqual(series('@yearly', 'UTC', from, 2), ['2027-01-01T00:00:00.000Z', '2028-01-01T00:00:00.000Z']);
+  assert.deepEqual(series('@weekly', 'UTC', from, 1), ['2026-05-17T00:00:00.000Z']);
+  assert.deepEqual(series('@hourly', 'UTC', from, 2), ['2026-05-13T11:00:00.000Z', '2026-05-13T12:00:00.000Z']);
+  assert.equal(first(' @Daily ', 'UTC', from), '2026-05-14T00:00:00.000Z');
+  assert.throws(() => parseCron('@reboot'), (err) => err instanceof CronError && /"@reboot" is not a nickname: use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly/.test(err.message));
+});
+
+test('L in day-of-month is the last day of each month, leap years included', () => {
+  assert.deepEqual(series('0 0 L * *', 'UTC', '2028-01-15T00:00:00Z', 3), ['2028-01-31T00:00:00.000Z', '2028-02-29T00:00:00.000Z', '2028-03-31T00:00:00.000Z']);
+  assert.deepEqual(series('0 12 L 2 *', 'UTC', '2026-03-01T00:00:00Z', 3), ['2027-02-28T12:00:00.000Z', '2028-02-29T12:00:00.000Z', '2029-02-28T12:00:00.000Z']);
+  assert.deepEqual(series('0 0 1,15,L * *', 'UTC', '2026-04-01T00:00:00Z', 3), ['2026-04-15T00:00:00.000Z', '2026-04-30T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+});
+
+test('5L and 5#L in day-of-week are the last Friday of the month', () => {
+  const fridays = ['2026-01-30T18:00:00.000Z', '2026-02-27T18:00:00.000Z', '2026-03-27T18:00:00.000Z', '2026-04-24T18:00:00.000Z', '2026-05-29T18:00:00.000Z'];
+  assert.deepEqual(series('0 18 * * 5L', 'UTC', '2026-01-01T00:00:00Z', 5), fridays);
+  assert.deepEqual(series('0 18 * * 5#L', 'UTC', '2026-01-01T00:00:00Z', 5), fridays);
+  assert.deepEqual(series('0 18 ? * FRIL', 'UTC', '2026-01-01T00:00:00Z', 5), fridays);
+  // Sunday as 7 too; and a list of last weekdays.
+  assert.deepEqual(series('0 0 * * 7L', 'UTC', '2026-05-01T00:00:00Z', 1), ['2026-05-31T00:00:00.000Z']);
+  assert.deepEqual(series('0 0 * * 1L,5L', 'UTC', '2026-05-01T00:00:00Z', 2), ['2026-05-25T00:00:00.000Z', '2026-05-29T00:00:00.000Z']);
+});
+
+test('W is the weekday nearest the day, within the month; LW the last weekday', () => {
+  // 2026-08-01 is a Saturday: 1W is Monday the 3rd (not Friday 31 July).
+  assert.equal(first('0 9 1W * *', 'UTC', '2026-07-31T00:00:00Z'), '2026-08-03T09:00:00.000Z');
+  // 2026-02-15 is a Sunday: Monday the 16th. 2026-08-15 is a Saturday: Friday the 14th.
+  assert.equal(first('0 9 15W * *', 'UTC', '2026-02-01T00:00:00Z'), '2026-02-16T09:00:00.000Z');
+  assert.equal(first('0 9 15W * *', 'UTC', '2026-08-01T00:00:00Z'), '2026-08-14T09:00:00.000Z');
+  // 2026-05-31 is a Sunday: 31W is Friday the 29th (not Monday 1 June); months without a 31st are skipped.
+  assert.deepEqual(series('0 9 31W * *', 'UTC', '2026-04-01T00:00:00Z', 2), ['2026-05-29T09:00:00.000Z', '2026-07-31T09:00:00.000Z']);
+  // LW: 2026-01-31 is a Saturday, 2026-05-31 a Sunday.
+  assert.deepEqual(series('0 9 LW * *', 'UTC', '2026-01-01T00:00:00Z', 5), ['2026-01-30T09:00:00.000Z', '2026-02-27T09:00:00.000Z', '2026-03-31T09:00:00.000Z', '2026-04-30T09:00:00.000Z', '2026-05-29T09:00:00.000Z']);
+  assert.equal(first('0 9 15w * *', 'UTC', '2026-02-01T00:00:00Z'), '2026-02-16T09:00:00.000Z');
+});
+
+test('# is the nth weekday of the month (1-5); a fifth Monday comes only in some months', () => {
+  assert.deepEqual(series('0 10 * * 1#2', 'UTC', '2026-01-01T00:00:00Z', 3), ['2026-01-12T10:00:00.000Z', '2026-02-09T10:00:00.000Z', '2026-03-09T10:00:00.000Z']);
+  assert.deepEqual(series('0 10 ? * MON#5', 'UTC', '2026-01-01T00:00:00Z', 3), ['2026-03-30T10:00:00.000Z', '2026-06-29T10:00:00.000Z', '2026-08-31T10:00:00.000Z']);
+  assert.deepEqual(series('0 10 ? * 2#1,4#3', 'UTC', '2026-01-01T00:00:00Z', 2), ['2026-01-06T10:00:00.000Z', '2026-01-15T10:00:00.000Z']);
+  // A fifth Monday in February: a leap year whose 1 February is a Monday, 28 or 40 years apart.
+  assert.deepEqual(series('0 0 ? 2 1#5', 'UTC', '2026-01-01T00:00:00Z', 3), ['2044-02-29T00:00:00.000Z', '2072-02-29T00:00:00.000Z', '2112-02-29T00:00:00.000Z']);
+});
+
+test('? stands for any in every field; both day fields restricted match either (also with L, W and #)', () => {
+  assert.deepEqual(series('0 0 ? * MON', 'UTC', '2026-05-01T00:00:00Z', 1), series('0 0 * * MON', 'UTC', '2026-05-01T00:00:00Z', 1));
+  assert.deepEqual(series('0 0 1 * ?', 'UTC', '2026-05-02T00:00:00Z', 1), ['2026-06-01T00:00:00.000Z']);
+  assert.deepEqual(series('0 0 L * 5L', 'UTC', '2026-01-01T00:00:00Z', 3), ['2026-01-30T00:00:00.000Z', '2026-01-31T00:00:00.000Z', '2026-02-27T00:00:00.000Z']);
+  assert.deepEqual(series('0 0 15W * 1#1', 'UTC', '2026-02-01T00:00:00Z', 3), ['2026-02-02T00:00:00.000Z', '2026-02-16T00:00:00.000Z', '2026-03-02T00:00:00.000Z']);
+});
+
+test('a cron that never matches a date has no occurrence; a rare one is found however far', () => {
+  for (const expr of ['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 30W 2 *']) assert.equal(first(expr, 'UTC', '2026-01-01T00:00:00Z'), undefined, expr);
+  assert.equal(first('0 0 29 2 *', 'UTC', '2096-03-01T00:00:00Z'), '2104-02-29T00:00:00.000Z');
+});
+
+test('the special characters and nicknames keep the documented DST behaviour', () => {
+  // 2026-03-08 is New York's second Sunday of March (spring forward at 02:00): 02:30 runs at 03:30 EDT.
+  assert.equal(first('30 2 ? 3 0#2', NY, '2026-03-01T00:00:00Z'), '2026-03-08T07:30:00.000Z');
+  // 2026-11-01 is its first Sunday of November (fall back at 02:00): 01:30 runs once, at 01:30 EDT.
+  assert.deepEqual(series('30 1 ? 11 SUN#1', NY, '2026-10-01T00:00:00Z', 2), ['2026-11-01T05:30:00.000Z', '2027-11-07T05:30:00.000Z']);
+  // @hourly has a wildcard hour: it follows real time through both changes.
+  assert.deepEqual(series('@hourly', NY, '2026-11-01T04:30:00Z', 4), ['2026-11-01T05:00:00.000Z', '2026-11-01T06:00:00.000Z', '2026-11-01T07:00:00.000Z', '2026-11-01T08:00:00.000Z']);
+  assert.deepEqual(series('@hourly', NY, '2026-03-08T05:30:00Z', 3), ['2026-03-08T06:00:00.000Z', '2026-03-08T07:00:00.000Z', '2026-03-08T08:00:00.000Z']);
+  // @daily at midnight where the clocks change at midnight (Santiago springs forward at 00:00 on 2026-09-06).
+  assert.equal(first('@daily', 'America/Santiago', '2026-09-05T05:00:00Z'), '2026-09-06T04:00:00.000Z');
+});
+
+test('special characters where they do not belong are refused, saying what is accepted', () => {
+  const refused = {
+    '0 0 * * L': /day-of-week: L needs a day before it \(5L is the last Friday of the month\)/,
+    '0 0 * * 1#6': /day-of-week: "1#6" needs 1-5 or L after #/,
+    '0 0 * * 1#0': /day-of-week: "1#0" needs 1-5 or L after #/,
+    '0 0 * * 8L': /day-of-week: 8 is outside 0-7/,
+    '0 0 L/2 * *': /day-of-month: "L\/2" is not a day, L, LW or a day with W/,
+    '0 0 W * *': /day-of-month: "W" is not a day, L, LW or a day with W/,
+    '0 0 32W * *': /day-of-month: 32 is outside 1-31/,
+    '0 0 L-2 * *': /day-of-month: "L-2" is not a day, L, LW or a day with W/,
+    '0 L * * *': /hour: "L" is not a number/,
+    '0 0 * 1#2 *': /month: "1#2" is not a number/,
+    '0 0 1 * * * *': /expected 5 or 6 fields, got 7/,
+  };
+  for (const [expr, message] of Object.entries(refused)) assert.throws(() => parseCron(expr), (err) => err instanceof CronError && message.test(err.message), expr);
+});

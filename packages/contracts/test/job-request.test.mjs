@@ -82,7 +82,7 @@ const problemsOf = (input, o = opts) => {
 };
 
 test('a cron that never matches a date is refused naming schedule.cron, whatever the bounds', () => {
-  for (const cron of ['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 0 31 2 *', '0 0 30-31 FEB *']) {
+  for (const cron of ['0 0 31 2 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 0 31 2 *', '0 0 30-31 FEB *', '0 0 30W 2 *']) {
     assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron } }), [{ field: 'schedule.cron', problem: `"${cron}" never matches a date` }], cron);
     assert.deepEqual(
       problemsOf({ appName: 'a', schedule: { cron, timezone: 'Europe/Paris' }, startAt: '2026-05-01T00:00:00Z', endAt: '2026-06-01T00:00:00Z' }),
@@ -93,6 +93,8 @@ test('a cron that never matches a date is refused naming schedule.cron, whatever
   // 29 February comes round in leap years; a day-of-week makes the 31st of February one of them.
   assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron: '0 0 29 2 *' } }), []);
   assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron: '0 0 31 2 MON' } }), []);
+  // A fifth Monday in February comes round every 28 or 40 years.
+  assert.deepEqual(problemsOf({ appName: 'a', schedule: { cron: '0 0 ? 2 MON#5' } }), []);
 });
 
 test('a schedule with no occurrence inside its bounds is refused naming endAt, and says between what', () => {
