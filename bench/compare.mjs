@@ -25,6 +25,7 @@ export function compareConfig(env = process.env) {
   };
 }
 
+const round3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
 const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
 
 /** pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all DONE. */
@@ -122,7 +123,7 @@ export async function compare({ serverUrl, brokers, commit, config = compareConf
             runs: ok.length,
             jobsPerSec: ok.map((r) => r.jobsPerSec),
             medianJobsPerSec: Math.round(median(ok.map((r) => r.jobsPerSec))),
-            medianCpuMsPerJob: { machine: median(ok.map((r) => r.cpuMsPerJob.machine)), benchTree: median(ok.map((r) => r.cpuMsPerJob.benchTree)) },
+            medianCpuMsPerJob: { machine: round3(median(ok.map((r) => r.cpuMsPerJob.machine))), benchTree: round3(median(ok.map((r) => r.cpuMsPerJob.benchTree))) },
             peakRssMb: Math.max(...ok.map(maxRss)),
           }
         : { runs: 0 };

@@ -180,6 +180,12 @@ function firstLine(cmd, args) {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim() || 'unknown';
 }
 
+/** Whether the work tree the services were built from differs from its commit (results aside). */
+function dirty() {
+  const r = spawnSync('git', ['-C', join(HERE, '..'), 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
 async function machine({ databaseUrl, externalKafka }) {
   const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -195,7 +201,7 @@ async function machine({ databaseUrl, externalKafka }) {
     java: firstLine('java', ['-version']),
     kafka: externalKafka ? `external broker (${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION} (KRaft, single node, local)`,
     postgres,
-    commit: firstLine('git', ['-C', join(HERE, '..'), 'rev-parse', '--short', 'HEAD']),
+    commit: `${firstLine('git', ['-C', join(HERE, '..'), 'rev-parse', '--short', 'HEAD'])}${dirty() ? ' with uncommitted changes' : ''}`,
   };
 }
 
