@@ -71,26 +71,33 @@ test('ScheduleJob over INGEST_MAX_JOB_BYTES (1,000,000) is INVALID_ARGUMENT nami
   );
 });
 
-test('ScheduleJobs larger than one Kafka request (30 jobs of 60 KB for one app) is accepted whole, in order', async () => {
+test('ScheduleJobs larger than one Kafka request (30 jobs of 60 KB with one partition key) is accepted whole, in order', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   const scheduledTime = new Date(Date.now() + 86_400_000).toISOString();
   const blob = 'x'.repeat(60_000);
-  const res = await gw.scheduleJobs({ jobs: Array.from({ length: 30 }, (_, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', scheduledTime, jobData: { i, blob } })) }, { deadlineMs: 30_000 });
+  const partitionKey = `bulk-${randomUUID()}`;
+  const res = await gw.scheduleJobs({ jobs: Array.from({ length: 30 }, (_, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', scheduledTime, partitionKey, jobData: { i, blob } })) }, { deadlineMs: 30_000 });
   assert.equal(res.jobs.length, 30);
   assert.equal(new Set(res.jobs.map((j) => j.partition)).size, 1, 'one key, one partition');
   const offsets = res.jobs.map((j) => Number(j.offset));
   assert.deepEqual(offsets, offsets.map((_, i) => offsets[0] + i), 'consecutive offsets, in the order given');
 });
 
-test('ScheduleJobs answers each job\'s own partition and offset; jobs with one key keep their order', async () => {
+test('ScheduleJobs answers each job\'s own partition and offset; jobs with one partition key keep their order, the others spread over partitions', async () => {
   const ingest = await tapTopic(stack.kafka, 'scheduler.jobs.ingest');
   try {
     const gw = clients.gateway(stack.address('ingest-gateway'));
-    // Jobs without an idempotency key are keyed by app name: the four "sms" jobs share a key.
-    const idKeys = [undefined, `k-${randomUUID()}`, undefined, undefined, `k-${randomUUID()}`, undefined];
+    // Jobs without a partition key are keyed by idempotency key, else request id; the ones
+    // given the partition key "ordered" share it.
+    const kinds = Array.from({ length: 24 }, (_, i) => (i % 4 === 0 ? 'idempotent' : i % 3 === 0 ? 'plain' : 'ordered'));
+    const partitionKey = `ordered-${randomUUID()}`;
     // Due in a day: nothing fires into jobs.due, which later test files' executors consume.
     const scheduledTime = new Date(Date.now() + 86_400_000).toISOString();
-    const jobs = idKeys.map((idempotencyKey, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'sms', scheduledTime, idempotencyKey, jobData: { i } }));
+    const jobs = kinds.map((kind, i) => ingestV1.ScheduleJobRequest.fromPartial({
+      appName: 'sms', scheduledTime, jobData: { i },
+      idempotencyKey: kind === 'idempotent' ? `k-${randomUUID()}` : undefined,
+      partitionKey: kind === 'ordered' ? partitionKey : undefined,
+    }));
     const res = await gw.scheduleJobs({ jobs });
     assert.equal(res.jobs.length, jobs.length);
     await eventually(() => ingest.messages.length >= jobs.length, { message: 'the batch on scheduler.jobs.ingest' });
@@ -101,8 +108,10 @@ test('ScheduleJobs answers each job\'s own partition and offset; jobs with one k
       assert.equal(body.requestId, r.requestId, `job ${i}: the message at its offset is its own`);
       assert.deepEqual(body.jobData, { i });
     }
-    const sameKey = res.jobs.filter((_, i) => idKeys[i] === undefined);
+    const sameKey = res.jobs.filter((_, i) => kinds[i] === 'ordered');
     assert.equal(new Set(sameKey.map((r) => r.partition)).size, 1, 'one key, one partition');
+    const spread = new Set(res.jobs.filter((_, i) => kinds[i] !== 'ordered').map((r) => r.partition));
+    assert.ok(spread.size > 1, `one app's jobs without a partition key use several partitions: ${[...spread]}`);
     const offsets = sameKey.map((r) => Number(r.offset));
     assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'in the order given');
   } finally {

@@ -221,7 +221,7 @@ export function jobRequestToWire(req: JobRequest): Record<string, unknown> {
   };
 }
 
-/** Kafka key of a request: related jobs (same idempotency key, else same app) keep their order. */
-export function jobRequestKey(req: Pick<JobRequest, 'idempotencyKey' | 'appName'>): string {
-  return req.idempotencyKey ?? req.appName;
+/** The Kafka key of a job request: the idempotency key (so duplicates meet), else the request id. */
+export function jobRequestKey(req: Pick<JobRequest, 'idempotencyKey' | 'requestId'>): string {
+  return req.idempotencyKey ?? req.requestId;
 }

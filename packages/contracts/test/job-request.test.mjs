@@ -66,9 +66,9 @@ test('an invalid cron, an unknown zone, a tiny interval and reversed bounds are 
   assert.deepEqual(fields({ appName: 'a', schedule: { everyMs: 1000 }, misfirePolicy: 'whenever', overlapPolicy: 'pile_up' }), ['misfirePolicy', 'overlapPolicy']);
 });
 
-test('the Kafka key is the idempotency key, else the app name', () => {
-  assert.equal(jobRequestKey({ appName: 'sms', idempotencyKey: 'order-1' }), 'order-1');
-  assert.equal(jobRequestKey({ appName: 'sms' }), 'sms');
+test('the Kafka key is the idempotency key, else the request id, so that one app\'s jobs spread over partitions', () => {
+  assert.equal(jobRequestKey({ requestId: 'r-1', idempotencyKey: 'order-1' }), 'order-1');
+  assert.equal(jobRequestKey({ requestId: 'r-1' }), 'r-1');
 });
 
 const problemsOf = (input, o = opts) => {

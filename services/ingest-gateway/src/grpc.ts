@@ -44,7 +44,7 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
       if (value.length > config.INGEST_MAX_JOB_BYTES) {
         throw invalidArgument(`${prefix}job_data`, `the job request is ${value.length} bytes; the limit is ${config.INGEST_MAX_JOB_BYTES}`);
       }
-      return { job, message: { key: jobRequestKey(job), value } };
+      return { job, message: { key: req.partitionKey || jobRequestKey(job), value } };
     } catch (err) {
       jobsCounter.inc({ outcome: 'invalid' });
       throw err;
