@@ -57,7 +57,17 @@ export interface ValidationOptions {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A full date-time with its offset (or Z): the form producers usually send, read without luxon. */
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
 export function parseInstant(value: string, defaultZone: string): Date | undefined {
+  if (WITH_OFFSET.test(value)) {
+    const ms = Date.parse(value);
+    // Date.parse rolls 2026-02-30 over into March: the day must exist in its month.
+    const [y, m, d] = [Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10))];
+    if (Number.isFinite(ms) && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate()) return new Date(ms);
+    if (!Number.isFinite(ms)) return undefined;
+  }
   const dt = DateTime.fromISO(value, { zone: defaultZone, setZone: true });
   return dt.isValid ? dt.toJSDate() : undefined;
 }

@@ -115,3 +115,26 @@ test('appName outside ASCII letters, digits, ".", "_" and "-" is refused saying 
     assert.deepEqual(problemsOf({ appName }), [{ field: 'appName', problem: 'may contain only ASCII letters, digits, ".", "_" and "-"' }], appName);
   }
 });
+
+test('an instant with an offset reads as luxon reads it, an impossible day included', async () => {
+  const { DateTime } = await import('luxon');
+  const luxon = (s) => {
+    const dt = DateTime.fromISO(s, { zone: 'UTC', setZone: true });
+    return dt.isValid ? dt.toJSDate().getTime() : undefined;
+  };
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  const samples = ['2026-02-30T09:00:00Z', '2026-12-01T24:00:00Z', '2026-12-01T09:00:60Z', '2026-12-01T09:00:00.123456789+05:45', '2024-02-29T23:59:59.999-14:00'];
+  for (let i = 0; i < 3000; i++) {
+    const off = ['Z', '+05:45', '-03:00', '+14:00'][i % 4];
+    samples.push(`${2000 + (i % 60)}-${p(1 + (i % 12))}-${p(1 + ((i * 7) % 31))}T${p(i % 25)}:${p((i * 13) % 60)}:${p((i * 17) % 61)}.${p(i % 1000, 3)}${off}`);
+  }
+  for (const s of samples) {
+    let ours;
+    try {
+      ours = validateJobRequest({ appName: 'a', scheduledTime: s }, { defaultZone: 'UTC' }).scheduledTime.getTime();
+    } catch (err) {
+      if (!(err instanceof JobRequestError)) throw err;
+    }
+    assert.equal(ours, luxon(s), s);
+  }
+});

@@ -6,11 +6,24 @@ const SDK_KEY = Symbol.for('pipewright.telemetry.sdk');
 type Sdk = { shutdown(): Promise<void> };
 const holder = globalThis as unknown as Record<symbol, Sdk | undefined>;
 
+/**
+ * Tracing is on when the environment says where traces go: an OTLP endpoint, or an
+ * OTEL_TRACES_EXPORTER other than none; OTEL_SDK_DISABLED=true turns it off whatever else is
+ * set. Off, no SDK is loaded and no span is built. Sampling follows OTEL_TRACES_SAMPLER and
+ * OTEL_TRACES_SAMPLER_ARG, as the SDK reads them.
+ */
+export function tracingConfigured(env: Record<string, string | undefined>): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
+  if (exporter) return exporter !== 'none';
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+}
+
 // Kafka spans are made by the adapter itself (kafka.ts, consumer.ts): a send span per message in
 // its caller's trace, even when many callers share one produce request, and for batches a span
 // linked to every message's trace plus one per message in its own.
 export function startTelemetry(): void {
-  if (holder[SDK_KEY] || process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
+  if (holder[SDK_KEY] || !tracingConfigured(process.env)) return;
   // Only traces leave the process unless the user asks for metrics or logs through OTLP too.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';

@@ -4,7 +4,7 @@ import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
 export const settings = serviceSettings(50053, {
   ...postgresSettings,
   APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
-  EXECUTOR_CONCURRENCY: setting.int('runs executed at once by this instance', { default: 8, min: 1, max: 1000 }),
+  EXECUTOR_CONCURRENCY: setting.int('runs executed at once by this instance (handlers are asynchronous: waiting on I/O, many can be in flight)', { default: 256, min: 1, max: 10000 }),
   EXECUTOR_DEFAULT_MAX_RETRIES: setting.int('retries after the first attempt when a job does not say', { default: 3, min: 0, max: 100 }),
   EXECUTOR_BACKOFF_INITIAL_MS: setting.int('first retry delay when a job does not say', { default: 200, min: 0 }),
   EXECUTOR_BACKOFF_MULTIPLIER: setting.int('growth of the retry delay per attempt', { default: 2, min: 1, max: 10 }),

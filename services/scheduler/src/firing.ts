@@ -172,7 +172,9 @@ export class FiringLoop {
    * written before they are published, so a status event about one waits for its row.
    */
   async fireOnce(): Promise<number> {
-    return withTransaction(this.o.pool, async (client) => {
+    const t0 = Date.now();
+    const times: Record<string, number> = {};
+    const fired = await withTransaction(this.o.pool, async (client) => {
       const due = await claimDue(client, this.o.batchSize);
       const pending = await claimPending(client, this.o.batchSize, this.o.runTimeoutMs);
       const retries = await claimRetries(client, this.o.batchSize);
@@ -180,6 +182,7 @@ export class FiringLoop {
       const now = new Date();
       const watched = due.filter((j) => j.schedule && j.overlap_policy !== 'allow').map((j) => j.id);
       const state = await runState(client, watched, this.o.runTimeoutMs);
+      times.claimed = Date.now() - t0;
       const applied: AppliedPlan[] = due.map((job) => ({
         job,
         firedAt: now,
@@ -195,6 +198,7 @@ export class FiringLoop {
       await recordPlans(client, applied);
       await markPendingFired(client, pending.map((p) => p.run_id), now);
       await markRetriesFired(client, retries.map((r) => r.run_id));
+      times.recorded = Date.now() - t0;
       // Occurrences (with lateness) and retries (again under their run id, with the attempt they
       // are for) go out one priority class after the other, high first, each class at once.
       const fires: Array<{ job: JobRow; dueAt: Date; attempt?: number }> = [
@@ -218,7 +222,10 @@ export class FiringLoop {
       for (const { plan } of applied) {
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);
       }
+      times.published = Date.now() - t0;
       return due.length + pending.length + retries.length;
     });
+    if (fired) this.o.logger.debug({ fired, ...times, committed: Date.now() - t0 }, 'firing pass');
+    return fired;
   }
 }
