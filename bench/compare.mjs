@@ -26,11 +26,14 @@ export function compareConfig(env = process.env) {
 }
 
 const round3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
-const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
+export const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
 
-/** pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all DONE. */
-async function runPipewright({ jobs, timeoutMs }) {
-  const stack = await stackWith({ schedulers: 1, executors: 1 });
+/**
+ * pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all
+ * DONE. `stack` adds options for stackWith (fromEnd, otlpEndpoint, env).
+ */
+export async function runPipewright({ jobs, timeoutMs, stack: stackOptions = {} }) {
+  const stack = await stackWith({ schedulers: 1, executors: 1, ...stackOptions });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   try {
     await db.connect();

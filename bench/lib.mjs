@@ -41,10 +41,47 @@ export function median(values) {
 // ---------------------------------------------------------------------------------------------
 // Stack and job helpers
 
-/** A stack with its own database: the gateway, `schedulers` scheduler and `executors` executor replicas. */
-export async function stackWith({ schedulers, executors = 0 }) {
-  const stack = await startStack({ services: ['ingest-gateway'] });
+/** The consumer groups of the job path and the topic each reads. */
+export const JOB_GROUPS = [
+  { groupId: 'scheduler.ingest', topic: 'scheduler.jobs.ingest' },
+  { groupId: 'scheduler.status', topic: 'jobs.status' },
+  { groupId: 'executor', topic: 'jobs.due' },
+];
+
+/**
+ * Moves consumer groups to the end of their topics (the groups must have no member running):
+ * every stack shares the broker, so a stack that starts its services after this reads only
+ * what is produced from now on, not what earlier stacks left unread. A topic that does not
+ * exist yet holds nothing to skip.
+ */
+export async function groupsToEnd(kafka, groups = JOB_GROUPS) {
+  const admin = kafka.admin();
+  await admin.connect();
   try {
+    const topics = new Set(await admin.listTopics());
+    for (const { groupId, topic } of groups) {
+      if (!topics.has(topic)) continue;
+      // A topic created a moment ago may not answer for its partitions yet: tried again until it does.
+      await eventually(async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+        return true;
+      }, { timeoutMs: 60_000, intervalMs: 500, message: `${groupId} moved to the end of ${topic}` });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A stack with its own database: the gateway, `schedulers` scheduler and `executors` executor
+ * replicas. fromEnd: the job path's groups skip what earlier stacks left on the shared topics
+ * before any scheduler or executor starts. otlpEndpoint: every service exports its traces there.
+ */
+export async function stackWith({ schedulers, executors = 0, fromEnd = false, otlpEndpoint, env } = {}) {
+  const stack = await startStack({ services: ['ingest-gateway'], otlpEndpoint, env });
+  try {
+    if (fromEnd) await groupsToEnd(stack.kafka);
     const names = (base, n) => Array.from({ length: n }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
     await Promise.all([
       ...names('scheduler', schedulers).map((as) => stack.start('scheduler', { as })),

@@ -3,6 +3,11 @@
 //   <- { type: 'go' }         enqueue PEER_JOBS no-op jobs due now, PEER_BATCH a call,
 //                             PEER_CONCURRENCY calls at a time, while the worker runs them
 //   -> { type: 'done', ... }  every job is recorded complete in the database
+//   <- { type: 'single', count, everyMs, warmup }
+//                             add warmup + count jobs one at a time, one every everyMs
+//   -> { type: 'singles', latencies }
+//                             add->start of the last count jobs: from just before the add call
+//                             to the start of the handler (ms, both read in this process)
 //   <- { type: 'stop' }       shut down and exit
 // PEER=graphile-worker | pg-boss; PEER_DATABASE_URL a database of its own.
 import { createRequire } from 'node:module';
@@ -25,6 +30,32 @@ const count = (n) => {
   handled += n;
   if (handled >= N) allHandled(Date.now());
 };
+
+// Single jobs: a job's payload carries sentAt (performance.now() before its add call); its
+// handler's start is recorded against it.
+const starts = new Map();
+let onStart = () => {};
+const started = (payload) => {
+  if (payload?.sentAt === undefined) return;
+  starts.set(payload.i, performance.now() - payload.sentAt);
+  onStart();
+};
+
+/** Adds warmup + count jobs one at a time, one every everyMs, with addOne({ i, sentAt }). */
+async function singles(addOne, { count: n, everyMs, warmup }) {
+  const total = warmup + n;
+  const all = new Promise((r) => (onStart = () => starts.size >= total && r()));
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + i * everyMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    await addOne({ i, sentAt: performance.now() });
+  }
+  await all;
+  const latencies = [];
+  for (let i = warmup; i < total; i++) latencies.push(Math.round(starts.get(i) * 1000) / 1000);
+  return { latencies };
+}
 
 /** Runs `addBatch(from, to)` over [0, N) in batches, CONCURRENCY at a time. */
 async function enqueue(addBatch) {
@@ -63,7 +94,7 @@ async function graphileWorker() {
     pollInterval: 1000,
     noHandleSignals: true,
     logger,
-    taskList: { noop: async () => count(1) },
+    taskList: { noop: async (payload) => { started(payload); count(1); } },
     preset: {
       worker: {
         localQueue: { size: 500, refetchDelay: { durationMs: 10 } },
@@ -89,6 +120,7 @@ async function graphileWorker() {
       const completeAt = await pollUntil(check, 'SELECT NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS done');
       return { enqueuedAt, handledAt, completeAt };
     },
+    single: (opts) => singles((payload) => utils.addJob('noop', payload), opts),
     async stop() {
       await check.end();
       await utils.release();
@@ -106,7 +138,10 @@ async function pgBoss() {
   boss.on('error', (err) => process.stderr.write(`[pg-boss] error: ${err.message}\n`));
   await boss.start();
   await boss.createQueue('noop', { notify: true });
-  await boss.work('noop', { batchSize: 200, localConcurrency: 2, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }, async (jobs) => count(jobs.length));
+  await boss.work('noop', { batchSize: 200, localConcurrency: 2, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const j of jobs) started(j.data);
+    count(jobs.length);
+  });
   const check = new pg.Client({ connectionString: databaseUrl });
   await check.connect();
   return {
@@ -122,6 +157,7 @@ async function pgBoss() {
       const { rows: [{ last }] } = await check.query(`SELECT extract(epoch FROM max(completed_on)) * 1000 AS last FROM pgboss.job WHERE name = 'noop'`);
       return { enqueuedAt, handledAt, completeAt, lastCompletedOn: Number(last) };
     },
+    single: (opts) => singles((payload) => boss.send('noop', payload), opts),
     async stop() {
       await check.end();
       await boss.stop({ graceful: true, timeout: 5000 });
@@ -137,6 +173,7 @@ try {
   process.on('message', async (m) => {
     try {
       if (m.type === 'go') send({ type: 'done', ...(await peer.go()), handled });
+      if (m.type === 'single') send({ type: 'singles', ...(await peer.single(m)) });
       if (m.type === 'stop') {
         await peer.stop();
         process.exit(0);

@@ -66,10 +66,10 @@ export async function serverSettings(serverUrl) {
 }
 
 /**
- * One end-to-end run of a peer: `jobs` no-op jobs due now, from the first enqueue to the moment
- * the bench sees every one recorded complete. The worker is started and idle before the clock starts.
+ * A peer's process on a fresh database, started and idle: `next(type, ms)` waits for its next
+ * message of that type; `send(m)` drives it; `close()` stops it and drops its database.
  */
-export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
+async function startPeer(system, { serverUrl, jobs = 0 }) {
   const db = await freshDatabase(serverUrl, `bench_${system.replace('-', '_')}`);
   let stderr = '';
   const child = fork(join(HERE, 'peer-worker.mjs'), [], {
@@ -90,12 +90,35 @@ export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
     child.on('message', onMessage);
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`${system} exited (code ${code}, signal ${signal}) ${stderr.trim().split('\n').slice(-3).join(' | ')}`)); });
   });
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await db.drop().catch((err) => log(`could not drop ${system}'s database: ${err.message}`));
+  };
   try {
     await next('ready', 120_000);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { child, next, send: (m) => child.send(m), close, warnings: () => (stderr.trim() ? stderr.trim().split('\n').slice(-3) : undefined) };
+}
+
+/**
+ * One end-to-end run of a peer: `jobs` no-op jobs due now, from the first enqueue to the moment
+ * the bench sees every one recorded complete. The worker is started and idle before the clock starts.
+ */
+export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
+  const peer = await startPeer(system, { serverUrl, jobs });
+  try {
     const m = meter(jobs);
     const t0 = m.start();
-    child.send({ type: 'go' });
-    const done = await next('done', timeoutMs);
+    peer.send({ type: 'go' });
+    const done = await peer.next('done', timeoutMs);
     const figures = m.stop();
     return {
       system,
@@ -104,17 +127,27 @@ export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
       enqueuedAfterMs: done.enqueuedAt - t0,
       handledAfterMs: done.handledAt - t0,
       ...(done.lastCompletedOn ? { lastCompletedOnAfterMs: Math.round(done.lastCompletedOn - t0) } : {}),
-      peakRssMb: { worker: peakRssMb(child.pid) },
-      warnings: stderr.trim() ? stderr.trim().split('\n').slice(-3) : undefined,
+      peakRssMb: { worker: peakRssMb(peer.child.pid) },
+      warnings: peer.warnings(),
     };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await db.drop().catch((err) => log(`could not drop ${system}'s database: ${err.message}`));
+    await peer.close();
+  }
+}
+
+/**
+ * Single jobs at a low rate on a peer: `warmup` then `count` jobs, one every `everyMs`, each added
+ * alone; add->start is the time from just before the add call to the start of its handler, both
+ * read in the peer's process. Resolves with the `count` measured latencies in ms.
+ */
+export async function runPeerSingles(system, { serverUrl, count, everyMs, warmup, timeoutMs = 120_000 }) {
+  const peer = await startPeer(system, { serverUrl });
+  try {
+    peer.send({ type: 'single', count, everyMs, warmup });
+    const done = await peer.next('singles', timeoutMs);
+    return { system, jobs: count, everyMs, warmup, addToStartMs: done.latencies, warnings: peer.warnings() };
+  } finally {
+    await peer.close();
   }
 }
 
