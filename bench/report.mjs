@@ -1,5 +1,5 @@
-// bench/results/latest.md from the results of bench/run.mjs: the machine, scenarios (a) to (d)
-// and (e) the same-run comparison, each section present when its results are.
+// bench/results/latest.md from the results of bench/run.mjs: the machine, scenarios (a) to (d),
+// (e) the same-run comparison and (f) the targets, each section present when its results are.
 import { INGEST_BATCH, INGEST_CONCURRENCY } from './lib.mjs';
 
 const ms = (s) => (s.n ? `${s.p50} / ${s.p99} / ${s.max}` : 'n/a');
@@ -169,11 +169,164 @@ function comparison(c) {
   return lines;
 }
 
+const verdict = (v) => (v.met ? 'met' : '**not met**');
+const load = (l) => (Array.isArray(l) ? l.join(' / ') : fmt(l));
+const couldNot = (x) => [`Could not run: ${x.error}`, ''];
+
+function targetsSection(t) {
+  const c = t.config;
+  const lines = [
+    '## (f) Targets',
+    '',
+    `Run ${t.date} (commit ${t.commit}); load average (1 / 5 / 15 min) at start ${load(t.loadStart)}, at end ${load(t.loadEnd)}.`,
+    `Each scenario on a stack of its own (a database of its own on the same server, the same broker); PostgreSQL \`fsync\` = **${t.postgresSettings.fsync}**,`,
+    `\`synchronous_commit\` = **${t.postgresSettings.synchronous_commit}**. Before a stack's schedulers and executors start, the job path's consumer groups`,
+    '(scheduler.ingest, scheduler.status, executor) are moved to the end of their topics, so a stack reads only what it produces;',
+    'every count below is of the scenario\'s own request ids.',
+    '',
+    '| scenario | measure | figure | target | |',
+    '|---|---|---|---|---|',
+    ...t.verdicts.map((v) => (v.error
+      ? `| ${v.scenario} | ${v.measure} | could not be measured: ${String(v.error).replaceAll('|', '/')} | | ${verdict(v)} |`
+      : `| ${v.scenario} | ${v.measure} | ${fmt(v.value)}${v.unit ? ` ${v.unit}` : ''} | ${v.target}${v.unit ? ` ${v.unit}` : ''} | ${verdict(v)} |`)),
+    '',
+  ];
+  const i = t.ingest;
+  if (i) {
+    lines.push(
+      '### Ingest to stored, one scheduler, from a filled topic',
+      '',
+      `${c.ingestJobs} job requests (as the gateway writes them: app noop, due in a day, keyed by request id) produced to`,
+      'scheduler.jobs.ingest with kafkajs in sends of 1000 (acks=all) before any scheduler runs; then one scheduler started.',
+      'Stored per second: jobs / (first row\'s created_at -> every row in scheduler.jobs, polled every 25 ms), which leaves',
+      'out the process start and the group join; the figure from the start of the process is beside it.',
+      `Load average at start ${load(i.loadAvg)}.`,
+      '',
+      ...(i.error ? couldNot(i) : [
+        '| measure | value |',
+        '|---|---|',
+        `| produced | ${i.producedMs} ms |`,
+        `| scheduler SERVING after its start | ${i.schedulerServingAfterMs} ms |`,
+        `| first row stored after the scheduler's start | ${i.firstStoredAfterStartMs} ms |`,
+        `| first row -> all stored | ${i.firstToAllStoredMs} ms (created_at span ${i.createdAtSpanMs} ms) |`,
+        `| stored jobs/s, first row -> all stored | **${fmt(i.storedPerSec)}** |`,
+        `| stored jobs/s, created_at span | ${fmt(i.storedPerSecCreatedAtSpan)} |`,
+        `| stored jobs/s, from the scheduler's start | ${fmt(i.storedPerSecFromStart)} (${i.fromStartMs} ms) |`,
+        `| stored of ${i.jobs} | ${i.storedMine} |`,
+        `| CPU ms/job, machine / bench's processes | ${i.cpuMsPerJob.machine} / ${i.cpuMsPerJob.benchTree} (${byProcess(i.cpuMsPerJob.byProcess)}) |`,
+        `| peak RSS (MB) | ${rss(i.peakRssMb)} |`,
+        '',
+      ]),
+    );
+  }
+  const s = t.sameSecond;
+  if (s) {
+    lines.push(
+      `### ${c.sameSecondJobs} jobs due in the same second`,
+      '',
+      'All due at one instant (a whole second), submitted through ScheduleJobs (calls of 500, 4 at a time) far enough ahead',
+      'to be stored first (the lead from the store rate of a warm-up on the same stack); 1 scheduler, 1 executor (app noop).',
+      'All fired: every run row committed (polled every 100 ms). All executed: every executor.run_claims row DONE (polled every',
+      '250 ms). None lost: a run and a DONE execution for every job. None twice: one run row per job, one claim per job, each',
+      'claim with one attempt (a redelivered jobs.due message finds its claim and is not executed again).',
+      `Load average at start ${load(s.loadAvg)}.`,
+      '',
+      ...(s.error ? couldNot(s) : [
+        '| measure | value |',
+        '|---|---|',
+        `| warm-up store rate | ${s.warmupStoredPerSec} jobs/s (${s.warmupJobs} jobs); lead ${s.leadMs} ms |`,
+        `| accepted / stored after | ${s.acceptedMs} ms / ${s.storedMs} ms; stored before due: ${s.storedBeforeDue ? 'yes' : '**no**'} |`,
+        `| all fired after the due instant | **${fmt(s.allFiredAfterDueMs)} ms** (last fired_at ${fmt(s.lastFiredAtAfterDueMs)} ms; ${fmt(s.firedPerSec)} jobs/s) |`,
+        `| fire lateness p50 / p99 / max (ms) | ${ms(s.latenessMs)} |`,
+        `| all executed after the due instant | ${fmt(s.allExecutedAfterDueMs)} ms (last finished ${fmt(s.lastFinishedAfterDueMs)} ms; ${fmt(s.executedPerSec)} jobs/s) |`,
+        `| runs / jobs with a run | ${s.runs} / ${s.jobsWithRuns} |`,
+        `| claims / jobs with a claim / DONE / one attempt / more | ${s.claims} / ${s.jobsWithClaims} / ${s.claimsDone} / ${s.claimsOneAttempt} / ${s.claimsMoreAttempts} |`,
+        `| CPU ms/job (due -> all executed), machine / bench's processes | ${s.cpuMsPerJob.machine} / ${s.cpuMsPerJob.benchTree} (${byProcess(s.cpuMsPerJob.byProcess)}) |`,
+        `| peak RSS (MB) | ${rss(s.peakRssMb)} |`,
+        '',
+      ]),
+    );
+  }
+  const st = t.steady;
+  if (st) {
+    lines.push(
+      `### Steady ${c.steadyPerSec} jobs due per second for ${c.steadySeconds} s`,
+      '',
+      `${c.steadyPerSec * c.steadySeconds} jobs, each due at its own instant (${c.steadyPerSec} a second, evenly spread), stored before the first is due;`,
+      '1 scheduler, 1 executor (app noop). Fire lateness: runs.fired_at - runs.due_at; due -> claimed: the executor\'s claim.',
+      `Load average at start ${load(st.loadAvg)}.`,
+      '',
+      ...(st.error ? couldNot(st) : [
+        '| measure | value |',
+        '|---|---|',
+        `| stored before the first due | ${st.storedBeforeFirstDue ? 'yes' : '**no**'} (${st.storedMs} ms) |`,
+        `| fired / executed | ${st.fired} / ${st.executed} of ${st.jobs} |`,
+        `| fire lateness p50 / p99 / max (ms) | **${ms(st.fireLatenessMs)}** |`,
+        `| due -> claimed p50 / p99 / max (ms) | ${ms(st.dueToClaimedMs)} |`,
+        `| fire lateness p99 of each second (ms) | ${st.p99BySecondMs.join(', ')} |`,
+        `| CPU cores busy over the window, machine / bench's processes | ${st.cpuCoresBusy.machine} / ${st.cpuCoresBusy.benchTree} |`,
+        `| peak RSS (MB) | ${rss(st.peakRssMb)} |`,
+        '',
+      ]),
+    );
+  }
+  const sg = t.single;
+  if (sg) {
+    const p = sg.pipewright;
+    lines.push(
+      '### Single jobs at a low rate: add -> start',
+      '',
+      `${c.singleJobs} jobs (after ${c.singleWarmup} not counted), one every ${c.singleEveryMs} ms, each alone and due now. pipewright: ScheduleJob with no`,
+      'scheduledTime, 1 scheduler, 1 executor; times from just before the call (the bench\'s clock) to the database\'s timestamps:',
+      'stored (jobs.created_at), fired (runs.fired_at), claimed by the executor (run_claims.claimed_at, just before the handler runs),',
+      'started as recorded by the scheduler (runs.started_at, the executor\'s startedAt). Peers: from just before the add call to',
+      'the start of the handler, in the peer\'s process (graphile-worker addJob, pg-boss send; the settings of (e)).',
+      `Load average at start ${load(sg.loadAvg)}.`,
+      '',
+      ...(sg.error ? couldNot(sg) : [
+        '| system | measure | p50 / p99 / max (ms) |',
+        '|---|---|---|',
+        `| pipewright | ScheduleJob returned | ${ms(p.scheduleJobReturnedMs)} |`,
+        `| pipewright | add -> stored | ${ms(p.addToStoredMs)} |`,
+        `| pipewright | add -> fired | ${ms(p.addToFiredMs)} |`,
+        `| pipewright | add -> claimed (start) | **${ms(p.addToClaimedMs)}** |`,
+        `| pipewright | add -> started (scheduler's record) | ${ms(p.addToStartedMs)} |`,
+        ...sg.peers.map((x) => (x.error ? `| ${x.system} | add -> start | could not run: ${x.error.replaceAll('|', '/')} |` : `| ${x.system} | add -> start | ${ms(x.addToStartMs)} |`)),
+        '',
+      ]),
+    );
+  }
+  const tr = t.tracing;
+  if (tr) {
+    lines.push(
+      '### Tracing on vs off',
+      '',
+      `(e)'s pipewright run (${c.tracingJobs} no-op jobs due now, gateway + 1 scheduler + 1 executor), tracing off (no exporter configured)`,
+      'and on (OTLP/HTTP JSON to a receiver in the bench\'s process, every trace sampled), interleaved off / on.',
+      `Load average at start ${load(tr.loadAvg)}.`,
+      '',
+      ...(tr.error ? couldNot(tr) : [
+        '| round | tracing | jobs/s | time | CPU ms/job, bench\'s processes | spans received | load (1 min) |',
+        '|---|---|---|---|---|---|---|',
+        ...tr.runs.map((x) => (x.error
+          ? `| ${x.round} | ${x.tracing} | could not run: ${x.error.replaceAll('|', '/')} | | | | ${x.loadAvg1m} |`
+          : `| ${x.round} | ${x.tracing} | ${x.jobsPerSec} | ${x.ms} ms | ${x.cpuMsPerJob.benchTree} | ${x.spansReceived} | ${x.loadAvg1m} |`)),
+        '',
+        `Median jobs/s off ${fmt(tr.medianJobsPerSec.off)}, on ${fmt(tr.medianJobsPerSec.on)}: tracing costs **${fmt(tr.costPercent)}%**;`,
+        `median CPU ms/job off ${fmt(tr.medianCpuMsPerJob.off)}, on ${fmt(tr.medianCpuMsPerJob.on)}.`,
+        '',
+      ]),
+    );
+  }
+  return lines;
+}
+
 /** The whole report: whichever sections the results hold. */
 export function markdown(r) {
   return [
     ...header(r),
     ...(r.scaling ? scenarios(r) : []),
     ...(r.compare ? comparison(r.compare) : []),
+    ...(r.targets ? targetsSection(r.targets) : []),
   ].join('\n');
 }

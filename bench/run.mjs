@@ -8,12 +8,14 @@
 //   (d) end to end, due -> DONE: for the idle jobs of (c), and for a burst through 3 schedulers
 //       and 2 executors (executor.run_claims.finished_at - due_at);
 //   (e) same-run comparison with graphile-worker, pg-boss and the broker's own ceilings
-//       (bench/compare.mjs, bench/peers.mjs).
+//       (bench/compare.mjs, bench/peers.mjs);
+//   (f) the throughput targets: ingest from a filled topic, jobs due in the same second, steady
+//       jobs due per second, single jobs at a low rate, tracing on vs off (bench/targets.mjs).
 //
-// Usage: node bench/run.mjs [all | scenarios | compare] (or BENCH_ONLY=scenarios|compare);
-// default all. Writes bench/results/latest.md and latest.json; a partial run keeps the other
-// sections of the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
-// BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs.
+// Usage: node bench/run.mjs [all | scenarios | compare | targets] (or BENCH_ONLY=...); default
+// all. Writes bench/results/latest.md and latest.json; a partial run keeps the other sections of
+// the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
+// BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs, for (f) bench/targets.mjs.
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir, cpus, totalmem, loadavg, hostname } from 'node:os';
@@ -26,6 +28,7 @@ import { eventually, sleep } from '../test/helpers/stack.mjs';
 import { log, summary, rate, stackWith, stopStack, submit, countWhere, until, runTimes, STORED, FIRED } from './lib.mjs';
 import { markdown } from './report.mjs';
 import { compare } from './compare.mjs';
+import { targets } from './targets.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -39,7 +42,7 @@ const N = {
   e2e: size('BENCH_E2E_JOBS', 2000),
 };
 
-const MODES = ['all', 'scenarios', 'compare'];
+const MODES = ['all', 'scenarios', 'compare', 'targets'];
 const mode = process.argv[2] ?? process.env.BENCH_ONLY ?? 'all';
 if (!MODES.includes(mode)) {
   process.stderr.write(`usage: node bench/run.mjs [${MODES.join(' | ')}] (got ${mode})\n`);
@@ -223,7 +226,7 @@ try {
   const previous = existsSync(join(out, 'latest.json')) ? JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) : {};
   const m = await machine({ databaseUrl: infra.databaseUrl, externalKafka });
   let result = { ...previous };
-  if (mode !== 'compare') {
+  if (mode === 'all' || mode === 'scenarios') {
     const date = new Date().toISOString();
     const loadStart = loadavg()[0].toFixed(2);
     log(`sizes ${JSON.stringify(N)}; load average ${loadStart}`);
@@ -247,12 +250,17 @@ try {
       idle: idleResult,
       burst,
       compare: previous.compare,
+      targets: previous.targets,
     };
   }
-  if (mode !== 'scenarios') {
+  if (mode === 'all' || mode === 'compare') {
     result.compare = await compare({ serverUrl: infra.databaseUrl, brokers: infra.brokers, commit: m.commit });
     // Only the comparison ran: the earlier sections (and the header about them) stay as they were.
     if (!result.machine) result = { ...result, date: result.compare.date, machine: m };
+  }
+  if (mode === 'all' || mode === 'targets') {
+    result.targets = await targets({ serverUrl: infra.databaseUrl, machine: m });
+    if (!result.machine) result = { ...result, date: result.targets.date, machine: m };
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
