@@ -306,11 +306,11 @@ function targetsSection(t) {
       `Load average at start ${load(tr.loadAvg)}.`,
       '',
       ...(tr.error ? couldNot(tr) : [
-        '| round | tracing | jobs/s | time | CPU ms/job, bench\'s processes | spans received | load (1 min) |',
-        '|---|---|---|---|---|---|---|',
+        '| round | tracing | jobs/s | time | CPU ms/job, bench\'s processes | spans received | load (1 min) | CPU ms/job by process (bench: the receiver too) |',
+        '|---|---|---|---|---|---|---|---|',
         ...tr.runs.map((x) => (x.error
-          ? `| ${x.round} | ${x.tracing} | could not run: ${x.error.replaceAll('|', '/')} | | | | ${x.loadAvg1m} |`
-          : `| ${x.round} | ${x.tracing} | ${x.jobsPerSec} | ${x.ms} ms | ${x.cpuMsPerJob.benchTree} | ${x.spansReceived} | ${x.loadAvg1m} |`)),
+          ? `| ${x.round} | ${x.tracing} | could not run: ${x.error.replaceAll('|', '/')} | | | | ${x.loadAvg1m} | |`
+          : `| ${x.round} | ${x.tracing} | ${x.jobsPerSec} | ${x.ms} ms | ${x.cpuMsPerJob.benchTree} | ${x.spansReceived} | ${x.loadAvg1m} | ${byProcess(x.cpuMsPerJob.byProcess)} |`)),
         '',
         `Median jobs/s off ${fmt(tr.medianJobsPerSec.off)}, on ${fmt(tr.medianJobsPerSec.on)}: tracing costs **${fmt(tr.costPercent)}%**;`,
         `median CPU ms/job off ${fmt(tr.medianCpuMsPerJob.off)}, on ${fmt(tr.medianCpuMsPerJob.on)}.`,

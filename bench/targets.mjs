@@ -424,8 +424,9 @@ async function tracing(cfg) {
   const off = median(ok('off').map((r) => r.jobsPerSec));
   const on = median(ok('on').map((r) => r.jobsPerSec));
   const cost = off && on ? Math.round((1 - on / off) * 1000) / 10 : null;
-  const cpuOff = median(ok('off').map((r) => r.cpuMsPerJob.benchTree));
-  const cpuOn = median(ok('on').map((r) => r.cpuMsPerJob.benchTree));
+  const round3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
+  const cpuOff = round3(median(ok('off').map((r) => r.cpuMsPerJob.benchTree)));
+  const cpuOn = round3(median(ok('on').map((r) => r.cpuMsPerJob.benchTree)));
   const result = {
     jobs,
     rounds: cfg.tracingRounds,
