@@ -6,6 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { descriptorSetPath } from '@pipewright/proto';
 import { setting } from './config';
 import type { Logger } from './logger';
+import { toStatus } from './grpc-errors';
 
 export { grpc };
 
@@ -15,17 +16,7 @@ export const grpcSettings = (defaultPort: number) => ({
   GRPC_MAX_MESSAGE_BYTES: setting.int('largest gRPC message accepted or sent, in bytes', { default: 4 * 1024 * 1024, min: 1024 }),
 });
 
-/** A gRPC error with a status code; handlers throw it and the wrapper turns it into a status. */
-export class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string, readonly field?: string) {
-    super(message);
-    this.name = 'RpcError';
-  }
-}
-
-export const invalidArgument = (field: string, problem: string) => new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${problem}`, field);
-export const notFound = (what: string) => new RpcError(grpc.status.NOT_FOUND, `${what} not found`);
-export const failedPrecondition = (why: string) => new RpcError(grpc.status.FAILED_PRECONDITION, why);
+export { RpcError, invalidArgument, notFound, failedPrecondition, isUnavailable, toStatus, badRequestStatus, type FieldViolation } from './grpc-errors';
 
 /** Adapts an async function to a grpc-js unary handler with error mapping and logging. */
 export function unary<Req, Res>(logger: Logger, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
@@ -33,12 +24,9 @@ export function unary<Req, Res>(logger: Logger, fn: (req: Req, call: grpc.Server
     fn(call.request, call).then(
       (res) => callback(null, res),
       (err: unknown) => {
-        if (err instanceof RpcError) {
-          callback({ code: err.code, details: err.message });
-          return;
-        }
-        logger.error({ err, method: call.getPath() }, 'gRPC handler failed');
-        callback({ code: grpc.status.INTERNAL, details: (err as Error).message ?? 'internal error' });
+        const { status, log } = toStatus(err);
+        if (log) logger[log.level]({ err, method: call.getPath(), errorId: log.errorId }, log.level === 'warn' ? 'gRPC call failed: a dependency is unavailable' : 'gRPC handler failed');
+        callback(status as grpc.ServiceError);
       },
     );
   };

@@ -51,7 +51,7 @@ export function validateForGrpc(req: ingestV1.ScheduleJobRequest, opts: Validati
     return validateJobRequest(toWire(req), opts);
   } catch (err) {
     if (!(err instanceof JobRequestError)) throw err;
-    const fields = err.problems.map((p) => `${prefix}${protoField(p.field)}: ${p.problem}`);
-    throw invalidArgument(`${prefix}${protoField(err.problems[0].field)}`, err.problems[0].problem + (fields.length > 1 ? `; also ${fields.slice(1).join('; ')}` : ''));
+    const [first, ...rest] = err.problems.map((p) => ({ field: `${prefix}${protoField(p.field)}`, description: p.problem }));
+    throw invalidArgument(first.field, first.description, rest);
   }
 }
