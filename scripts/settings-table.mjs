@@ -1,11 +1,17 @@
-// Prints every service's declared settings as a Markdown table (the README's configuration
-// section is this output).
+// The settings tables of the documentation, generated from the services' own declarations: the
+// top README's configuration table (every setting of every service) and, in each service's
+// README, the table of the settings of its own. Each sits between `<!-- settings:begin -->` and
+// `<!-- settings:end -->`.
+//
+//   node scripts/settings-table.mjs           prints the top README's table
+//   node scripts/settings-table.mjs --write   rewrites every generated table in place
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ROOT, SERVICES } from './lib/system.mjs';
 
 const require = createRequire(import.meta.url);
-const { describeSettings } = require('@pipewright/platform');
+const { describeSettings, serviceSettings } = require('@pipewright/platform');
 
 export function allSettings() {
   const byName = new Map();
@@ -21,20 +27,63 @@ export function allSettings() {
   return [...byName.values()];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const all = allSettings();
+const meaning = (d) => `${d.description}${d.secret ? ' (secret)' : ''}${d.formerly ? `; formerly \`${d.formerly}\` (milliseconds), still read` : ''}`.replaceAll('|', '\\|');
+const shown = (value) => `\`${value.replace(ROOT, '.')}\``;
+
+/** The top README's table: every setting, which services have it, its default and meaning. */
+export function configurationTable() {
   const everyone = SERVICES.length;
-  console.log('| setting | services | default | meaning |');
-  console.log('|---|---|---|---|');
-  for (const d of all) {
+  const lines = ['| setting | services | default | meaning |', '|---|---|---|---|'];
+  for (const d of allSettings()) {
     const who = d.services.length === everyone ? 'all' : d.services.join(', ');
     const differs = new Set(d.defaults).size > 1;
     const def = d.required
       ? '**required**'
       : differs
         ? d.services.map((s, i) => `${s} \`${d.defaults[i]}\``).join(', ')
-        : d.default === undefined ? '(unset)' : `\`${d.default.replace(ROOT, '.')}\``;
-    const text = `${d.description}${d.secret ? ' (secret)' : ''}`.replaceAll('|', '\\|');
-    console.log(`| \`${d.name}\` | ${who} | ${def} | ${text} |`);
+        : d.default === undefined ? '(unset)' : shown(d.default);
+    lines.push(`| \`${d.name}\` | ${who} | ${def} | ${meaning(d)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** A service's own settings (those beyond the ones every service has). */
+export function serviceTable(name) {
+  const common = new Set(Object.keys(serviceSettings(0, {})));
+  const { settings } = require(join(ROOT, 'services', name, 'dist', 'config.js'));
+  const own = describeSettings(settings).filter((d) => !common.has(d.name));
+  if (own.length === 0) return 'No settings of its own: only the ones every service has.';
+  const lines = ['| setting | default | meaning |', '|---|---|---|'];
+  for (const d of own) lines.push(`| \`${d.name}\` | ${d.required ? '**required**' : d.default === undefined ? '(unset)' : shown(d.default)} | ${meaning(d)} |`);
+  return lines.join('\n');
+}
+
+const BEGIN = '<!-- settings:begin -->';
+const END = '<!-- settings:end -->';
+
+/** Every document with a generated table: its path and the table it must hold. */
+export function generatedTables() {
+  return [
+    { file: join(ROOT, 'README.md'), table: configurationTable() },
+    ...SERVICES.map((s) => ({ file: join(ROOT, 'services', s.name, 'README.md'), table: serviceTable(s.name) })),
+  ];
+}
+
+/** The document with its generated block replaced by table; throws when it has no block. */
+export function withTable(text, table, file) {
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${file} has no ${BEGIN} … ${END} block`);
+  return `${text.slice(0, a + BEGIN.length)}\n${table}\n${text.slice(b)}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--write')) {
+    for (const { file, table } of generatedTables()) {
+      writeFileSync(file, withTable(readFileSync(file, 'utf8'), table, file));
+      console.log(`wrote ${file.replace(`${ROOT}/`, '')}`);
+    }
+  } else {
+    console.log(configurationTable());
   }
 }

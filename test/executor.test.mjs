@@ -108,7 +108,7 @@ before(async () => {
     env: { APPS_CONFIG: appsFile },
     // RUNNING at every start, so that the trails below show each attempt (the default reports
     // a quick attempt's start with its outcome: see job-path.e2e.test.mjs).
-    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL_MS: String(DEFAULT_BACKOFF_MS), EXECUTOR_CONCURRENCY: String(CONCURRENCY), EXECUTOR_REPORT_RUNNING_AFTER: '0' } },
+    envFor: { executor: { EXECUTOR_BACKOFF_INITIAL: String(DEFAULT_BACKOFF_MS), EXECUTOR_CONCURRENCY: String(CONCURRENCY), EXECUTOR_REPORT_RUNNING_AFTER: '0' } },
   });
   producer = stack.kafka.producer();
   await producer.connect();
@@ -248,7 +248,7 @@ test('fail with failAttempts=2 fails twice and is DONE on attempt 3, with nothin
 
 // --- (b2) a long backoff is waited out by the scheduler, not the executor -----------------
 
-test('a retry due later than EXECUTOR_INLINE_RETRY_MAX_MS is handed to the scheduler: the claim is released while it waits, and the run fires again at its time', async () => {
+test('a retry due later than EXECUTOR_INLINE_RETRY_MAX is handed to the scheduler: the claim is released while it waits, and the run fires again at its time', async () => {
   const backoff = { initialMs: 2500, multiplier: 2, maxMs: 10_000 };
   const accepted = await gateway.scheduleJob({ appName: 'fail', jobData: { failAttempts: 1 }, backoff, maxRetries: 3 });
   const job = await eventually(async () => {

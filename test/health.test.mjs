@@ -75,7 +75,7 @@ test('losing PostgreSQL makes the service NOT_SERVING and getting it back SERVIN
 test('a second SIGTERM during the drain exits at once with code 130', async () => {
   // Exiting at once, it leaves its consumer groups only by timing out: keep that short for the
   // test files after this one, which use the same groups.
-  const p = await stack.start('scheduler', { as: 'scheduler-2', env: { KAFKA_SESSION_TIMEOUT_MS: '6000' } });
+  const p = await stack.start('scheduler', { as: 'scheduler-2', env: { KAFKA_SESSION_TIMEOUT: '6000' } });
   const exited = new Promise((resolve) => p.child.once('exit', (code) => resolve(code)));
   p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 50));

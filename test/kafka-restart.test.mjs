@@ -17,7 +17,7 @@ before(async () => {
   // A broker of this test's own, so that it can be stopped and started again.
   dataDir = join(stack.workDir, 'own-kafka');
   kafka = await startKafka({ dataDir, logFile: join(stack.workDir, 'own-kafka.log') });
-  const env = { KAFKA_BROKERS: kafka.brokers, KAFKA_SESSION_TIMEOUT_MS: '10000' };
+  const env = { KAFKA_BROKERS: kafka.brokers, KAFKA_SESSION_TIMEOUT: '10000' };
   for (const name of ['ingest-gateway', 'scheduler', 'executor']) await stack.start(name, { env });
 });
 

@@ -7,7 +7,7 @@ import { clients } from '../scripts/lib/clients.mjs';
 
 const S = { DONE: 4, SKIPPED: 9, SCHEDULED: 2 };
 let stack;
-const schedulerEnv = { SCHEDULER_MISFIRE_THRESHOLD_MS: '1000' };
+const schedulerEnv = { SCHEDULER_MISFIRE_THRESHOLD: '1000' };
 
 before(async () => {
   stack = await startStack({ services: ['ingest-gateway', 'scheduler', 'executor'], envFor: { scheduler: schedulerEnv } });

@@ -17,7 +17,7 @@ let executions;
 
 before(async () => {
   const appsFile = writeAppsFile({ record: { handler: 'kafka.publish', options: { topic: EXECUTIONS } } });
-  stack = await startStack({ services: ['ingest-gateway'], env: { KAFKA_SESSION_TIMEOUT_MS: '8000', APPS_CONFIG: appsFile } });
+  stack = await startStack({ services: ['ingest-gateway'], env: { KAFKA_SESSION_TIMEOUT: '8000', APPS_CONFIG: appsFile } });
   executions = await tapTopic(stack.kafka, EXECUTIONS);
   for (const name of ['scheduler', 'executor']) {
     await Promise.all([1, 2, 3].map((i) => stack.start(name, { as: i === 1 ? name : `${name}-${i}` })));

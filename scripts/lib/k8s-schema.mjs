@@ -67,7 +67,7 @@ export function serviceSchema(own = {}) {
       grpcPort: port('GRPC_PORT'),
       metricsPort: port('METRICS_PORT'),
       logLevel,
-      shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 0),
+      shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT', 0),
       preStopSleepSeconds: int('pause before SIGTERM while endpoints are removed', 0, 120),
       database: obj({ enabled: bool('the service uses PostgreSQL (DATABASE_URL)'), existingSecret: str('Secret holding the URL; global.database.existingSecret when empty'), secretKey: str('its key'), poolMax: int('DATABASE_POOL_MAX', 1, 500) }),
       env: { ...map({ type: ['string', 'number', 'boolean'] }), propertyNames: { pattern: '^[A-Z_][A-Z0-9_]*$' }, description: 'extra settings, NAME: value (tpl)' },

@@ -110,9 +110,9 @@ for (const [name, { text, objects }] of Object.entries(renders)) {
     for (const { service, deployment } of serviceDeployments(objects)) {
       const spec = deployment.spec.template.spec;
       const cm = find(objects, 'ConfigMap', spec.containers[0].envFrom[0].configMapRef.name);
-      const drainMs = Number(cm.data.SHUTDOWN_TIMEOUT_MS);
+      const drainMs = Number(cm.data.SHUTDOWN_TIMEOUT);
       const preStopMs = (spec.containers[0].lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
-      assert.ok(drainMs > 0, `${service}: SHUTDOWN_TIMEOUT_MS`);
+      assert.ok(drainMs > 0, `${service}: SHUTDOWN_TIMEOUT`);
       assert.ok(spec.terminationGracePeriodSeconds * 1000 >= drainMs + preStopMs + 5000, `${service}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} vs drain ${drainMs} ms + preStop ${preStopMs} ms`);
     }
   });

@@ -9,7 +9,7 @@ secret ones are read by the container straight from Secrets.
 {{- $otel := $global.otel | default dict -}}
 {{- $s := dict -}}
 {{- $_ := set $s "LOG_LEVEL" (.Values.logLevel | default $global.logLevel | default "info") -}}
-{{- $_ = set $s "SHUTDOWN_TIMEOUT_MS" (toString .Values.shutdownTimeoutMs) -}}
+{{- $_ = set $s "SHUTDOWN_TIMEOUT" (toString .Values.shutdownTimeoutMs) -}}
 {{- $_ = set $s "METRICS_PORT" (toString .Values.metricsPort) -}}
 {{- $_ = set $s "GRPC_PORT" (toString .Values.grpcPort) -}}
 {{- if not (include "pipewright-lib.kafkaSecretKey" (list . "brokers")) -}}

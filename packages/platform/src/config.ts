@@ -9,6 +9,8 @@ export interface Setting<T> {
   /** The value used when the variable is absent, as it would be written in the environment. */
   readonly defaultRaw?: string;
   readonly secret: boolean;
+  /** An earlier name of the setting, still read when the current one is not set. */
+  readonly formerly?: string;
   parse(raw: string): T;
   absent(): T;
 }
@@ -63,18 +65,25 @@ export const setting = {
       return raw;
     }, opts);
   },
-  /** A duration such as 500ms, 30s, 15m, 24h or 7d (a bare number is milliseconds); read as milliseconds. */
-  duration(description: string, opts: { default?: string; minMs?: number } = {}): Setting<number> {
+  /**
+   * A duration such as 500ms, 30s, 15m, 24h or 7d (a bare number is milliseconds); read as
+   * milliseconds. `formerly` names the setting's earlier name (a number of milliseconds such as
+   * SCHEDULER_MAX_IDLE_MS), still read when the new one is not set.
+   */
+  duration(description: string, opts: { default?: string; minMs?: number; maxMs?: number; formerly?: string } = {}): Setting<number> {
     const minMs = opts.minMs ?? 0;
+    const maxMs = opts.maxMs ?? Number.MAX_SAFE_INTEGER;
     const parse = (raw: string): number => {
       const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
       if (!m) throw new Error(`expected a duration such as 30s, 15m or 24h, got "${raw}"`);
       const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']);
       if (ms < minMs) throw new Error(`expected at least ${minMs} ms, got "${raw}"`);
+      if (ms > maxMs) throw new Error(`expected at most ${maxMs} ms, got "${raw}"`);
       return ms;
     };
     // The default is documented as written (24h), used as milliseconds.
-    return make('duration', description, parse, { default: opts.default === undefined ? undefined : parse(opts.default) }, () => opts.default as string);
+    const made = make('duration', description, parse, { default: opts.default === undefined ? undefined : parse(opts.default) }, () => opts.default as string);
+    return opts.formerly ? { ...made, formerly: opts.formerly } : made;
   },
   /** An IANA time zone name, such as Europe/Paris or UTC. */
   zone(description: string, opts: Options<string> = {}): Setting<string> {
@@ -146,12 +155,13 @@ export function loadConfig<S extends SettingsSpec>(spec: S, env: NodeJS.ProcessE
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, s] of Object.entries(spec)) {
-    const raw = env[name];
+    const read = env[name] === undefined && s.formerly && env[s.formerly] !== undefined ? s.formerly : name;
+    const raw = env[read];
     try {
       out[name] = raw === undefined || (raw === '' && !s.required) ? s.absent() : s.parse(raw);
     } catch (err) {
       if (err instanceof Missing) problems.push(`${name} is required but not set: ${s.description}`);
-      else problems.push(`${name} is malformed: ${(err as Error).message} (${s.description})`);
+      else problems.push(`${read} is malformed: ${(err as Error).message} (${s.description})`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -165,6 +175,7 @@ export interface SettingDescription {
   default?: string;
   secret: boolean;
   description: string;
+  formerly?: string;
 }
 
 /** The declared settings of a spec, for documentation and for checking deployments against it. */
@@ -176,5 +187,6 @@ export function describeSettings(spec: SettingsSpec): SettingDescription[] {
     default: s.defaultRaw,
     secret: s.secret,
     description: s.description,
+    ...(s.formerly ? { formerly: s.formerly } : {}),
   }));
 }

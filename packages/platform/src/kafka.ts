@@ -8,7 +8,7 @@ import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 
 export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, type InboundMessage } from './dead-letter';
-export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome } from './consumer';
+export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchConsumerSpec, MessageConsumerSpec } from './consumer';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 export const kafkaSettings = {
@@ -20,7 +20,7 @@ export const kafkaSettings = {
   KAFKA_SASL_PASSWORD: setting.optionalString('Kafka SASL password', { secret: true }),
   KAFKA_TOPIC_PARTITIONS: setting.int('partitions of the topics a service creates', { default: 12, min: 1, max: 10000 }),
   KAFKA_REPLICATION_FACTOR: setting.int('replication factor of created topics; -1 is the broker default', { default: -1, min: -1, max: 100 }),
-  KAFKA_SESSION_TIMEOUT_MS: setting.int('how long a consumer that stopped answering keeps its partitions before the group reassigns them', { default: 30_000, min: 6000, max: 300_000 }),
+  KAFKA_SESSION_TIMEOUT: setting.duration('how long a consumer that stopped answering keeps its partitions before the group reassigns them', { default: '30s', minMs: 6000, maxMs: 300_000, formerly: 'KAFKA_SESSION_TIMEOUT_MS' }),
 };
 
 export interface KafkaOptions {
@@ -42,7 +42,7 @@ export function kafkaOptionsFrom(cfg: {
   KAFKA_SASL_PASSWORD?: string;
   KAFKA_TOPIC_PARTITIONS: number;
   KAFKA_REPLICATION_FACTOR: number;
-  KAFKA_SESSION_TIMEOUT_MS: number;
+  KAFKA_SESSION_TIMEOUT: number;
 }, service: string): KafkaOptions {
   let sasl: KafkaOptions['sasl'];
   if (cfg.KAFKA_SASL_MECHANISM) {
@@ -57,7 +57,7 @@ export function kafkaOptionsFrom(cfg: {
     sasl,
     partitions: cfg.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
-    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT,
   };
 }
 

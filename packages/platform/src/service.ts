@@ -11,7 +11,7 @@ import { shutdownTelemetry } from './telemetry';
 
 export const baseSettings = {
   LOG_LEVEL: setting.oneOf('log level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
-  SHUTDOWN_TIMEOUT_MS: setting.int('how long a SIGTERM may take to drain in-flight work before the process exits anyway', { default: 25_000, min: 0 }),
+  SHUTDOWN_TIMEOUT: setting.duration('how long a SIGTERM may take to drain in-flight work before the process exits anyway', { default: '25s', formerly: 'SHUTDOWN_TIMEOUT_MS' }),
   ...metricsSettings,
 };
 
@@ -233,7 +233,7 @@ export class Service<C = BaseConfig> {
       logger: this.logger,
     });
     this.grpcHandle = handle;
-    this.onStop('serve', 'gRPC server', () => handle.shutdown(Math.max(1000, this.base.SHUTDOWN_TIMEOUT_MS / 2)));
+    this.onStop('serve', 'gRPC server', () => handle.shutdown(Math.max(1000, this.base.SHUTDOWN_TIMEOUT / 2)));
     return handle;
   }
 
@@ -305,9 +305,9 @@ export async function runService<S extends ReturnType<typeof serviceSettings<Set
     }
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error('shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting');
+      logger.error('shutdown took longer than SHUTDOWN_TIMEOUT; exiting');
       process.exit(1);
-    }, base.SHUTDOWN_TIMEOUT_MS);
+    }, base.SHUTDOWN_TIMEOUT);
     force.unref();
     svc
       .stop()

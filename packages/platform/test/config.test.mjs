@@ -46,7 +46,7 @@ test('every service inherits the common settings with its own default gRPC port'
   const c = loadConfig(s, { KAFKA_BROKERS: 'k:9092' });
   assert.equal(c.GRPC_PORT, 50099);
   assert.equal(c.KAFKA_TOPIC_PARTITIONS, 12);
-  assert.equal(c.SHUTDOWN_TIMEOUT_MS, 25000);
+  assert.equal(c.SHUTDOWN_TIMEOUT, 25000);
 });
 
 test('a time zone setting accepts IANA names and refuses anything else by name', () => {
@@ -77,4 +77,13 @@ test('a duration setting reads 500ms, 30s, 15m, 24h, 7d or bare milliseconds, an
   assert.deepEqual(['500ms', '30s', '15m', '1.5h', '7d', '250'].map((v) => loadConfig(d, { WINDOW: v }).WINDOW), [500, 30_000, 900_000, 5_400_000, 604_800_000, 250]);
   assert.equal(describeSettings(d)[0].default, '24h');
   assert.throws(() => loadConfig(d, { WINDOW: 'a day' }), (err) => /^WINDOW is malformed: expected a duration/.test(err.problems[0]));
+});
+
+test('a duration setting renamed from its _MS form still reads the old name, in milliseconds, and the new name wins', () => {
+  const spec = { SCHEDULER_MAX_IDLE: setting.duration('longest sleep', { default: '10s', formerly: 'SCHEDULER_MAX_IDLE_MS' }) };
+  assert.equal(loadConfig(spec, {}).SCHEDULER_MAX_IDLE, 10_000);
+  assert.equal(loadConfig(spec, { SCHEDULER_MAX_IDLE_MS: '2500' }).SCHEDULER_MAX_IDLE, 2500);
+  assert.equal(loadConfig(spec, { SCHEDULER_MAX_IDLE: '2s', SCHEDULER_MAX_IDLE_MS: '2500' }).SCHEDULER_MAX_IDLE, 2000);
+  assert.throws(() => loadConfig(spec, { SCHEDULER_MAX_IDLE_MS: 'soon' }), /SCHEDULER_MAX_IDLE_MS is malformed/);
+  assert.deepEqual(describeSettings(spec).map((d) => d.formerly), ['SCHEDULER_MAX_IDLE_MS']);
 });

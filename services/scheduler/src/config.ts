@@ -11,10 +11,10 @@ export const settings = serviceSettings(50052, {
   SCHEDULER_INGEST_BATCH: setting.int('most job requests stored per transaction (a fetched batch is split)', { default: 1000, min: 1, max: 10_000 }),
   SCHEDULER_STATUS_BATCH: setting.int('most run status events applied per transaction', { default: 1000, min: 1, max: 10_000 }),
   SCHEDULER_RETENTION: setting.duration('finished jobs and their runs older than this are deleted (1h, 7d)', { default: '7d' }),
-  SCHEDULER_MAX_IDLE_MS: setting.int('longest sleep of the firing loop when nothing is due', { default: 10_000, min: 10 }),
-  SCHEDULER_MISFIRE_THRESHOLD_MS: setting.int('how late an occurrence may fire before its misfire policy applies', { default: 60_000, min: 0 }),
-  SCHEDULER_CATCH_UP_WINDOW_MS: setting.int('how far back catch_up fires missed occurrences when a job does not say', { default: 3_600_000, min: 0 }),
-  SCHEDULER_RUN_TIMEOUT_MS: setting.int('after this long an unfinished run no longer blocks the next occurrence of its job', { default: 3_600_000, min: 1000 }),
+  SCHEDULER_MAX_IDLE: setting.duration('longest sleep of the firing loop when nothing is due', { default: '10s', minMs: 10, formerly: 'SCHEDULER_MAX_IDLE_MS' }),
+  SCHEDULER_MISFIRE_THRESHOLD: setting.duration('how late an occurrence may fire before its misfire policy applies', { default: '60s', formerly: 'SCHEDULER_MISFIRE_THRESHOLD_MS' }),
+  SCHEDULER_CATCH_UP_WINDOW: setting.duration('how far back catch_up fires missed occurrences when a job does not say', { default: '1h', formerly: 'SCHEDULER_CATCH_UP_WINDOW_MS' }),
+  SCHEDULER_RUN_TIMEOUT: setting.duration('after this long an unfinished run no longer blocks the next occurrence of its job', { default: '1h', minMs: 1000, formerly: 'SCHEDULER_RUN_TIMEOUT_MS' }),
 });
 
 export type Config = ConfigOf<typeof settings>;

@@ -28,10 +28,10 @@ void runService('scheduler', settings, async (svc) => {
     logger: logger.child({ component: 'firing' }),
     metrics,
     batchSize: config.SCHEDULER_FIRE_BATCH,
-    maxIdleMs: config.SCHEDULER_MAX_IDLE_MS,
-    misfireThresholdMs: config.SCHEDULER_MISFIRE_THRESHOLD_MS,
-    catchUpWindowMs: config.SCHEDULER_CATCH_UP_WINDOW_MS,
-    runTimeoutMs: config.SCHEDULER_RUN_TIMEOUT_MS,
+    maxIdleMs: config.SCHEDULER_MAX_IDLE,
+    misfireThresholdMs: config.SCHEDULER_MISFIRE_THRESHOLD,
+    catchUpWindowMs: config.SCHEDULER_CATCH_UP_WINDOW,
+    runTimeoutMs: config.SCHEDULER_RUN_TIMEOUT,
   });
   await firing.start();
   svc.onStop('intake', 'firing loop', () => firing.stop());
