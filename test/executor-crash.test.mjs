@@ -24,7 +24,7 @@ before(async () => {
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler'],
     env: { APPS_CONFIG: registry },
-    envFor: { executor: { EXECUTOR_RUN_LEASE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '6000' } },
+    envFor: { executor: { EXECUTOR_RUN_LEASE: '3000', KAFKA_SESSION_TIMEOUT: '6000' } },
   });
   await stack.start('executor', { as: 'executor-a' });
 });
@@ -35,7 +35,7 @@ after(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-test('a run whose executor is killed mid-run is taken over by another executor and finishes', async () => {
+test('a run whose executor is killed mid-run is taken over by another executor and finishes, its attempt count going on', async () => {
   const gw = clients.gateway(stack.address('ingest-gateway'));
   const sch = clients.scheduler(stack.address('scheduler'));
   const { requestId } = await gw.scheduleJob({ appName: 'slow' });
@@ -52,4 +52,10 @@ test('a run whose executor is killed mid-run is taken over by another executor a
   const claims = await stack.query('SELECT executor, outcome, attempts FROM executor.run_claims WHERE job_id = $1', [job.jobId]);
   assert.equal(claims.length, 1);
   assert.equal(claims[0].outcome, 'DONE');
+  // The attempt the killed executor started counts: the one that finished is attempt 2.
+  assert.equal(claims[0].attempts, 2, 'the claim counts both attempts');
+  assert.equal(job.attempts, 2, 'GetJob says attempt 2');
+  const [run] = (await sch.listRuns({ jobId: job.jobId, pageSize: 10 })).runs;
+  assert.equal(run.attempt, 2);
+  assert.match(run.error, /attempt 1 was interrupted: its executor .+ stopped; taken over by /, 'the run says it was taken over');
 });

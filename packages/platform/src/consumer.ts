@@ -105,7 +105,12 @@ class PartitionProgress {
   }
 }
 
-/** A counting semaphore: at most `size` holders at once, served in arrival order. */
+/**
+ * A counting semaphore: at most `size` holders at once, served in arrival order. Not p-limit:
+ * the fetch loop must wait for a free slot before it takes the next message (that wait is the
+ * back-pressure on fetching), and the slot is released by work the loop does not await, which
+ * a limiter that wraps one function call does not express.
+ */
 class Slots {
   private free: number;
   private readonly waiting: Array<() => void> = [];

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { runService, withUnimplemented } from '@pipewright/platform';
-import { TOPICS, decodeDueRun } from '@pipewright/contracts';
+import { TOPICS } from '@pipewright/contracts';
 import { executorV1 } from '@pipewright/proto';
 import { settings } from './config';
 import { loadRegistry, registryTopics } from './registry';
 import { createRunner, EXECUTOR_ID } from './runner';
 import { runStore } from './store';
+import { dueRunConsumer } from './consumer';
 import { ExecutorMetrics } from './metrics';
 import { executorHandlers } from './grpc';
 
@@ -24,7 +25,7 @@ void runService('executor', settings, async (svc) => {
   const metrics = new ExecutorMetrics(svc.registry);
   const knownTopics = new Set<string>();
   let stopping = false;
-  const store = runStore(pool, EXECUTOR_ID, config.EXECUTOR_RUN_LEASE_MS);
+  const store = runStore(pool, EXECUTOR_ID, config.EXECUTOR_RUN_LEASE);
   // Claims of runs finished longer ago than the retention are deleted now and then.
   const retentionEvery = Math.min(60_000, Math.max(1000, config.EXECUTOR_RETENTION / 2));
   svc.every('finished run claims', retentionEvery, () => store.deleteFinished(config.EXECUTOR_RETENTION, 1000), 1000);
@@ -35,26 +36,18 @@ void runService('executor', settings, async (svc) => {
     metrics,
     logger,
     defaultMaxRetries: config.EXECUTOR_DEFAULT_MAX_RETRIES,
-    defaultBackoff: { initialMs: config.EXECUTOR_BACKOFF_INITIAL_MS, multiplier: config.EXECUTOR_BACKOFF_MULTIPLIER, maxMs: config.EXECUTOR_BACKOFF_MAX_MS },
+    defaultBackoff: { initialMs: config.EXECUTOR_BACKOFF_INITIAL, multiplier: config.EXECUTOR_BACKOFF_MULTIPLIER, maxMs: config.EXECUTOR_BACKOFF_MAX },
     ensureTopic: async (topic) => {
       if (knownTopics.has(topic)) return;
       await svc.kafka().ensureTopics([topic]);
       knownTopics.add(topic);
     },
     isStopping: () => stopping,
-    leaseMs: config.EXECUTOR_RUN_LEASE_MS,
-    inlineRetryMaxMs: config.EXECUTOR_INLINE_RETRY_MAX_MS,
+    leaseMs: config.EXECUTOR_RUN_LEASE,
+    inlineRetryMaxMs: config.EXECUTOR_INLINE_RETRY_MAX,
     reportRunningAfterMs: config.EXECUTOR_REPORT_RUNNING_AFTER,
   });
-  await svc.consume({
-    groupId: 'executor',
-    topics: [TOPICS.jobsDue],
-    dlqTopic: TOPICS.jobsDlq,
-    decode: (msg) => decodeDueRun(msg.value),
-    handle: execute,
-    // Runs are independent: a partition's runs execute side by side, EXECUTOR_CONCURRENCY at most.
-    maxInFlight: config.EXECUTOR_CONCURRENCY,
-  });
+  await svc.consume(dueRunConsumer(config, execute));
   // Stops run in reverse order within a phase: this flag is set before the consumer drains,
   // so in-flight runs hand back instead of starting another attempt.
   svc.onStop('intake', 'runner', async () => {

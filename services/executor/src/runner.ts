@@ -84,22 +84,30 @@ export function createRunner(o: RunnerOptions) {
     // The retry handed to the scheduler, once FAILED has said so: a release keeps its time.
     let handedRetryAt: Date | null = null;
     const release = (attemptsMade: number) => store.release(due.runId, attemptsMade, handedRetryAt);
-    let attemptsMade = claim.attempts;
+    const first = claim.attempt;
+    let attemptsMade = first - 1;
+    // A run taken over from an executor that stopped says so with its first report.
+    const takeover = claim.takenOverFrom
+      ? `attempt ${first - 1} was interrupted: its executor ${claim.takenOverFrom} stopped; taken over by ${EXECUTOR_ID}`
+      : undefined;
+    if (takeover) o.logger.warn({ runId: due.runId, attempt: first }, takeover);
     const app = o.registry.get(due.appName);
     const maxRetries = due.maxRetries ?? o.defaultMaxRetries;
     const backoff = due.backoff ?? o.defaultBackoff;
     o.metrics.started();
     try {
-      for (let attempt = claim.attempts + 1; ; attempt++) {
+      for (let attempt = first; ; attempt++) {
         if (o.isStopping()) {
           await release(attempt - 1);
           throw new HandedBack(due.runId);
         }
         attemptsMade = attempt - 1;
+        if (attempt > first) await store.recordAttempts(due.runId, attempt);
+        const note = attempt === first ? takeover : undefined;
         const startedAt = new Date();
         // RUNNING for an attempt that takes a while (or at once, when so configured).
         let running: Promise<unknown> | undefined;
-        const sayRunning = () => (running = report(due, 'RUNNING', attempt, { startedAt }).catch((err) => o.logger.warn({ err, runId: due.runId }, 'RUNNING not reported')));
+        const sayRunning = () => (running = report(due, 'RUNNING', attempt, { startedAt, error: note }).catch((err) => o.logger.warn({ err, runId: due.runId }, 'RUNNING not reported')));
         let runningTimer: NodeJS.Timeout | undefined;
         if (o.reportRunningAfterMs === 0) await sayRunning();
         else runningTimer = setTimeout(sayRunning, o.reportRunningAfterMs);
@@ -122,7 +130,7 @@ export function createRunner(o: RunnerOptions) {
             published: (topic, n = 1) => o.metrics.published(topic, n),
           });
           await settle();
-          await report(due, 'DONE', attempt, { startedAt });
+          await report(due, 'DONE', attempt, { startedAt, error: note });
           await store.finish(due.runId, 'DONE', attempt);
           o.metrics.succeeded();
           return;
@@ -154,7 +162,6 @@ export function createRunner(o: RunnerOptions) {
             o.logger.info({ runId: due.runId, attempt, error, retryAt }, 'attempt failed; the scheduler fires the retry');
             return;
           }
-          await store.recordAttempts(due.runId, attempt);
           await report(due, 'FAILED', attempt, { error, startedAt });
           o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
           await sleep(delay);

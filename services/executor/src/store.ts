@@ -12,17 +12,22 @@ export interface ClaimRequest {
   attempt: number;
 }
 
-/** What a claim found: the run is ours (with the attempts made so far), or why not. */
+/**
+ * What a claim found: the run is ours, with the number of the attempt to start now (attempts
+ * count from their start, so an attempt whose executor died counts), and the executor whose
+ * lease lapsed when the run is taken over from one that stopped; or why the run is not ours.
+ */
 export type ClaimOutcome =
-  | { claimed: true; attempts: number }
+  | { claimed: true; attempt: number; takenOverFrom?: string }
   | { claimed: false; outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean; exists: boolean };
 
 export interface RunStore {
   /** Claims a run unless it is finished, or held by a live executor, or waiting for its retry time. */
   claim(req: ClaimRequest): Promise<ClaimOutcome>;
   finish(runId: string, outcome: 'DONE' | 'DEAD', attempts: number): Promise<void>;
-  /** Hands the run back unfinished (shutdown, failure around the handler, or a retry handed to the scheduler). */
+  /** Hands the run back unfinished (shutdown, failure around the handler, or a retry handed to the scheduler), with the attempts made. */
   release(runId: string, attempts: number, retryAfter: Date | null): Promise<void>;
+  /** Records that an attempt starts: an executor that dies during it leaves it counted. */
   recordAttempts(runId: string, attempts: number): Promise<void>;
   renewLease(runId: string): Promise<void>;
   /** Deletes up to `limit` claims of runs finished longer than retentionMs ago; returns how many. */
@@ -39,19 +44,26 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
     const first = new Map<string, ClaimRequest>();
     for (const r of reqs) if (!first.has(r.runId)) first.set(r.runId, r);
     const batch = [...first.values()];
-    const { rows } = await pool.query<{ run_id: string; attempts: number }>(
+    // `before` is the claims as they were when the statement began: a claim taken over whose
+    // executor was not the one that released it had its lease lapse.
+    const { rows } = await pool.query<{ run_id: string; attempts: number; lapsed_from: string | null }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS t(run_id, job_id, app_name, want))
-       INSERT INTO run_claims AS c (run_id, job_id, app_name, executor, lease_until)
-       SELECT run_id, job_id, app_name, $5, now() + make_interval(secs => $6::double precision) FROM input
-       ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, retry_after = NULL, lease_until = EXCLUDED.lease_until
-         WHERE c.finished_at IS NULL
-           AND (c.released_at IS NOT NULL OR c.lease_until IS NULL OR c.lease_until < now())
-           AND (c.retry_after IS NULL OR c.retry_after <= now() OR (SELECT want FROM input i WHERE i.run_id = c.run_id) > c.attempts)
-       RETURNING run_id, attempts`,
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS t(run_id, job_id, app_name, want)),
+       before AS (SELECT run_id, executor, released_at FROM run_claims WHERE run_id = ANY($1::text[])),
+       up AS (
+         INSERT INTO run_claims AS c (run_id, job_id, app_name, executor, lease_until, attempts)
+         SELECT run_id, job_id, app_name, $5, now() + make_interval(secs => $6::double precision), 1 FROM input
+         ON CONFLICT (run_id) DO UPDATE SET executor = EXCLUDED.executor, released_at = NULL, retry_after = NULL,
+                                            lease_until = EXCLUDED.lease_until, attempts = c.attempts + 1
+           WHERE c.finished_at IS NULL
+             AND (c.released_at IS NOT NULL OR c.lease_until IS NULL OR c.lease_until < now())
+             AND (c.retry_after IS NULL OR c.retry_after <= now() OR (SELECT want FROM input i WHERE i.run_id = c.run_id) > c.attempts)
+         RETURNING run_id, attempts)
+       SELECT up.run_id, up.attempts, CASE WHEN b.released_at IS NULL THEN b.executor END AS lapsed_from
+         FROM up LEFT JOIN before b ON b.run_id = up.run_id`,
       [batch.map((r) => r.runId), batch.map((r) => r.jobId), batch.map((r) => r.appName), batch.map((r) => r.attempt), executorId, leaseSecs],
     );
-    const won = new Map(rows.map((r) => [r.run_id, r.attempts]));
+    const won = new Map(rows.map((r) => [r.run_id, r]));
     const lost = batch.filter((r) => !won.has(r.runId));
     const state = new Map<string, { outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean }>();
     if (lost.length) {
@@ -64,8 +76,8 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
     }
     return reqs.map((r) => {
       if (first.get(r.runId) !== r) return undefined;
-      const attempts = won.get(r.runId);
-      if (attempts !== undefined) return { claimed: true, attempts };
+      const mine = won.get(r.runId);
+      if (mine) return { claimed: true, attempt: mine.attempts, ...(mine.lapsed_from ? { takenOverFrom: mine.lapsed_from } : {}) };
       const s = state.get(r.runId);
       return { claimed: false, outcome: s?.outcome ?? null, attempts: s?.attempts ?? 0, waiting: s?.waiting ?? false, exists: s !== undefined };
     });

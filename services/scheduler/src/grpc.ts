@@ -1,7 +1,7 @@
 // gRPC control and status of jobs: pipewright.scheduler.v1.Scheduler.
 import { failedPrecondition, invalidArgument, notFound, unary, type ConsumerStats, type Logger, type Pool } from '@pipewright/platform';
 import { schedulerV1 } from '@pipewright/proto';
-import { getJob, listJobs, listRuns, transition, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
+import { cancelJob, CONTROL_FROM, getJob, listJobs, listRuns, pauseJob, resumeJob, triggerNow, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
 import type { SchedulerMetrics } from './metrics';
 
 const { JobStatus: PbStatus } = schedulerV1;
@@ -81,22 +81,16 @@ function requireId(field: string, id: string): string {
   return id;
 }
 
-/** Recurring, or a one-shot job whose occurrence has not fired yet. */
-const NOT_FIRED = '(schedule IS NOT NULL OR next_fire_at IS NOT NULL OR paused_fire_at IS NOT NULL)';
-/** A run of the job waits for a retry the scheduler is to fire (cancel drops it, pause holds it). */
-const WAITING_FOR_RETRY = 'EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id AND runs.retry_at IS NOT NULL)';
-const NOT_FIRED_OR_WAITING = `(${NOT_FIRED} OR ${WAITING_FOR_RETRY})`;
-
 export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest: ConsumerStats, logger: Logger): Partial<schedulerV1.SchedulerServer> {
   const mustGet = async (id: string) => {
     const job = await getJob(pool, id);
     if (!job) throw notFound(`job ${id}`);
     return job;
   };
-  const control = (from: JobStatus[], set: string, verb: string, params: (job: JobView) => unknown[] = () => [], extraCondition?: string) =>
+  const control = (apply: (pool: Pool, jobId: string) => Promise<{ changed: boolean; job?: JobView }>, from: JobStatus[], verb: string) =>
     unary<schedulerV1.JobRef, schedulerV1.Job>(logger, async (req) => {
       const job = await mustGet(requireId('job_id', req.jobId));
-      const result = await transition(pool, job.id, from, set, params(job), extraCondition);
+      const result = await apply(pool, job.id);
       if (!result.changed) {
         const status = result.job?.status ?? job.status;
         if (from.includes(status)) throw failedPrecondition(`cannot ${verb} a one-shot job whose occurrence has already fired (status ${status})`);
@@ -138,15 +132,10 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest:
       return { runs: page.map(toPbRun), nextPageToken: rows.length > limit ? encodeToken({ id: page[page.length - 1].id }) : '' };
     }),
 
-    // A one-shot job can be cancelled or triggered only before its occurrence fires: once it is
-    // in jobs.due the executor runs it. A recurring job's cancel stops future occurrences.
-    cancelJob: control(['NEW', 'SCHEDULED', 'PAUSED', 'RUNNING', 'FAILED'], `status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL`, 'cancel', () => [], NOT_FIRED_OR_WAITING),
-    // A recurring job can be paused while a run is in flight; a one-shot job only before it fires.
-    pauseJob: control(['SCHEDULED', 'RUNNING', 'FAILED'], `status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL`, 'pause', () => [], NOT_FIRED_OR_WAITING),
-    // A job paused while its run waited for a retry goes back to FAILED (will retry); the
-    // retry fires at its time, or at once if that has passed.
-    resumeJob: control(['PAUSED'], `status = CASE WHEN paused_fire_at IS NULL AND ${WAITING_FOR_RETRY} THEN 'FAILED' ELSE 'SCHEDULED' END, next_fire_at = paused_fire_at, paused_fire_at = NULL`, 'resume'),
-    triggerNow: control(['SCHEDULED', 'PAUSED'], `status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL`, 'trigger', () => [], NOT_FIRED),
+    cancelJob: control(cancelJob, CONTROL_FROM.cancel, 'cancel'),
+    pauseJob: control(pauseJob, CONTROL_FROM.pause, 'pause'),
+    resumeJob: control(resumeJob, CONTROL_FROM.resume, 'resume'),
+    triggerNow: control(triggerNow, CONTROL_FROM.trigger, 'trigger'),
 
     getStats: unary(logger, async () => {
       const l = metrics.latenessSummary();

@@ -407,15 +407,50 @@ export async function listRuns(pool: Pool, jobId: string, after: string | undefi
   return rows;
 }
 
-/**
- * Moves a job between control states. `from` lists the states the change is legal from;
- * returns the job after the change, or the unchanged job when the move is illegal.
- */
-export async function transition(pool: Pool, jobId: string, from: JobStatus[], set: string, params: unknown[] = [], condition = 'true'): Promise<{ changed: boolean; job?: JobView }> {
-  const res = await pool.query(`UPDATE jobs SET ${set}, updated_at = now() WHERE id = $1 AND status = ANY($2::text[]) AND ${condition}`, [jobId, from, ...params]);
+/** Recurring, or a one-shot job whose occurrence has not fired yet. */
+const NOT_FIRED = '(schedule IS NOT NULL OR next_fire_at IS NOT NULL OR paused_fire_at IS NOT NULL)';
+/** A run of the job waits for a retry the scheduler is to fire (cancel drops it, pause holds it). */
+const WAITING_FOR_RETRY = 'EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id AND runs.retry_at IS NOT NULL)';
+const NOT_FIRED_OR_WAITING = `(${NOT_FIRED} OR ${WAITING_FOR_RETRY})`;
+
+export type Control = 'cancel' | 'pause' | 'resume' | 'trigger';
+
+/** The states each control call is legal from (besides its condition on the job's occurrence). */
+export const CONTROL_FROM: Record<Control, JobStatus[]> = {
+  // A one-shot job can be cancelled or triggered only before its occurrence fires: once it is
+  // in jobs.due the executor runs it. A recurring job's cancel stops future occurrences.
+  cancel: ['NEW', 'SCHEDULED', 'PAUSED', 'RUNNING', 'FAILED'],
+  // A recurring job can be paused while a run is in flight; a one-shot job only before it fires.
+  pause: ['SCHEDULED', 'RUNNING', 'FAILED'],
+  resume: ['PAUSED'],
+  trigger: ['SCHEDULED', 'PAUSED'],
+};
+
+const CONTROL_SQL: Record<Control, string> = {
+  cancel: `UPDATE jobs SET status = 'CANCELLED', next_fire_at = NULL, paused_fire_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = ANY($2::text[]) AND ${NOT_FIRED_OR_WAITING}`,
+  pause: `UPDATE jobs SET status = 'PAUSED', paused_fire_at = next_fire_at, next_fire_at = NULL, updated_at = now()
+           WHERE id = $1 AND status = ANY($2::text[]) AND ${NOT_FIRED_OR_WAITING}`,
+  // A job paused while its run waited for a retry goes back to FAILED (will retry); the retry
+  // fires at its time, or at once if that has passed.
+  resume: `UPDATE jobs SET status = CASE WHEN paused_fire_at IS NULL AND ${WAITING_FOR_RETRY} THEN 'FAILED' ELSE 'SCHEDULED' END,
+                  next_fire_at = paused_fire_at, paused_fire_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = ANY($2::text[])`,
+  trigger: `UPDATE jobs SET status = 'SCHEDULED', next_fire_at = now(), paused_fire_at = NULL, updated_at = now()
+             WHERE id = $1 AND status = ANY($2::text[]) AND ${NOT_FIRED}`,
+};
+
+/** Applies a control call; returns whether it changed the job, and the job after it. */
+async function control(pool: Pool, jobId: string, what: Control): Promise<{ changed: boolean; job?: JobView }> {
+  const res = await pool.query(CONTROL_SQL[what], [jobId, CONTROL_FROM[what]]);
   if (res.rowCount) await pool.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, new Date().toISOString()]);
   return { changed: (res.rowCount ?? 0) > 0, job: await getJob(pool, jobId) };
 }
+
+export const cancelJob = (pool: Pool, jobId: string) => control(pool, jobId, 'cancel');
+export const pauseJob = (pool: Pool, jobId: string) => control(pool, jobId, 'pause');
+export const resumeJob = (pool: Pool, jobId: string) => control(pool, jobId, 'resume');
+export const triggerNow = (pool: Pool, jobId: string) => control(pool, jobId, 'trigger');
 
 /** Deletes idempotency keys whose window has passed (they no longer block anything); returns how many. */
 export async function deleteExpiredKeys(pool: Pool, limit = 10_000): Promise<number> {
