@@ -14,7 +14,7 @@
 // offset after the change (02:30 becomes 03:30), once; a wall-clock time that happens twice
 // (fall back) runs once, at its first instant — unless the hour field is a wildcard, in which
 // case the expression follows real time and runs in both passes of the repeated hour.
-import { DateTime } from 'luxon';
+import { IANAZone } from 'luxon';
 
 /** The values a time or month field allows. */
 interface Field {
@@ -298,60 +298,142 @@ export function nextWallTime(c: Cron, from: number): number | undefined {
   }
 }
 
-/** The first wall-clock time (a zone-less DateTime in UTC) at or after `w` that matches. */
-function nextWall(c: Cron, w: DateTime): DateTime | undefined {
-  const s = nextWallTime(c, Math.floor(w.toMillis() / 1000));
-  return s === undefined ? undefined : DateTime.fromMillis(s * 1000, { zone: 'utc' });
+const DAY = 86_400;
+
+/** A change of a zone's UTC offset: from second `at` on, `after` instead of `before` (seconds). */
+interface OffsetChange {
+  at: number;
+  before: number;
+  after: number;
 }
 
-/** The instants a wall-clock time stands for in a zone: none or one shifted (gap), one, or two (overlap). */
-function instantsOf(wall: DateTime, zone: string): { instants: number[]; gap: boolean } {
-  const fields = { year: wall.year, month: wall.month, day: wall.day, hour: wall.hour, minute: wall.minute, second: wall.second };
-  const local = DateTime.fromObject(fields, { zone });
-  const sameWall = (d: DateTime) => d.hour === wall.hour && d.minute === wall.minute && d.day === wall.day;
-  if (!sameWall(local)) return { instants: [local.toMillis()], gap: true };
-  const out = new Set<number>([local.toMillis()]);
-  const ms = local.toMillis();
-  const near = (d: number) => DateTime.fromMillis(ms + d * 3600_000, { zone }).offset;
-  if (near(-3) === near(3)) return { instants: [ms], gap: false };
-  // The other offset of an ambiguous time lies an offset-difference away.
-  for (const deltaH of [-2, -1, -0.5, 0.5, 1, 2]) {
-    const other = DateTime.fromMillis(local.toMillis() + deltaH * 3600_000, { zone });
-    if (sameWall(other) && other.second === wall.second) out.add(other.toMillis());
+/**
+ * A zone's UTC offsets, read from the platform's time zone data one day at a time and kept: the
+ * offset at the start of each day, and the change within a day where the next day starts with
+ * another offset (found to the second by bisection). Zones change their offset at most once a day.
+ * Reading an offset costs microseconds; once read, it costs a map lookup.
+ */
+class ZoneOffsets {
+  private readonly zone: IANAZone;
+  private readonly dayStart = new Map<number, number>();
+  private readonly changes = new Map<number, OffsetChange | null>();
+
+  constructor(name: string) {
+    this.zone = IANAZone.create(name);
+    if (!this.zone.isValid) throw new RangeError(`"${name}" is not an IANA time zone`);
   }
-  return { instants: [...out].sort((a, b) => a - b), gap: false };
-}
 
-/** The first occurrence strictly after `after`, or undefined when the expression never matches a date. */
-export function nextCronOccurrence(c: Cron, zone: string, after: Date): Date | undefined {
-  const followsRealTime = c.hour.any || c.hour.values.length === 24;
-  const afterMs = after.getTime();
-  // Walk wall-clock times from a little before `after` (a repeated hour puts later instants at
-  // earlier wall times), keeping the earliest instant after `after`.
-  const here = DateTime.fromMillis(afterMs, { zone });
-  const offsetAt = (h: number) => DateTime.fromMillis(afterMs + h * 3600_000, { zone }).offset;
-  // Wall time only runs backwards when the offset falls (the clocks go back): then a later
-  // instant can have an earlier wall time, by at most the size of the fall.
-  const fallMs = Math.max(0, offsetAt(-3) - offsetAt(3)) * 60_000;
-  const lookAhead = fallMs;
-  const startLocal = here.minus({ milliseconds: fallMs }).startOf('second');
-  let wall: DateTime | undefined = DateTime.utc(startLocal.year, startLocal.month, startLocal.day, startLocal.hour, startLocal.minute, startLocal.second);
-  let best: number | undefined;
-  let bestWall: DateTime | undefined;
-  for (let guard = 0; guard < 100_000 && wall; guard++) {
-    wall = nextWall(c, wall);
-    if (!wall) break;
-    if (bestWall && wall.toMillis() > bestWall.toMillis() + lookAhead) break;
-    const { instants, gap } = instantsOf(wall, zone);
-    const chosen = gap ? (followsRealTime ? [] : instants) : followsRealTime ? instants : [instants[0]];
-    for (const i of chosen) {
-      if (i > afterMs && (best === undefined || i < best)) {
-        best = i;
-        bestWall = wall;
+  /** The offset at second t, in seconds. */
+  offset(t: number): number {
+    return this.zone.offset(t * 1000) * 60;
+  }
+
+  private startOfDay(k: number): number {
+    let o = this.dayStart.get(k);
+    if (o === undefined) {
+      if (this.dayStart.size > 100_000) this.dayStart.clear();
+      o = this.offset(k * DAY);
+      this.dayStart.set(k, o);
+    }
+    return o;
+  }
+
+  /** The change within day k (seconds k·DAY to (k+1)·DAY], if there is one. */
+  changeIn(k: number): OffsetChange | undefined {
+    let c = this.changes.get(k);
+    if (c === undefined) {
+      const before = this.startOfDay(k);
+      const after = this.startOfDay(k + 1);
+      c = null;
+      if (before !== after) {
+        let lo = k * DAY;
+        let hi = (k + 1) * DAY;
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (this.offset(mid) === before) lo = mid;
+          else hi = mid;
+        }
+        c = { at: hi, before, after };
+      }
+      if (this.changes.size > 100_000) this.changes.clear();
+      this.changes.set(k, c);
+    }
+    return c ?? undefined;
+  }
+
+  /** The offset at second t, and the last change at or before t if it was within a day. */
+  at(t: number): { offset: number; since?: OffsetChange } {
+    const k = Math.floor(t / DAY);
+    const today = this.changeIn(k);
+    if (today && today.at <= t) return { offset: today.after, since: today };
+    return { offset: today ? today.before : this.startOfDay(k), since: this.changeIn(k - 1) };
+  }
+
+  /**
+   * The first change after second t and at or before `until`, if any. Over more than a month
+   * (a sparse expression) spans of six days that start and end with the same offset are passed
+   * over whole: a change and its reversal less than six days apart would not be seen (since 1970
+   * the closest in any zone are a week apart: Brazil in October 2000).
+   */
+  nextChange(t: number, until: number): OffsetChange | undefined {
+    const first = Math.floor(t / DAY);
+    const last = Math.floor(until / DAY);
+    const step = last - first > 31 ? 6 : 1;
+    for (let k = first; k <= last; k += step) {
+      const end = Math.min(k + step - 1, last);
+      if (step > 1 && this.startOfDay(k) === this.startOfDay(end + 1)) continue;
+      for (let j = k; j <= end; j++) {
+        const c = this.changeIn(j);
+        if (c && c.at > t && c.at <= until) return c;
       }
     }
-    wall = wall.plus({ seconds: 1 });
+    return undefined;
   }
-  return best === undefined ? undefined : new Date(best);
 }
 
+const zones = new Map<string, ZoneOffsets>();
+const offsetsOf = (name: string): ZoneOffsets => {
+  let z = zones.get(name);
+  if (!z) {
+    z = new ZoneOffsets(name);
+    zones.set(name, z);
+  }
+  return z;
+};
+
+/**
+ * The first occurrence strictly after `after`, or undefined when the expression never matches a
+ * date. Computed one stretch of constant UTC offset at a time: in a stretch with offset o the
+ * first matching wall time at or after (t + o) gives the candidate instant; a stretch that begins
+ * with the clocks going back skips the wall times it repeats (unless the hour field is a wildcard),
+ * and one that begins with the clocks going forward adds the wall times that were skipped, at the
+ * offset from before the change (again unless the hour is a wildcard). A candidate past the next
+ * change of offset moves the search to that change.
+ */
+export function nextCronOccurrence(c: Cron, zone: string, after: Date): Date | undefined {
+  const offsets = offsetsOf(zone);
+  const followsRealTime = c.hour.any || c.hour.values.length === 24;
+  let t = Math.floor(after.getTime() / 1000) + 1;
+  if (!Number.isFinite(t)) throw new RangeError('nextCronOccurrence: `after` is not a valid date');
+  for (;;) {
+    const { offset, since } = offsets.at(t);
+    let lowest = t + offset;
+    let shifted: number | undefined;
+    if (since && !followsRealTime) {
+      // Clocks went back: the wall times from (since.at + offset) to (since.at + before) came first before the change.
+      if (since.before > offset) lowest = Math.max(lowest, since.at + since.before);
+      // Clocks went forward: a wall time skipped over runs at the offset from before the change.
+      if (since.before < offset) {
+        const w = nextWallTime(c, t + since.before);
+        if (w !== undefined && w < since.at + offset) shifted = w - since.before;
+      }
+    }
+    const w = nextWallTime(c, lowest);
+    let candidate = w === undefined ? undefined : w - offset;
+    if (shifted !== undefined && (candidate === undefined || shifted < candidate)) candidate = shifted;
+    if (candidate === undefined) return undefined;
+    const change = offsets.nextChange(t, candidate);
+    if (!change) return new Date(candidate * 1000);
+    t = change.at;
+  }
+}

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IANAZone } from 'luxon';
 import { parseCron, nextCronOccurrence, nextOccurrence, occurrencesBetween, CronError } from '@pipewright/contracts';
 
 const NY = 'America/New_York';
@@ -152,4 +153,129 @@ test('special characters where they do not belong are refused, saying what is ac
     '0 0 1 * * * *': /expected 5 or 6 fields, got 7/,
   };
   for (const [expr, message] of Object.entries(refused)) assert.throws(() => parseCron(expr), (err) => err instanceof CronError && message.test(err.message), expr);
+});
+
+// Across clock changes, field by field: the occurrences the documented rules give, for dense
+// and sparse expressions, in zones whose clocks move by 30 minutes, an hour or two, at midnight.
+
+const occurrences = (expr, zone, from, until) => {
+  const c = parseCron(expr);
+  const out = [];
+  for (let t = new Date(from); ; ) {
+    t = nextCronOccurrence(c, zone, t);
+    if (!t || t.getTime() > Date.parse(until)) return out;
+    out.push(t.getTime());
+  }
+};
+const steps = (xs) => new Set(xs.slice(1).map((x, i) => x - xs[i]));
+
+test('every second through an autumn change in London follows real time: 7,200 occurrences one second apart', () => {
+  const xs = occurrences('*/1 * * * * *', 'Europe/London', '2027-10-31T00:30:00Z', '2027-10-31T02:30:00Z');
+  assert.equal(xs.length, 7200);
+  assert.equal(new Date(xs[0]).toISOString(), '2027-10-31T00:30:01.000Z');
+  assert.deepEqual([...steps(xs)], [1000]);
+  const minutes = occurrences('0 * * * * *', 'Europe/London', '2027-10-31T00:30:00Z', '2027-10-31T02:30:00Z');
+  assert.equal(minutes.length, 120);
+  assert.deepEqual([...steps(minutes)], [60_000]);
+});
+
+test('every second of a repeated hour runs once, in its first pass; of a skipped hour, once, an hour later', () => {
+  // London, 2027-10-31: 01:00-01:59 BST (00:00Z-00:59Z), then 01:00-01:59 GMT (01:00Z-01:59Z).
+  const back = occurrences('* * 1 * * *', 'Europe/London', '2027-10-30T23:00:00Z', '2027-11-01T00:59:59Z');
+  assert.equal(back.length, 3600);
+  assert.equal(new Date(back[0]).toISOString(), '2027-10-31T00:00:00.000Z');
+  assert.equal(new Date(back.at(-1)).toISOString(), '2027-10-31T00:59:59.000Z');
+  assert.equal(first('* * 1 * * *', 'Europe/London', '2027-10-31T00:59:59Z'), '2027-11-01T01:00:00.000Z');
+  // London, 2027-03-28: 01:00 GMT becomes 02:00 BST; each second of 01:xx runs as 02:xx BST.
+  const forward = occurrences('* * 1 * * *', 'Europe/London', '2027-03-28T00:00:00Z', '2027-03-28T23:59:59Z');
+  assert.equal(forward.length, 3600);
+  assert.equal(new Date(forward[0]).toISOString(), '2027-03-28T01:00:00.000Z');
+  assert.deepEqual([...steps(forward)], [1000]);
+  assert.equal(first('*/15 2 * * *', NY, '2026-03-08T06:59:00Z'), '2026-03-08T07:00:00.000Z');
+  assert.deepEqual(occurrences('*/15 2 * * *', NY, '2026-03-08T00:00:00Z', '2026-03-08T23:00:00Z').map((t) => new Date(t).toISOString()),
+    ['2026-03-08T07:00:00.000Z', '2026-03-08T07:15:00.000Z', '2026-03-08T07:30:00.000Z', '2026-03-08T07:45:00.000Z']);
+});
+
+test('a 30-minute change (Lord Howe): skipped times run half an hour later, repeated ones once unless the hour is a wildcard', () => {
+  // 2026-10-04 02:00 (+10:30) becomes 02:30 (+11).
+  assert.deepEqual(series('0,15 2 * * *', 'Australia/Lord_Howe', '2026-10-03T12:00:00Z', 3), ['2026-10-03T15:30:00.000Z', '2026-10-03T15:45:00.000Z', '2026-10-04T15:00:00.000Z']);
+  // 2026-04-05 02:00 (+11) becomes 01:30 (+10:30): 01:30-01:59 come twice.
+  assert.deepEqual(series('*/10 1 * * *', 'Australia/Lord_Howe', '2026-04-04T13:59:00Z', 7), [
+    '2026-04-04T14:00:00.000Z', '2026-04-04T14:10:00.000Z', '2026-04-04T14:20:00.000Z', '2026-04-04T14:30:00.000Z', '2026-04-04T14:40:00.000Z', '2026-04-04T14:50:00.000Z',
+    '2026-04-05T14:30:00.000Z',
+  ]);
+  const real = occurrences('*/10 * * * *', 'Australia/Lord_Howe', '2026-04-04T14:20:00Z', '2026-04-04T15:30:00Z');
+  assert.equal(real.length, 7);
+  assert.deepEqual([...steps(real)], [600_000]);
+});
+
+test('two-hour (Troll) and southern (Sydney) changes follow the same rules', () => {
+  // Antarctica/Troll, 2026-03-29 01:00 UTC (+00) becomes 03:00 (+02).
+  assert.equal(first('30 1 * * *', 'Antarctica/Troll', '2026-03-29T00:00:00Z'), '2026-03-29T01:30:00.000Z');
+  assert.equal(first('30 2 * * *', 'Antarctica/Troll', '2026-03-29T00:00:00Z'), '2026-03-29T02:30:00.000Z');
+  assert.equal(first('30 3 * * *', 'Antarctica/Troll', '2026-03-29T00:00:00Z'), '2026-03-29T01:30:00.000Z');
+  // Sydney, 2026-10-04 02:00 AEST becomes 03:00 AEDT: 02:30 runs at 03:30 AEDT.
+  assert.deepEqual(series('30 2 * * *', 'Australia/Sydney', '2026-10-02T00:00:00Z', 3), ['2026-10-02T16:30:00.000Z', '2026-10-03T16:30:00.000Z', '2026-10-04T15:30:00.000Z']);
+});
+
+test('sparse expressions across many changes: a July morning and New Year stay on local time for years', () => {
+  assert.deepEqual(series('0 9 1 7 *', 'Europe/London', '2026-01-01T00:00:00Z', 3), ['2026-07-01T08:00:00.000Z', '2027-07-01T08:00:00.000Z', '2028-07-01T08:00:00.000Z']);
+  assert.deepEqual(series('@yearly', 'America/Santiago', '2026-01-01T00:00:00Z', 2), ['2026-01-01T03:00:00.000Z', '2027-01-01T03:00:00.000Z']);
+  assert.deepEqual(series('0 12 ? 2 MON#5', NY, '2026-01-01T00:00:00Z', 2), ['2044-02-29T17:00:00.000Z', '2072-02-29T17:00:00.000Z']);
+});
+
+/**
+ * The occurrences in (from, until] by the documented rules, minute by minute of real time: an
+ * instant whose wall time matches runs, except in the second pass of a repeated time (unless the
+ * hour field is a wildcard); a wall time skipped by the clocks going forward runs at the offset
+ * from before the change (unless the hour field is a wildcard). `offsets[i]` is the zone's
+ * offset (ms) at from - 2 h + i minutes.
+ */
+function byTheRules(expr, offsets, from, until) {
+  const c = parseCron(expr);
+  const realTime = c.hour.any || c.hour.values.length === 24;
+  // A wall time matches when it is its own next matching wall time (read in UTC).
+  const matches = (wallMs) => nextCronOccurrence(c, 'UTC', new Date(wallMs - 1000))?.getTime() === wallMs;
+  const base = from - 120 * 60_000;
+  const out = new Set();
+  for (let i = 120; base + i * 60_000 <= until; i++) {
+    const u = base + i * 60_000;
+    const wall = u + offsets[i];
+    // The same wall time earlier, at a larger offset: the first pass of a repeated time.
+    const repeated = [30, 60, 120].some((m) => u - m * 60_000 + offsets[i - m] === wall);
+    if (matches(wall) && (realTime || !repeated)) out.add(u);
+    // Clocks go forward at u: the wall times [u + before, u + after) are skipped.
+    if (!realTime && offsets[i] > offsets[i - 1]) {
+      for (let w = u + offsets[i - 1]; w < u + offsets[i]; w += 60_000) if (matches(w)) out.add(w - offsets[i - 1]);
+    }
+  }
+  return [...out].filter((t) => t > from && t <= until).sort((a, b) => a - b);
+}
+
+test('around every clock change of 2026-2027 in nine zones, the occurrences are those the rules give, minute by minute', () => {
+  const zones = ['America/New_York', 'Europe/London', 'Australia/Sydney', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham', 'Antarctica/Troll', 'America/Havana', 'Asia/Gaza'];
+  const exprs = ['30 2 * * *', '*/30 * * * *', '0 1-3 * * *', '0,45 2,3 * * *', '*/5 * * * *', '0 */2 * * *', '30 1 * * *', '0 0 * * *', '15,45 0-3 * * *', '*/10 2 * * *', '0 0,30 0-3 * * *', '@hourly', '*/7 * * * *'];
+  let changes = 0;
+  let compared = 0;
+  for (const zone of zones) {
+    const z = IANAZone.create(zone);
+    for (let day = Date.UTC(2026, 0, 1); day < Date.UTC(2028, 0, 1); day += 86_400_000) {
+      if (z.offset(day) === z.offset(day + 86_400_000)) continue;
+      changes++;
+      // Four hours either side of the change, found to the minute.
+      let at = day;
+      while (z.offset(at) === z.offset(day)) at += 60_000;
+      const from = at - 4 * 3600_000;
+      const until = at + 4 * 3600_000;
+      const offsets = Array.from({ length: 10 * 60 + 1 }, (_, i) => z.offset(from - 120 * 60_000 + i * 60_000) * 60_000);
+      for (const expr of exprs) {
+        const expected = byTheRules(expr, offsets, from, until);
+        const actual = occurrences(expr, zone, new Date(from).toISOString(), new Date(until).toISOString());
+        assert.deepEqual(actual.map((t) => new Date(t).toISOString()), expected.map((t) => new Date(t).toISOString()), `${expr} in ${zone} around ${new Date(at).toISOString()}`);
+        compared += actual.length;
+      }
+    }
+  }
+  assert.ok(changes >= 30, `${changes} clock changes`);
+  assert.ok(compared > 5000, `${compared} occurrences`);
 });
