@@ -91,3 +91,23 @@ test('the DLQ error message names what was wrong', async () => {
   const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'DLQ message' });
   assert.match(dead.headersText['error-message'], /scheduledTime/);
 });
+
+test('a gzip-compressed job of 2 MB (the broker takes it compressed) goes to the DLQ with its bytes, and later jobs on every partition are still stored', async () => {
+  const { CompressionTypes } = await import('kafkajs');
+  const marker = randomUUID();
+  const huge = json({ appName: 'sms', jobData: { blob: 'x'.repeat(2_000_000) } });
+  await producer.send({
+    topic: 'scheduler.jobs.ingest',
+    acks: -1,
+    compression: CompressionTypes.GZIP,
+    messages: [{ partition: 5, key: 'k', value: huge, headers: { 'test-marker': marker } }],
+  });
+  const goodIds = Array.from({ length: 12 }, () => randomUUID());
+  await producer.send({ topic: 'scheduler.jobs.ingest', acks: -1, messages: goodIds.map((id, partition) => ({ partition, key: id, value: good(id) })) });
+  const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { timeoutMs: 30_000, message: 'the 2 MB job on the DLQ' });
+  assert.equal(dead.value.length, huge.length);
+  assert.ok(Buffer.compare(dead.value, huge) === 0, 'the original bytes, all 2 MB of them');
+  assert.match(dead.headersText['error-message'], /bytes; the limit is 2048/);
+  await eventually(async () => (await stack.query('SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)', [goodIds]))[0].n === 12, { timeoutMs: 30_000, message: 'the jobs after it stored' });
+  assert.equal(stack.procs.get('scheduler').exited(), undefined, 'the scheduler is still running');
+});

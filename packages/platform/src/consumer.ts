@@ -199,9 +199,9 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   });
 
   // The original headers go along as they came (bytes, repeated values), plus the five; all
-  // the dead letters of a batch in one produce request.
-  const toDlq = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
-    if (entries.length === 0) return;
+  // the dead letters of a batch in one produce request, gzipped: the broker checks the
+  // compressed size, so a record it took compressed fits the dead-letter topic the same way.
+  const sendDeadLetters = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
     const at = new Date();
     const record = (e: { msg: InboundMessage; error: Error }) => ({
       key: e.msg.key,
@@ -209,23 +209,34 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       headers: { ...e.msg.rawHeaders, ...deadLetterHeaders(e.msg, e.error, at) },
     });
     try {
-      await dlqProducer.send(spec.dlqTopic, entries.map(record));
+      await dlqProducer.send(spec.dlqTopic, entries.map(record), { compress: true });
     } catch (err) {
       if (!tooLarge(err)) throw err;
       // The dead-letter topic cannot take the bytes: each record goes on its own, and one that
       // still does not fit is recorded without its value, its size and digest in the headers.
       for (const e of entries) {
         try {
-          await dlqProducer.send(spec.dlqTopic, [record(e)]);
+          await dlqProducer.send(spec.dlqTopic, [record(e)], { compress: true });
         } catch (one) {
           if (!tooLarge(one)) throw one;
           const r = record(e);
-          await dlqProducer.send(spec.dlqTopic, [{
-            key: r.key,
-            value: null,
-            headers: { ...r.headers, ...oversizeHeaders(e.msg.value) },
-          }]);
+          await dlqProducer.send(spec.dlqTopic, [{ key: r.key, value: null, headers: { ...r.headers, ...oversizeHeaders(e.msg.value) } }]);
         }
+      }
+    }
+  };
+  /** Dead-letters entries, retrying (with backoff) while Kafka refuses: a failing DLQ never stops the consumer. */
+  const toDlq = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
+    if (entries.length === 0) return;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await sendDeadLetters(entries);
+        break;
+      } catch (err) {
+        stats.retries += 1;
+        log.warn({ err, dlq: spec.dlqTopic, messages: entries.length, retryInMs: delay }, 'dead-letter topic refused the messages; retrying');
+        if (stopping) throw err;
+        await sleep(delay);
       }
     }
     stats.failed += entries.length;

@@ -1,6 +1,12 @@
 // What a dead-lettered message carries: the original bytes, the original headers, and these five.
 import { createHash } from 'node:crypto';
 
+/**
+ * max.message.bytes of the dead-letter topics a service creates: room for a record the source
+ * topic took at its limit (1 MB by default), plus the headers the dead letter adds.
+ */
+export const DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 export const DLQ_HEADERS = {
   topic: 'original-topic',
   partition: 'original-partition',

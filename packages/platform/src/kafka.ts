@@ -7,7 +7,7 @@ import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 
-export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, type InboundMessage } from './dead-letter';
+export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
 export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchConsumerSpec, MessageConsumerSpec } from './consumer';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 
@@ -78,7 +78,8 @@ export interface SendResult {
 }
 
 export interface MessageProducer {
-  send(topic: string, messages: OutboundMessage[]): Promise<SendResult[]>;
+  /** compress: gzip the request (what the broker checks against its size limit is the compressed batch). */
+  send(topic: string, messages: OutboundMessage[], opts?: { compress?: boolean }): Promise<SendResult[]>;
   disconnect(): Promise<void>;
 }
 
@@ -146,7 +147,7 @@ export class KafkaClient {
    * Creates the topics that do not exist yet and waits until every partition has a leader.
    * Safe when several processes race to create the same topics.
    */
-  async ensureTopics(topics: Array<string | { topic: string; partitions?: number }>, timeoutMs = 60_000): Promise<void> {
+  async ensureTopics(topics: Array<string | { topic: string; partitions?: number; maxMessageBytes?: number }>, timeoutMs = 60_000): Promise<void> {
     const wanted = topics.map((t) => (typeof t === 'string' ? { topic: t } : t));
     const names = wanted.map((t) => t.topic);
     const admin = this.kafka.admin();
@@ -165,6 +166,7 @@ export class KafkaClient {
                   topic: t.topic,
                   numPartitions: t.partitions ?? this.options.partitions ?? 12,
                   replicationFactor: this.options.replicationFactor ?? -1,
+                  ...(t.maxMessageBytes ? { configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }] } : {}),
                 })),
               })
               .catch((err: { topicErrors?: Array<{ type: string }> }) => {
@@ -211,37 +213,48 @@ export class KafkaClient {
     await producer.connect();
     type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage["headers"]; partition?: number };
     const size = (r: ProduceRecord) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
-    const requests = new GroupCommit<{ topic: string; records: ProduceRecord[] }, SendResult[]>(
+    type Send = { topic: string; records: ProduceRecord[]; compress: boolean };
+    /** One produce request for sends of one compression; results per send, in order. */
+    const produce = async (sends: Send[], compress: boolean): Promise<SendResult[][]> => {
+      // One entry per topic, its messages in the order they were sent.
+      const byTopic = new Map<string, ProduceRecord[]>();
+      for (const s of sends) {
+        const list = byTopic.get(s.topic);
+        if (list) list.push(...s.records);
+        else byTopic.set(s.topic, [...s.records]);
+      }
+      const meta = await producer.sendBatch({
+        acks: -1,
+        compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as Message[] })),
+      });
+      // Within a partition the messages of one request take consecutive offsets from its base.
+      const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
+      return sends.map((s) =>
+        s.records.map((r) => {
+          const partition = r.partition ?? assigned.get(r) ?? -1;
+          const key = `${s.topic}\u0000${partition}`;
+          const offset = next.get(key);
+          if (offset === undefined) return { topic: s.topic, partition, offset: '-1' };
+          next.set(key, offset + 1n);
+          return { topic: s.topic, partition, offset: offset.toString() };
+        }),
+      );
+    };
+    const requests = new GroupCommit<Send, SendResult[]>(
       async (sends) => {
-        // One entry per topic, its messages in the order they were sent.
-        const byTopic = new Map<string, ProduceRecord[]>();
-        for (const s of sends) {
-          const list = byTopic.get(s.topic);
-          if (list) list.push(...s.records);
-          else byTopic.set(s.topic, [...s.records]);
-        }
-        const meta = await producer.sendBatch({
-          acks: -1,
-          compression: CompressionTypes.None,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as Message[] })),
-        });
-        // Within a partition the messages of one request take consecutive offsets from its base.
-        const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
-        return sends.map((s) =>
-          s.records.map((r) => {
-            const partition = r.partition ?? assigned.get(r) ?? -1;
-            const key = `${s.topic}\u0000${partition}`;
-            const offset = next.get(key);
-            if (offset === undefined) return { topic: s.topic, partition, offset: '-1' };
-            next.set(key, offset + 1n);
-            return { topic: s.topic, partition, offset: offset.toString() };
-          }),
-        );
+        const plain = sends.filter((s) => !s.compress);
+        const gzip = sends.filter((s) => s.compress);
+        const [a, b] = await Promise.all([plain.length ? produce(plain, false) : [], gzip.length ? produce(gzip, true) : []]);
+        const out = new Map<Send, SendResult[]>();
+        plain.forEach((s, i) => out.set(s, a[i]));
+        gzip.forEach((s, i) => out.set(s, b[i]));
+        return sends.map((s) => out.get(s) as SendResult[]);
       },
       { maxItems: 10_000, maxWeight: opts.maxRequestBytes ?? 900_000, weight: (s) => s.records.reduce((n, r) => n + size(r), 0) },
     );
     return {
-      send: async (topic, messages) => {
+      send: async (topic, messages, sendOpts) => {
         if (messages.length === 0) return [];
         const records: ProduceRecord[] = messages.map((m) => ({
           key: m.key ?? null,
@@ -249,11 +262,12 @@ export class KafkaClient {
           headers: m.headers,
           partition: m.partition,
         }));
-        if (!tracingEnabled()) return requests.add({ topic, records });
+        const compress = sendOpts?.compress ?? false;
+        if (!tracingEnabled()) return requests.add({ topic, records, compress });
         for (const r of records) r.headers = { ...r.headers };
         const spans = producerSpans(topic, messages.map((m) => m.trace), records.map((r) => r.headers as Record<string, unknown>));
         try {
-          const out = await requests.add({ topic, records });
+          const out = await requests.add({ topic, records, compress });
           spans.end();
           return out;
         } catch (err) {

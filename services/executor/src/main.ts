@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runService, withUnimplemented } from '@pipewright/platform';
+import { DLQ_MAX_MESSAGE_BYTES, runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { executorV1 } from '@pipewright/proto';
 import { settings } from './config';
@@ -20,7 +20,7 @@ void runService('executor', settings, async (svc) => {
     schema: 'executor',
     migrationsDir: join(__dirname, '../migrations'),
   });
-  await svc.kafka().ensureTopics([TOPICS.jobsDue, TOPICS.jobsStatus, TOPICS.jobsDlq, ...registryTopics(registry)]);
+  await svc.kafka().ensureTopics([TOPICS.jobsDue, TOPICS.jobsStatus, { topic: TOPICS.jobsDlq, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES }, ...registryTopics(registry)]);
   const producer = await svc.producer();
   const metrics = new ExecutorMetrics(svc.registry);
   const knownTopics = new Set<string>();

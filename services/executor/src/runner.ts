@@ -142,7 +142,7 @@ export function createRunner(o: RunnerOptions) {
               key: msg.key,
               value: msg.value,
               headers: { ...msg.headers, ...deadLetterHeaders(msg, err as Error, new Date()), attempts: String(attempt) },
-            }]);
+            }], { compress: true });
             await report(due, 'DEAD', attempt, { error, startedAt });
             await store.finish(due.runId, 'DEAD', attempt);
             o.metrics.dead();

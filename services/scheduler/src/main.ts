@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runService, withUnimplemented } from '@pipewright/platform';
+import { DLQ_MAX_MESSAGE_BYTES, runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { schedulerV1 } from '@pipewright/proto';
 import { settings } from './config';
@@ -18,7 +18,7 @@ void runService('scheduler', settings, async (svc) => {
     migrationsDir: join(__dirname, '../migrations'),
   });
   const metrics = new SchedulerMetrics(svc.registry);
-  await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.jobsIngestDlq, TOPICS.jobsDue, TOPICS.jobsStatus]);
+  await svc.kafka().ensureTopics([TOPICS.jobsIngest, { topic: TOPICS.jobsIngestDlq, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES }, TOPICS.jobsDue, TOPICS.jobsStatus]);
   const producer = await svc.producer();
 
   const firing = new FiringLoop({
