@@ -130,8 +130,10 @@ export function createRunner(o: RunnerOptions) {
             published: (topic, n = 1) => o.metrics.published(topic, n),
           });
           await settle();
-          await report(due, 'DONE', attempt, { startedAt, error: note });
+          // Finished first: a copy delivered again after a crash here says the outcome again
+          // instead of running the handler a second time.
           await store.finish(due.runId, 'DONE', attempt);
+          await report(due, 'DONE', attempt, { startedAt, error: note });
           o.metrics.succeeded();
           return;
         } catch (err) {
@@ -143,8 +145,8 @@ export function createRunner(o: RunnerOptions) {
               value: msg.value,
               headers: { ...msg.headers, ...deadLetterHeaders(msg, err as Error, new Date()), attempts: String(attempt) },
             }], { compress: true });
-            await report(due, 'DEAD', attempt, { error, startedAt });
             await store.finish(due.runId, 'DEAD', attempt);
+            await report(due, 'DEAD', attempt, { error, startedAt });
             o.metrics.dead();
             o.logger.warn({ runId: due.runId, attempt, error }, 'job is dead');
             return;

@@ -22,9 +22,7 @@ export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobR
 /** Stores a fetched batch of job requests in one transaction; what has no occurrence goes to the DLQ. */
 export function handleJobRequests(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
   return async (items: Array<BatchItem<JobRequest>>): Promise<BatchOutcome> => {
-    const outcomes = await withTransaction(pool, (client) =>
-      insertJobs(client, items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })), config.SCHEDULER_IDEMPOTENCY_WINDOW),
-    );
+    const outcomes = await insertJobs(pool, items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })), config.SCHEDULER_IDEMPOTENCY_WINDOW);
     const rejected: NonNullable<BatchOutcome['rejected']> = [];
     outcomes.forEach((outcome, i) => {
       const { value: req, msg, trace } = items[i];

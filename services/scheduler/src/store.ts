@@ -1,6 +1,6 @@
 // The scheduler's tables. Parameterised SQL only; nothing else reads these tables.
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from '@pipewright/platform';
+import { withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
 import { nextOccurrence, type JobRequest, type RunStatusEvent, type Priority, type ScheduleSpec, type MisfirePolicy, type OverlapPolicy } from '@pipewright/contracts';
 import type { FiringPlan } from './plan';
 import { foldRunEvents, type RunUpdate } from './run-events';
@@ -73,30 +73,26 @@ export interface NewJob {
 }
 
 /**
- * Stores a batch of job requests in a few multi-row statements. A request whose request id is
- * stored already, or whose idempotency key another job holds inside the window (claimed with
- * one upsert, so atomic across replicas), is a duplicate; within the batch the first one wins.
- * Returns one outcome per request, in order; one wake-up for the whole batch.
+ * Stores a batch of job requests. Without idempotency keys that is one statement (insert, and
+ * one wake-up for the batch), atomic on its own; with keys, the keys are claimed first with one
+ * upsert (atomic across replicas: a key held inside the window makes its job a duplicate) and
+ * both statements share a transaction. A request id stored already is a duplicate; within the
+ * batch the first of a request id or a key wins. Returns one outcome per request, in order.
  */
-export async function insertJobs(client: PoolClient, jobs: NewJob[], windowMs: number): Promise<InsertOutcome[]> {
+export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): Promise<InsertOutcome[]> {
   const out: Array<InsertOutcome | undefined> = new Array(jobs.length);
-  const known = new Map<string, string>();
-  if (jobs.length) {
-    const { rows } = await client.query<{ request_id: string; id: string }>('SELECT request_id, id FROM jobs WHERE request_id = ANY($1::text[])', [jobs.map((j) => j.req.requestId)]);
-    for (const r of rows) known.set(r.request_id, r.id);
-  }
   // What is new: a first occurrence, an id, and the first of its request id in the batch.
+  const firstOf = new Map<string, string>();
   const fresh: Array<{ i: number; id: string; first: Date }> = [];
   jobs.forEach(({ req }, i) => {
-    const seen = known.get(req.requestId);
+    const seen = firstOf.get(req.requestId);
     if (seen) return void (out[i] = { kind: 'duplicate', reason: 'request', jobId: seen });
     const first = firstOccurrence(req);
     if (!first) return void (out[i] = { kind: 'no-occurrence' });
     const id = randomUUID();
-    known.set(req.requestId, id);
+    firstOf.set(req.requestId, id);
     fresh.push({ i, id, first });
   });
-  // Idempotency keys: the first holder in the batch claims it; the upsert says who won.
   const byKey = new Map<string, { i: number; id: string; first: Date }>();
   const keep: typeof fresh = [];
   for (const f of fresh) {
@@ -105,29 +101,30 @@ export async function insertJobs(client: PoolClient, jobs: NewJob[], windowMs: n
     else if (byKey.has(key)) out[f.i] = { kind: 'duplicate', reason: 'idempotency-key', jobId: (byKey.get(key) as { id: string }).id };
     else byKey.set(key, f);
   }
-  if (byKey.size) {
-    const keys = [...byKey.keys()];
-    const { rows } = await client.query<{ key: string }>(
-      `INSERT INTO idempotency_keys (key, job_id, expires_at)
-       SELECT k, j, now() + $3 * interval '1 millisecond' FROM unnest($1::text[], $2::uuid[]) AS t(k, j)
-       ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
-         WHERE idempotency_keys.expires_at <= now()
-       RETURNING key`,
-      [keys, keys.map((k) => (byKey.get(k) as { id: string }).id), windowMs],
-    );
-    const won = new Set(rows.map((r) => r.key));
-    const lost = keys.filter((k) => !won.has(k));
-    const holders = new Map<string, string>();
-    if (lost.length) {
-      const { rows: held } = await client.query<{ key: string; job_id: string }>('SELECT key, job_id FROM idempotency_keys WHERE key = ANY($1::text[])', [lost]);
-      for (const h of held) holders.set(h.key, h.job_id);
+  const store = async (db: Pool | PoolClient) => {
+    if (byKey.size) {
+      const keys = [...byKey.keys()];
+      const { rows } = await db.query<{ key: string }>(
+        `INSERT INTO idempotency_keys (key, job_id, expires_at)
+         SELECT k, j, now() + $3 * interval '1 millisecond' FROM unnest($1::text[], $2::uuid[]) AS t(k, j)
+         ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
+           WHERE idempotency_keys.expires_at <= now()
+         RETURNING key`,
+        [keys, keys.map((k) => (byKey.get(k) as { id: string }).id), windowMs],
+      );
+      const won = new Set(rows.map((r) => r.key));
+      const lost = keys.filter((k) => !won.has(k));
+      const holders = new Map<string, string>();
+      if (lost.length) {
+        const { rows: held } = await db.query<{ key: string; job_id: string }>('SELECT key, job_id FROM idempotency_keys WHERE key = ANY($1::text[])', [lost]);
+        for (const h of held) holders.set(h.key, h.job_id);
+      }
+      for (const [key, f] of byKey) {
+        if (won.has(key)) keep.push(f);
+        else out[f.i] = { kind: 'duplicate', reason: 'idempotency-key', jobId: holders.get(key) ?? '' };
+      }
     }
-    for (const [key, f] of byKey) {
-      if (won.has(key)) keep.push(f);
-      else out[f.i] = { kind: 'duplicate', reason: 'idempotency-key', jobId: holders.get(key) ?? '' };
-    }
-  }
-  if (keep.length) {
+    if (keep.length === 0) return;
     const rows = keep.map(({ i, id, first }) => {
       const { req, traceContext } = jobs[i];
       return {
@@ -138,22 +135,49 @@ export async function insertJobs(client: PoolClient, jobs: NewJob[], windowMs: n
         catch_up_window_ms: req.catchUpWindowMs ?? null, overlap_policy: req.overlapPolicy,
       };
     });
-    await client.query(
-      `INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
-                         next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
-                         misfire_policy, catch_up_window_ms, overlap_policy)
-       SELECT id, request_id, app_name, priority, idempotency_key, job_data, 'SCHEDULED', scheduled_time,
-              next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
-              misfire_policy, catch_up_window_ms, overlap_policy
-         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
-              job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
-              trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
-              catch_up_window_ms bigint, overlap_policy text)`,
-      [JSON.stringify(rows)],
+    // A request id stored already (by an earlier batch, or a replica) inserts nothing; the
+    // firing loops are woken once, with the soonest time of what was stored.
+    const { rows: [res] } = await db.query<{ inserted: string[] }>(
+      `WITH ins AS (
+         INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
+                           next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+                           misfire_policy, catch_up_window_ms, overlap_policy)
+         SELECT id, request_id, app_name, priority, idempotency_key, job_data, 'SCHEDULED', scheduled_time,
+                next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+                misfire_policy, catch_up_window_ms, overlap_policy
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
+                job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
+                trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
+                catch_up_window_ms bigint, overlap_policy text)
+         ON CONFLICT (request_id) DO NOTHING
+         RETURNING request_id, next_fire_at)
+       SELECT coalesce(array_agg(request_id), '{}') AS inserted,
+              CASE WHEN count(*) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
+         FROM ins`,
+      [JSON.stringify(rows), WAKE_CHANNEL],
     );
-    for (const { i, id } of keep) out[i] = { kind: 'inserted', jobId: id };
-    const soonest = keep.reduce((a, b) => (b.first < a.first ? b : a)).first;
-    await client.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, soonest.toISOString()]);
+    const inserted = new Set(res.inserted);
+    for (const { i, id } of keep.filter((k) => inserted.has(jobs[k.i].req.requestId))) out[i] = { kind: 'inserted', jobId: id };
+    const already = keep.filter((k) => !inserted.has(jobs[k.i].req.requestId));
+    if (already.length) {
+      const { rows: found } = await db.query<{ request_id: string; id: string }>('SELECT request_id, id FROM jobs WHERE request_id = ANY($1::text[])', [already.map((k) => jobs[k.i].req.requestId)]);
+      const ids = new Map(found.map((r) => [r.request_id, r.id]));
+      for (const k of already) out[k.i] = { kind: 'duplicate', reason: 'request', jobId: ids.get(jobs[k.i].req.requestId) ?? '' };
+      // A key claimed for a job that was not stored goes back to nobody.
+      const unused = already.filter((k) => jobs[k.i].req.idempotencyKey).map((k) => k.id);
+      if (unused.length) await db.query('DELETE FROM idempotency_keys WHERE job_id = ANY($1::uuid[])', [unused]);
+    }
+  };
+  if (byKey.size) await withTransaction(pool, store);
+  else await store(pool);
+  // Later duplicates in the batch name the job their first stored, or the one it duplicated.
+  for (let i = 0; i < jobs.length; i++) {
+    const o = out[i];
+    if (o?.kind === 'duplicate' && o.reason === 'request' && !fresh.some((f) => f.i === i)) {
+      const first = fresh.find((f) => jobs[f.i].req.requestId === jobs[i].req.requestId);
+      const firstOut = first && out[first.i];
+      if (firstOut && firstOut.kind !== 'no-occurrence') out[i] = { ...o, jobId: firstOut.jobId };
+    }
   }
   return out as InsertOutcome[];
 }
@@ -200,14 +224,6 @@ export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): P
     if (plan.pend) add(job.id, 'PENDING', plan.pend, firedAt, null);
     for (const sk of plan.skip) add(job.id, 'SKIPPED', sk.at, firedAt, sk.reason === 'misfire' ? 'skipped: misfire policy' : 'skipped: previous run still active (overlap policy)');
   }
-  if (ids.length) {
-    await client.query(
-      `INSERT INTO runs (id, job_id, status, due_at, fired_at, error)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
-       ON CONFLICT (id) DO NOTHING`,
-      [ids, jobIds, statuses, dues, fireds, errors],
-    );
-  }
   if (applied.length === 0) return;
   const rows = applied.map(({ job, plan }) => {
     // A one-shot job whose only occurrence was skipped ends CANCELLED, saying why.
@@ -220,13 +236,18 @@ export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): P
       finished: !plan.next && plan.fire.length === 0 && !plan.pend && !cancelled,
     };
   });
+  // The runs and the jobs' next due times in one statement.
   await client.query(
-    `UPDATE jobs j SET next_fire_at = x.next_fire_at, skipped = j.skipped + x.skipped, updated_at = now(),
+    `WITH new_runs AS (
+       INSERT INTO runs (id, job_id, status, due_at, fired_at, error)
+       SELECT * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+       ON CONFLICT (id) DO NOTHING)
+     UPDATE jobs j SET next_fire_at = x.next_fire_at, skipped = j.skipped + x.skipped, updated_at = now(),
             status = CASE WHEN x.cancelled THEN 'CANCELLED' WHEN x.finished AND j.status = 'SCHEDULED' THEN 'DONE' ELSE j.status END,
             last_error = CASE WHEN x.cancelled THEN 'occurrence missed; skipped by its misfire policy' ELSE j.last_error END
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, next_fire_at timestamptz, skipped integer, cancelled boolean, finished boolean)
       WHERE j.id = x.id`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows), ids, jobIds, statuses, dues, fireds, errors],
   );
 }
 

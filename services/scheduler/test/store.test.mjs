@@ -28,7 +28,7 @@ after(async () => {
 });
 
 const request = (fields) => validateJobRequest({ requestId: randomUUID(), appName: 'noop', ...fields }, { defaultZone: 'UTC' });
-const store = (reqs) => withTransaction(pool, (c) => insertJobs(c, reqs.map((req) => ({ req, traceContext: {} })), 3600_000));
+const store = (reqs) => insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000);
 
 test('a batch of job requests is stored at once: the first of a request id or an idempotency key wins, later batches see the earlier ones', async () => {
   const soon = new Date(Date.now() + 3600_000).toISOString();
@@ -104,4 +104,15 @@ test('an event about a job this database does not have is dropped', async () => 
   assert.equal(await apply([stranger]), 0);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM runs WHERE id = $1', [stranger.runId]);
   assert.equal(rows[0].n, 0);
+});
+
+test('a request id stored already, sent again with an idempotency key, stays a duplicate and leaves the key free', async () => {
+  const soon = new Date(Date.now() + 3600_000).toISOString();
+  const a = request({ scheduledTime: soon });
+  const [first] = await store([a]);
+  const key = `key-${randomUUID()}`;
+  const [again] = await store([{ ...a, idempotencyKey: key }]);
+  assert.deepEqual([again.kind, again.reason, again.jobId], ['duplicate', 'request', first.jobId]);
+  const [other] = await store([request({ scheduledTime: soon, idempotencyKey: key })]);
+  assert.equal(other.kind, 'inserted', 'the key was not left held by a job that was never stored');
 });
