@@ -5,9 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_LIST } from './services.mjs';
 
 export const CHARTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'charts');
-export const SERVICES = ['ingest-gateway', 'scheduler', 'executor', 'order-aggregator', 'stock-scraper', 'stock-processor', 'monitor'];
+/** Names of the services, from packages/contracts/services.json. */
+export const SERVICES = SERVICE_LIST.map((s) => s.name);
 
 const str = (description, extra = {}) => ({ type: 'string', ...(description && { description }), ...extra });
 const bool = (description) => ({ type: 'boolean', ...(description && { description }) });

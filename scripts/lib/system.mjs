@@ -7,18 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { startKafka } from './kafka.mjs';
 import { startPostgres } from './postgres.mjs';
 import { freePort, stopChild } from './proc.mjs';
+import { SERVICE_LIST } from './services.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const SERVICES = [
-  { name: 'ingest-gateway', port: 50051, db: false },
-  { name: 'scheduler', port: 50052, db: true },
-  { name: 'executor', port: 50053, db: true },
-  { name: 'order-aggregator', port: 50054, db: true },
-  { name: 'stock-scraper', port: 50055, db: false },
-  { name: 'stock-processor', port: 50056, db: true },
-  { name: 'monitor', port: 50057, db: true },
-];
+/** The seven services (packages/contracts/services.json): name, default port, whether it uses PostgreSQL, its gRPC service, topics. */
+export const SERVICES = SERVICE_LIST.map((s) => ({
+  ...s,
+  port: s.grpcPort,
+  db: s.database,
+}));
 
 // Children must not outlive the launcher or a test that crashed.
 const children = new Set();

@@ -6,3 +6,4 @@ export * from './schedule';
 export * from './apps';
 export * from './orders';
 export * from './stock-tasks';
+export * from './services';

@@ -1,7 +1,7 @@
 import { postgresSettings, serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
-import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
+import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG, service } from '@pipewright/contracts';
 
-export const settings = serviceSettings(50053, {
+export const settings = serviceSettings(service('executor').grpcPort, {
   ...postgresSettings,
   APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
   EXECUTOR_CONCURRENCY: setting.int('runs executed at once by this instance (handlers are asynchronous: waiting on I/O, many can be in flight)', { default: 256, min: 1, max: 10000 }),

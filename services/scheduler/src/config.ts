@@ -1,7 +1,7 @@
 import { postgresSettings, serviceSettings, setting, type ConfigOf } from '@pipewright/platform';
-import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG } from '@pipewright/contracts';
+import { APPS_CONFIG_HELP, DEFAULT_APPS_CONFIG, service } from '@pipewright/contracts';
 
-export const settings = serviceSettings(50052, {
+export const settings = serviceSettings(service('scheduler').grpcPort, {
   ...postgresSettings,
   SCHEDULER_DEFAULT_TIMEZONE: setting.zone('IANA zone for scheduledTime values written without an offset', { default: 'UTC' }),
   APPS_CONFIG: setting.string(APPS_CONFIG_HELP, { default: DEFAULT_APPS_CONFIG }),
