@@ -293,7 +293,10 @@ export async function markPendingFired(client: PoolClient, runIds: string[], fir
 export async function nextDueAt(pool: Pool): Promise<Date | null> {
   const { rows } = await pool.query<{ at: Date | null }>(
     `SELECT least(
-       (SELECT min(next_fire_at) FROM jobs WHERE next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED')),
+       -- One step down jobs_fire_idx (priority, next_fire_at) per priority.
+       (SELECT next_fire_at FROM jobs WHERE priority = 0 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
+       (SELECT next_fire_at FROM jobs WHERE priority = 1 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
+       (SELECT next_fire_at FROM jobs WHERE priority = 2 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
        (SELECT min(r.retry_at) FROM runs r JOIN jobs j ON j.id = r.job_id
          WHERE r.retry_at IS NOT NULL AND j.status NOT IN ('CANCELLED', 'PAUSED'))) AS at`,
   );
