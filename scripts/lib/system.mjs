@@ -32,24 +32,37 @@ export function assertBuilt() {
   }
 }
 
-export async function startInfrastructure({ workDir, log = () => {} }) {
+/**
+ * Kafka and PostgreSQL for tests and benchmarks (or the existing ones KAFKA_BROKERS and
+ * DATABASE_URL name). PostgreSQL runs with fsync off unless `durable` (the local run is durable:
+ * it supervises its own, see scripts/dev.mjs); the log says which.
+ */
+export async function startInfrastructure({ workDir, log = () => {}, durable = false }) {
   mkdirSync(workDir, { recursive: true });
   const stops = [];
   let brokers = process.env.KAFKA_BROKERS;
   let databaseUrl = process.env.DATABASE_URL;
-  if (!brokers) {
-    log('starting Kafka (KRaft, single node)');
-    const kafka = await startKafka({ dataDir: join(workDir, 'kafka'), logFile: join(workDir, 'kafka.log') });
-    brokers = kafka.brokers;
-    stops.push(kafka.stop);
+  let kafka;
+  let postgres;
+  try {
+    if (!brokers) {
+      log('starting Kafka (KRaft, single node)');
+      kafka = await startKafka({ dataDir: join(workDir, 'kafka'), logFile: join(workDir, 'kafka.log') });
+      brokers = kafka.brokers;
+      stops.push(kafka.stop);
+    }
+    if (!databaseUrl) {
+      log(`starting PostgreSQL (${durable ? 'durable: fsync on' : 'fsync off: fast, not durable across a machine crash'})`);
+      postgres = await startPostgres({ dataDir: join(workDir, 'postgres'), durable, logFile: join(workDir, 'postgres.log') });
+      if (postgres.relocated) log(`PostgreSQL data in ${postgres.dataDir} (the postgres user cannot reach ${workDir})`);
+      databaseUrl = postgres.url;
+      stops.push(postgres.stop);
+    }
+  } catch (err) {
+    for (const s of stops.reverse()) await s();
+    throw err;
   }
-  if (!databaseUrl) {
-    log('starting PostgreSQL');
-    const pg = await startPostgres({ dataDir: join(workDir, 'postgres') });
-    databaseUrl = pg.url;
-    stops.push(pg.stop);
-  }
-  return { brokers, databaseUrl, stop: async () => { for (const s of stops.reverse()) await s(); } };
+  return { brokers, databaseUrl, kafka, postgres, stop: async () => { for (const s of stops.reverse()) await s(); } };
 }
 
 /**
