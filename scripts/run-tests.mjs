@@ -23,7 +23,15 @@ const files = only.length
   : [...testFiles(join(ROOT, 'packages')), ...testFiles(join(ROOT, 'services')), ...testFiles(join(ROOT, 'test'))].sort();
 
 const workDir = makeWorkDir('pipewright-test-');
-const infra = await startInfrastructure({ workDir, log: (m) => console.log(`[test] ${m}`) });
+let infra;
+try {
+  infra = await startInfrastructure({ workDir, log: (m) => console.log(`[test] ${m}`) });
+} catch (err) {
+  // One line: what is missing or failed, and what to do.
+  console.error(`[test] ${err.prerequisite ? 'cannot start' : 'start failed'}: ${err.message.split('\n')[0]}`);
+  rmSync(workDir, { recursive: true, force: true });
+  process.exit(1);
+}
 console.log(`[test] Kafka ${infra.brokers}; PostgreSQL ready; ${files.length} test files`);
 
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {

@@ -1,10 +1,10 @@
 // Apache Kafka's own broker (KRaft, combined broker + controller, one node on 127.0.0.1),
 // run from its Maven Central jars. Jars are cached outside the repository.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, writeFileSync, rmSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort, stopChild } from './proc.mjs';
+import { PrerequisiteError, freePort, waitForPort, stopChild } from './proc.mjs';
 
 export const KAFKA_VERSION = process.env.PIPEWRIGHT_KAFKA_VERSION ?? '4.3.1';
 const LOG4J_VERSION = '2.25.4';
@@ -17,7 +17,7 @@ export function kafkaHome() {
 function need(cmd, args, what) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} is required to ${what} but could not be run (${r.error?.message ?? r.stderr?.trim()}). Install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}).`);
+    throw new PrerequisiteError(`${cmd} is required to ${what} but could not be run (${r.error?.code ?? r.stderr?.trim().split('\n')[0]}): install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}), or set KAFKA_BROKERS to an existing Kafka cluster`);
   }
 }
 
@@ -108,15 +108,26 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
   if (!existsSync(join(logDir, 'meta.properties'))) {
     rmSync(logDir, { recursive: true, force: true });
     const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'pipewright-local-cluster0', '-c', props, '--ignore-formatted'], { encoding: 'utf8' });
+    if (fmt.error) need('java', ['-version'], 'run the Kafka broker');
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
   }
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
   // Its own process group: a terminal's Ctrl-C reaches the launcher, which stops it last.
   const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: true });
+  if (typeof out === 'number') closeSync(out);
   let exited = null;
+  child.on('error', (err) => { exited ??= { error: err.code ?? err.message }; });
   child.on('exit', (code, signal) => { exited = { code, signal }; });
-  process.on('exit', () => { if (!exited) child.kill('SIGTERM'); });
-  await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
+  const onExit = () => { if (!exited) child.kill('SIGTERM'); };
+  process.on('exit', onExit);
+  child.on('exit', () => process.off('exit', onExit));
+  try {
+    await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
+  } catch (err) {
+    if (exited?.error === 'ENOENT') need('java', ['-version'], 'run the Kafka broker');
+    if (!exited) child.kill('SIGKILL');
+    throw err;
+  }
   return {
     brokers: `127.0.0.1:${port}`,
     port,
