@@ -1,0 +1,42 @@
+// What the tests and the benchmark share.
+export { sleep, eventually, deferred, millis, type EventuallyOptions, type Truthy } from './wait.js';
+export { startInfrastructure, createDatabase, makeTestDir, testDir, type Infrastructure } from './infrastructure.js';
+export { startStack, writeAppsFile, type Stack, type StackOptions, type ServiceProcess, type AppConfig } from './stack.js';
+export { tapTopic, messageJson, sameBytes, recordingApp, executionsPerJob, type Tap, type TappedMessage } from './topics.js';
+export {
+  clients,
+  clientFor,
+  healthCheck,
+  waitServing,
+  listServices,
+  reflectFile,
+  reflectSymbol,
+  isServiceError,
+  grpcError,
+  rejection,
+  type CallOptions,
+  type Clients,
+  type ServiceClients,
+  type PromiseClient,
+  type GatewayClient,
+  type SchedulerClient,
+  type ExecutorClient,
+  type OrdersClient,
+  type MonitorClient,
+} from './clients.js';
+export {
+  ROOT,
+  LAUNCHED_SERVICES,
+  freePort,
+  kafkaJars,
+  startKafka,
+  startOtlpReceiver,
+  allSettings,
+  generatedTables,
+  withTable,
+  type LocalKafka,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from './system.js';
+export { listen } from './net.js';
+export { startKafkaClient, type PlatformKafka } from './platform.js';
