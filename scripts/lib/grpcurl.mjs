@@ -14,13 +14,19 @@ export function ensureGrpcurl(opts) {
   try {
     return withLock(join(cacheDir(), '.grpcurl.lock'), () => ensureGoTool(GRPCURL, opts));
   } catch (err) {
-    const oneLine = new Error(`cannot provide grpcurl: ${err.message.split('\n')[0]}`);
+    const oneLine = new Error(`cannot provide grpcurl: ${String(err instanceof Error ? err.message : err).split('\n')[0]}`);
     oneLine.stack = oneLine.message;
     throw oneLine;
   }
 }
 
-/** Runs `grpcurl -plaintext <args…>` against addr; returns { status, stdout, stderr }. */
+/**
+ * Runs `grpcurl -plaintext <args…>` against addr; returns { status, stdout, stderr }.
+ * @param {string} bin
+ * @param {string} addr
+ * @param {string[]} args
+ * @param {{ data?: unknown, timeoutMs?: number }} [options] data: the request (JSON text, or a value to write as JSON)
+ */
 export function grpcurl(bin, addr, args, { data, timeoutMs = 20_000 } = {}) {
   const argv = ['-plaintext', '-max-time', String(Math.ceil(timeoutMs / 1000))];
   if (data !== undefined) argv.push('-d', typeof data === 'string' ? data : JSON.stringify(data));
@@ -34,7 +40,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     console.log(ensureGrpcurl());
   } catch (err) {
-    console.error(err.message);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
 }

@@ -23,7 +23,7 @@ export function yaml() {
   try {
     yamlModule ??= require('yaml');
   } catch (err) {
-    throw new Error(`the yaml package is needed to read rendered manifests (${err.message}); run npm install`);
+    throw new Error(`the yaml package is needed to read rendered manifests (${err instanceof Error ? err.message : err}); run npm install`);
   }
   return yamlModule;
 }
@@ -41,14 +41,16 @@ export function helm(args) {
   const stderr = (r.stderr ?? '').split('\n').filter((l) => l && !l.includes('found symbolic link in path')).join('\n');
   if (r.error) throw r.error;
   if (r.status !== 0) {
-    const err = new Error(`helm ${args.join(' ')} failed:\n${stderr}\n${r.stdout}`);
-    err.stderr = stderr;
-    throw err;
+    throw Object.assign(new Error(`helm ${args.join(' ')} failed:\n${stderr}\n${r.stdout}`), { stderr });
   }
   return r.stdout;
 }
 
-/** `helm template` of a chart; returns the manifest text. */
+/**
+ * `helm template` of a chart; returns the manifest text.
+ * @param {string} chart
+ * @param {{ release?: string, namespace?: string, valuesFiles?: string[], set?: Record<string, unknown>, setString?: Record<string, string> }} [options]
+ */
 export function template(chart, { release = 'pipewright', namespace = 'pipewright', valuesFiles = [], set = {}, setString = {} } = {}) {
   const args = ['template', release, chart, '--namespace', namespace];
   for (const f of valuesFiles) args.push('--values', f);

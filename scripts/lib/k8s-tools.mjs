@@ -122,9 +122,9 @@ export function withLock(lock, fn) {
       mkdirSync(lock);
       break;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
       // A lock older than the longest provisioning is left over from a killed process.
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none is running`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
     }
@@ -144,7 +144,9 @@ export function ensureK8sTools(opts) {
 function provide(opts) {
   const problems = [];
   const out = {};
-  for (const [key, fn] of [['helm', () => ensureGoTool(HELM, opts)], ['kubeconform', () => ensureGoTool(KUBECONFORM, opts)], ['schemas', () => ensureSchemas(opts)]]) {
+  /** @type {Array<[string, () => string]>} */
+  const steps = [['helm', () => ensureGoTool(HELM, opts)], ['kubeconform', () => ensureGoTool(KUBECONFORM, opts)], ['schemas', () => ensureSchemas(opts)]];
+  for (const [key, fn] of steps) {
     try {
       out[key] = fn();
     } catch (err) {
@@ -160,7 +162,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     console.log(JSON.stringify(ensureK8sTools(), null, 2));
   } catch (err) {
-    console.error(err.message);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
 }
