@@ -6,12 +6,12 @@
 // records: BENCH_KAFKA_RECORDS (default 500000); BENCH_PEERS limits the systems (comma list).
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
+import { sleep } from '@pipewright/testkit';
 import { log, meter, median, ratio, peakRssMb, stackWith, stopStack, submit } from './lib.mjs';
 import { runPeer, kafkaCeilings, serverSettings, PEER_VERSIONS } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const SYSTEMS = ['pipewright', 'graphile-worker', 'pg-boss'];
 

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { clients } from '../scripts/lib/clients.mjs';
-import { startStack, eventually } from '../test/helpers/stack.mjs';
+import { startStack, eventually } from '@pipewright/testkit';
 
 const require = createRequire(import.meta.url);
 const { ingestV1 } = require('@pipewright/proto');

@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startInfrastructure, assertBuilt } from '../scripts/lib/system.mjs';
 import { KAFKA_VERSION } from '../scripts/lib/kafka.mjs';
-import { eventually, sleep } from '../test/helpers/stack.mjs';
+import { eventually, sleep } from '@pipewright/testkit';
 import { log, summary, rate, stackWith, stopStack, submit, countWhere, until, runTimes, STORED, FIRED } from './lib.mjs';
 import { markdown } from './report.mjs';
 import { compare } from './compare.mjs';

@@ -21,6 +21,7 @@
 import { loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { sleep } from '@pipewright/testkit';
 import { startOtlpReceiver } from '../scripts/lib/otlp-receiver.mjs';
 import { log, summary, rate, median, meter, peakRssMb, stackWith, stopStack, submit, groupsToEnd } from './lib.mjs';
 import { runPipewright, timeoutFor } from './compare.mjs';
@@ -31,7 +32,6 @@ const pg = require('pg');
 const { Partitioners } = require('kafkajs');
 const { ingestV1 } = require('@pipewright/proto');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DAY = 24 * 3600_000;
 const INGEST_TOPIC = 'scheduler.jobs.ingest';
 const PRODUCE_BATCH = 1000;

@@ -3,10 +3,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startStack, eventually, writeAppsFile } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
+import { schedulerV1 } from '@pipewright/proto';
+import { startStack, eventually, writeAppsFile, listen } from '@pipewright/testkit';
 
+const { JobStatus } = schedulerV1;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('node:http').Server} */
 let server;
 const requests = [];
 let hold = true;
@@ -19,8 +22,8 @@ before(async () => {
     if (hold) return;
     res.writeHead(200).end('ok');
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const registry = writeAppsFile({ slow: { handler: 'http', options: { url: `http://127.0.0.1:${server.address().port}/`, timeoutMs: 60_000 } } });
+  const port = await listen(server);
+  const registry = writeAppsFile({ slow: { handler: 'http', options: { url: `http://127.0.0.1:${port}/`, timeoutMs: 60_000 } } });
   stack = await startStack({
     services: ['ingest-gateway', 'scheduler'],
     env: { APPS_CONFIG: registry },
@@ -36,16 +39,16 @@ after(async () => {
 });
 
 test('a run whose executor is killed mid-run is taken over by another executor and finishes, its attempt count going on', async () => {
-  const gw = clients.gateway(stack.address('ingest-gateway'));
-  const sch = clients.scheduler(stack.address('scheduler'));
+  const gw = stack.client('ingest-gateway');
+  const sch = stack.client('scheduler');
   const { requestId } = await gw.scheduleJob({ appName: 'slow' });
   await eventually(() => requests.length === 1, { message: 'first executor called the endpoint' });
-  stack.procs.get('executor-a').child.kill('SIGKILL');
+  stack.proc('executor-a').child.kill('SIGKILL');
   hold = false;
   await stack.start('executor', { as: 'executor-b' });
   const job = await eventually(async () => {
     const j = await sch.getJob({ jobId: requestId });
-    return j.status === 4 && j;
+    return j.status === JobStatus.JOB_STATUS_DONE && j;
   }, { timeoutMs: 60_000, message: 'job DONE after the takeover' });
   assert.equal(requests.length, 2, 'the endpoint was called again by the second executor');
   assert.equal(job.runs, 1);

@@ -4,10 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startStack, eventually, sleep } from './helpers/stack.mjs';
-import { healthCheck } from '../scripts/lib/clients.mjs';
+import { service } from '@pipewright/contracts';
+import { startStack, eventually, sleep, healthCheck, listen } from '@pipewright/testkit';
 
-/** A TCP relay to PostgreSQL that the test can cut and restore. */
+/**
+ * A TCP relay to PostgreSQL that the test can cut and restore.
+ * @param {{ host: string, port: number }} target
+ */
 function startRelay(target) {
   const sockets = new Set();
   let open = true;
@@ -21,24 +24,23 @@ function startRelay(target) {
     }
     client.pipe(upstream).pipe(client);
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: server.address().port,
-        cut() {
-          open = false;
-          for (const s of sockets) s.destroy();
-        },
-        restore() {
-          open = true;
-        },
-        close: () => new Promise((r) => server.close(r)),
-      }),
-    ),
-  );
+  return listen(server).then((port) => ({
+    port,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () => new Promise((r) => server.close(r)),
+  }));
 }
 
+const API = service('scheduler').grpcService;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {Awaited<ReturnType<typeof startRelay>>} */
 let relay;
 
 before(async () => {
@@ -57,12 +59,12 @@ after(async () => {
 test('losing PostgreSQL makes the service NOT_SERVING and getting it back SERVING; liveness stays SERVING', async () => {
   const addr = stack.address('scheduler');
   assert.equal(await healthCheck(addr), 'SERVING');
-  assert.equal(await healthCheck(addr, 'pipewright.scheduler.v1.Scheduler'), 'SERVING');
+  assert.equal(await healthCheck(addr, API), 'SERVING');
   assert.equal(await healthCheck(addr, 'liveness'), 'SERVING');
 
   relay.cut();
   await eventually(async () => (await healthCheck(addr)) === 'NOT_SERVING', { timeoutMs: 20_000, message: 'NOT_SERVING without PostgreSQL' });
-  assert.equal(await healthCheck(addr, 'pipewright.scheduler.v1.Scheduler'), 'NOT_SERVING');
+  assert.equal(await healthCheck(addr, API), 'NOT_SERVING');
   assert.equal(await healthCheck(addr, 'liveness'), 'SERVING', 'alive though not ready');
 
   // Long enough for the first reconnection attempts to fail too.

@@ -2,30 +2,25 @@
 // once the window has passed the key schedules a new job, and expired keys can be deleted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startStack, eventually, sleep } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
-
-const require = createRequire(import.meta.url);
-const pg = require('pg');
-const { deleteExpiredKeys } = require('../services/scheduler/dist/store.js');
+import pg from 'pg';
+import { startStack, eventually, sleep } from '@pipewright/testkit';
+import { deleteExpiredKeys } from '../services/scheduler/dist/store.js';
 
 const WINDOW_MS = 2000;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').GatewayClient} */
 let gateway;
+/** @type {import('@pipewright/testkit').SchedulerClient} */
 let scheduler;
 
 before(async () => {
   stack = await startStack({ services: ['ingest-gateway', 'scheduler'], envFor: { scheduler: { SCHEDULER_IDEMPOTENCY_WINDOW: `${WINDOW_MS / 1000}s` } } });
-  gateway = clients.gateway(stack.address('ingest-gateway'));
-  scheduler = clients.scheduler(stack.address('scheduler'));
+  gateway = stack.client('ingest-gateway');
+  scheduler = stack.client('scheduler');
 });
 
-after(async () => {
-  gateway?.close();
-  scheduler?.close();
-  await stack?.stop();
-});
+after(async () => stack?.stop());
 
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 const jobsWithKey = (key) => stack.query('SELECT id FROM scheduler.jobs WHERE idempotency_key = $1 ORDER BY created_at', [key]);

@@ -3,17 +3,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startStack, eventually, tapTopic } from './helpers/stack.mjs';
+import kafkajs from 'kafkajs';
+import { TOPICS } from '@pipewright/contracts';
+import { startStack, eventually, tapTopic, sameBytes } from '@pipewright/testkit';
 
+const { CompressionTypes } = kafkajs;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('kafkajs').Producer} */
 let producer;
+/** @type {import('@pipewright/testkit').Tap} */
 let dlq;
 
 before(async () => {
   stack = await startStack({ services: ['scheduler'], envFor: { scheduler: { SCHEDULER_MAX_MESSAGE_BYTES: '2048' } } });
   producer = stack.kafka.producer();
   await producer.connect();
-  dlq = await tapTopic(stack.kafka, 'scheduler.jobs.dlq');
+  dlq = await tapTopic(stack.kafka, TOPICS.jobsIngestDlq);
 });
 
 after(async () => {
@@ -27,7 +33,7 @@ const good = (requestId) => Buffer.from(JSON.stringify({ requestId, appName: 'sm
 
 const json = (v) => Buffer.from(JSON.stringify(v));
 
-/** Each bad input, and what its error-message header must say. */
+/** Each bad input, and what its error-message header must say. @type {Record<string, [Buffer, RegExp]>} */
 const BAD_INPUTS = {
   'not JSON (raw bytes)': [Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3, 0x28, 0x0a]), /JSON/],
   'a JSON array': [Buffer.from('[1,2,3]'), /must be a JSON object/],
@@ -63,7 +69,7 @@ for (const [name, [bytes, reason]] of Object.entries(BAD_INPUTS)) {
     const goodId = randomUUID();
     const partition = 3;
     const [sent] = await producer.send({
-      topic: 'scheduler.jobs.ingest',
+      topic: TOPICS.jobsIngest,
       acks: -1,
       messages: [
         { partition, key: 'k', value: bytes, headers: { 'test-marker': marker } },
@@ -71,10 +77,10 @@ for (const [name, [bytes, reason]] of Object.entries(BAD_INPUTS)) {
       ],
     });
     const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'DLQ message' });
-    assert.ok(Buffer.compare(dead.value, bytes) === 0, 'payload is untouched');
-    assert.equal(dead.key.toString(), 'k');
+    assert.ok(sameBytes(dead.value, bytes), 'payload is untouched');
+    assert.equal(dead.key?.toString(), 'k');
     const h = dead.headersText;
-    assert.equal(h['original-topic'], 'scheduler.jobs.ingest');
+    assert.equal(h['original-topic'], TOPICS.jobsIngest);
     assert.equal(h['original-partition'], String(partition));
     assert.equal(h['original-offset'], sent.baseOffset);
     assert.match(h['error-message'], reason);
@@ -87,27 +93,26 @@ for (const [name, [bytes, reason]] of Object.entries(BAD_INPUTS)) {
 
 test('the DLQ error message names what was wrong', async () => {
   const marker = randomUUID();
-  await producer.send({ topic: 'scheduler.jobs.ingest', acks: -1, messages: [{ value: Buffer.from(JSON.stringify({ appName: 'sms', scheduledTime: '2026-13-45' })), headers: { 'test-marker': marker } }] });
+  await producer.send({ topic: TOPICS.jobsIngest, acks: -1, messages: [{ value: Buffer.from(JSON.stringify({ appName: 'sms', scheduledTime: '2026-13-45' })), headers: { 'test-marker': marker } }] });
   const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'DLQ message' });
   assert.match(dead.headersText['error-message'], /scheduledTime/);
 });
 
 test('a gzip-compressed job of 2 MB (the broker takes it compressed) goes to the DLQ with its bytes, and later jobs on every partition are still stored', async () => {
-  const { CompressionTypes } = await import('kafkajs');
   const marker = randomUUID();
   const huge = json({ appName: 'sms', jobData: { blob: 'x'.repeat(2_000_000) } });
   await producer.send({
-    topic: 'scheduler.jobs.ingest',
+    topic: TOPICS.jobsIngest,
     acks: -1,
     compression: CompressionTypes.GZIP,
     messages: [{ partition: 5, key: 'k', value: huge, headers: { 'test-marker': marker } }],
   });
   const goodIds = Array.from({ length: 12 }, () => randomUUID());
-  await producer.send({ topic: 'scheduler.jobs.ingest', acks: -1, messages: goodIds.map((id, partition) => ({ partition, key: id, value: good(id) })) });
+  await producer.send({ topic: TOPICS.jobsIngest, acks: -1, messages: goodIds.map((id, partition) => ({ partition, key: id, value: good(id) })) });
   const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { timeoutMs: 30_000, message: 'the 2 MB job on the DLQ' });
-  assert.equal(dead.value.length, huge.length);
-  assert.ok(Buffer.compare(dead.value, huge) === 0, 'the original bytes, all 2 MB of them');
+  assert.equal(dead.value?.length, huge.length);
+  assert.ok(sameBytes(dead.value, huge), 'the original bytes, all 2 MB of them');
   assert.match(dead.headersText['error-message'], /bytes; the limit is 2048/);
   await eventually(async () => (await stack.query('SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)', [goodIds]))[0].n === 12, { timeoutMs: 30_000, message: 'the jobs after it stored' });
-  assert.equal(stack.procs.get('scheduler').exited(), undefined, 'the scheduler is still running');
+  assert.equal(stack.proc('scheduler').exited(), undefined, 'the scheduler is still running');
 });

@@ -1,13 +1,26 @@
 // The walking skeleton: one job through every hop, on real Kafka and PostgreSQL, in one trace.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, eventually, tapTopic, sleep } from './helpers/stack.mjs';
-import { clients, healthCheck, listServices, reflectFile, reflectSymbol } from '../scripts/lib/clients.mjs';
-import { SERVICES } from '../scripts/lib/system.mjs';
-import { startOtlpReceiver } from '../scripts/lib/otlp-receiver.mjs';
+import { SERVICES, TOPICS } from '@pipewright/contracts';
+import { schedulerV1 } from '@pipewright/proto';
+import {
+  startStack,
+  eventually,
+  tapTopic,
+  sleep,
+  messageJson,
+  millis,
+  healthCheck,
+  listServices,
+  reflectFile,
+  reflectSymbol,
+  startOtlpReceiver,
+} from '@pipewright/testkit';
 
-const DONE = 4;
+const { JobStatus } = schedulerV1;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').OtlpReceiver} */
 let otlp;
 
 before(async () => {
@@ -21,16 +34,7 @@ after(async () => {
 });
 
 test('every service answers grpc.health.v1 SERVING and lists its API through reflection', async () => {
-  const expected = {
-    'ingest-gateway': 'pipewright.ingest.v1.IngestGateway',
-    scheduler: 'pipewright.scheduler.v1.Scheduler',
-    executor: 'pipewright.executor.v1.Executor',
-    'order-aggregator': 'pipewright.orders.v1.OrderAggregator',
-    'stock-scraper': 'pipewright.stockscraper.v1.StockScraper',
-    'stock-processor': 'pipewright.stockprocessor.v1.StockProcessor',
-    monitor: 'pipewright.monitor.v1.Monitor',
-  };
-  for (const [name, service] of Object.entries(expected)) {
+  for (const { name, grpcService: service } of SERVICES) {
     const addr = stack.address(name);
     assert.equal(await healthCheck(addr), 'SERVING', `${name} overall health`);
     assert.equal(await healthCheck(addr, service), 'SERVING', `${name} health of ${service}`);
@@ -51,10 +55,10 @@ test('reflection serves the files a client needs to call a method, well-known ty
 });
 
 test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one trace covers every hop', async () => {
-  const gateway = clients.gateway(stack.address('ingest-gateway'));
-  const scheduler = clients.scheduler(stack.address('scheduler'));
+  const gateway = stack.client('ingest-gateway');
+  const scheduler = stack.client('scheduler');
   const out = await tapTopic(stack.kafka, 'e2e.job.output');
-  const status = await tapTopic(stack.kafka, 'jobs.status');
+  const status = await tapTopic(stack.kafka, TOPICS.jobsStatus);
   try {
     const scheduledTime = new Date(Date.now() + 2000);
     const accepted = await gateway.scheduleJob({
@@ -66,27 +70,29 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
 
     const job = await eventually(async () => {
       const j = await scheduler.getJob({ jobId: accepted.requestId });
-      return j.status === DONE && j;
+      return j.status === JobStatus.JOB_STATUS_DONE && j;
     }, { timeoutMs: 30_000, message: 'job DONE' });
 
     assert.equal(job.appName, 'publish');
     assert.equal(job.runs, 1);
     assert.equal(job.attempts, 1);
+    assert.ok(job.firedAt && job.startedAt && job.finishedAt, 'GetJob has the fire, start and finish times');
     assert.ok(job.firedAt.getTime() >= scheduledTime.getTime(), `fired ${job.firedAt.toISOString()} not before ${scheduledTime.toISOString()}`);
     assert.ok(job.startedAt.getTime() >= job.firedAt.getTime());
     assert.ok(job.finishedAt.getTime() >= job.startedAt.getTime());
     // A run that finishes quickly says so in one event: DONE, carrying when it started.
-    const events = status.messages.map((m) => JSON.parse(m.value.toString())).filter((e) => e.jobId === job.jobId);
+    /** @type {import('@pipewright/contracts').RunStatusEvent[]} */
+    const events = status.messages.map(messageJson).filter((e) => e?.jobId === job.jobId);
     assert.deepEqual(events.map((e) => `${e.status}${e.attempt}`), ['DONE1']);
-    assert.equal(Date.parse(events[0].startedAt), job.startedAt.getTime(), 'the start GetJob shows is the one the event carried');
+    assert.equal(Date.parse(events[0].startedAt ?? ''), job.startedAt.getTime(), 'the start GetJob shows is the one the event carried');
     assert.equal(Date.parse(events[0].at), job.finishedAt.getTime());
 
     await eventually(() => out.messages.length >= 1, { message: 'output message' });
     // A second execution (a re-fire, or a redelivery run again) would publish a second message.
     await sleep(1500);
     assert.equal(out.messages.length, 1, 'the handler ran exactly once');
-    assert.deepEqual(JSON.parse(out.messages[0].value.toString()), { greeting: 'hello' });
-    assert.equal(out.messages[0].key.toString(), 'k1');
+    assert.deepEqual(messageJson(out.messages[0]), { greeting: 'hello' });
+    assert.equal(out.messages[0].key?.toString(), 'k1');
 
     // One trace: the gRPC call, both Kafka hops, the scheduler and the executor.
     assert.match(job.traceId, /^[0-9a-f]{32}$/);
@@ -119,7 +125,7 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
 });
 
 test('services serve Prometheus metrics: fire lateness, consumed messages, accepted jobs, run outcomes, runs in flight and consumer lag', async () => {
-  const scrape = async (name) => (await fetch(`http://127.0.0.1:${stack.procs.get(name).metricsPort}/metrics`)).text();
+  const scrape = async (name) => (await fetch(`http://127.0.0.1:${stack.proc(name).metricsPort}/metrics`)).text();
   const scheduler = await scrape('scheduler');
   assert.match(scheduler, /^scheduler_fire_lateness_seconds_count\{service="scheduler"\} [1-9]/m);
   assert.match(scheduler, /^kafka_consumer_lag\{group="scheduler.ingest",topic="scheduler.jobs.ingest",partition="\d+",service="scheduler"\} 0$/m);

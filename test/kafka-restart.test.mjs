@@ -3,13 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, eventually } from './helpers/stack.mjs';
-import { clients, healthCheck } from '../scripts/lib/clients.mjs';
-import { startKafka } from '../scripts/lib/kafka.mjs';
+import { schedulerV1 } from '@pipewright/proto';
+import { startStack, eventually, healthCheck, startKafka } from '@pipewright/testkit';
 
-const DONE = 4;
+const { JobStatus } = schedulerV1;
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').LocalKafka} */
 let kafka;
+/** @type {string} */
 let dataDir;
 
 before(async () => {
@@ -27,15 +29,10 @@ after(async () => {
 });
 
 async function runOneJob() {
-  const gateway = clients.gateway(stack.address('ingest-gateway'));
-  const scheduler = clients.scheduler(stack.address('scheduler'));
-  try {
-    const { requestId } = await eventually(() => gateway.scheduleJob({ appName: 'noop' }), { timeoutMs: 60_000, message: 'job accepted' });
-    return await eventually(async () => (await scheduler.getJob({ jobId: requestId })).status === DONE, { timeoutMs: 120_000, intervalMs: 500, message: 'job DONE' });
-  } finally {
-    gateway.close();
-    scheduler.close();
-  }
+  const gateway = stack.client('ingest-gateway');
+  const scheduler = stack.client('scheduler');
+  const { requestId } = await eventually(() => gateway.scheduleJob({ appName: 'noop' }), { timeoutMs: 60_000, message: 'job accepted' });
+  return eventually(async () => (await scheduler.getJob({ jobId: requestId })).status === JobStatus.JOB_STATUS_DONE, { timeoutMs: 120_000, intervalMs: 500, message: 'job DONE' });
 }
 
 test('a job runs before the broker restarts, services are NOT_SERVING but alive while it is down, and jobs run again after', async () => {

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allSettings, generatedTables, withTable } from '../scripts/settings-table.mjs';
-import { ROOT } from '../scripts/lib/system.mjs';
+import { ROOT, allSettings, generatedTables, withTable } from '@pipewright/testkit';
 
 test('the README documents every setting the services declare', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

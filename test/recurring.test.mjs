@@ -2,10 +2,12 @@
 // and overlapping runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, eventually, sleep } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
+import { schedulerV1 } from '@pipewright/proto';
+import { startStack, eventually, sleep, millis } from '@pipewright/testkit';
 
-const S = { DONE: 4, SKIPPED: 9, SCHEDULED: 2 };
+const { JobStatus } = schedulerV1;
+const S = { DONE: JobStatus.JOB_STATUS_DONE, SKIPPED: JobStatus.JOB_STATUS_SKIPPED };
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
 const schedulerEnv = { SCHEDULER_MISFIRE_THRESHOLD: '1000' };
 
@@ -14,8 +16,8 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-const gw = () => clients.gateway(stack.address('ingest-gateway'));
-const sch = () => clients.scheduler(stack.address('scheduler'));
+const gw = () => stack.client('ingest-gateway');
+const sch = () => stack.client('scheduler');
 const runsOf = async (jobId) => (await sch().listRuns({ jobId, pageSize: 1000 })).runs;
 const schedule = (fields) => gw().scheduleJob({ appName: 'noop', ...fields });
 const stored = (requestId) => eventually(() => sch().getJob({ jobId: requestId }), { message: `job ${requestId} stored` });
@@ -35,9 +37,9 @@ test('an interval job runs at each occurrence until endAt, then is DONE', async 
   const runs = await runsOf(job.jobId);
   assert.equal(runs.length, 4);
   assert.ok(runs.every((r) => r.status === S.DONE));
-  const dues = runs.map((r) => r.dueAt.getTime()).sort();
+  const dues = runs.map((r) => millis(r.dueAt)).sort();
   assert.deepEqual(dues.map((d) => d - dues[0]), [0, 1000, 2000, 3000]);
-  for (const r of runs) assert.ok(r.firedAt.getTime() >= r.dueAt.getTime());
+  for (const r of runs) assert.ok(millis(r.firedAt) >= millis(r.dueAt));
 });
 
 test('a cron job with seconds and a time zone fires on its occurrences', async () => {
@@ -46,7 +48,7 @@ test('a cron job with seconds and a time zone fires on its occurrences', async (
   await eventually(async () => (await runsOf(job.jobId)).filter((r) => r.status === S.DONE).length >= 2, { timeoutMs: 20_000, message: 'two cron runs' });
   await sch().cancelJob({ jobId: job.jobId });
   const runs = (await runsOf(job.jobId)).filter((r) => r.status === S.DONE);
-  for (const r of runs) assert.equal(r.dueAt.getTime() % 2000, 0, `due ${r.dueAt.toISOString()} is on an even second`);
+  for (const r of runs) assert.equal(millis(r.dueAt) % 2000, 0, `due ${r.dueAt?.toISOString()} is on an even second`);
 });
 
 test('after a scheduler outage each misfire policy does what it says, and skipped occurrences are visible', async () => {
@@ -61,7 +63,7 @@ test('after a scheduler outage each misfire policy does what it says, and skippe
     return true;
   }, { message: 'each job ran once before the outage' });
 
-  await stack.procs.get('scheduler').stop();
+  await stack.proc('scheduler').stop();
   await sleep(7000);
   const restart = Date.now();
   await stack.start('scheduler', { env: schedulerEnv });
@@ -73,9 +75,9 @@ test('after a scheduler outage each misfire policy does what it says, and skippe
   const lateBy = (r) => r.firedAt.getTime() - r.dueAt.getTime();
   // The first firing after the restart handles every occurrence missed during the outage.
   const firstBatch = async (id) => {
-    const after = (await fired(id)).filter((r) => r.firedAt.getTime() >= restart);
-    const t = Math.min(...after.map((r) => r.firedAt.getTime()));
-    return after.filter((r) => r.firedAt.getTime() === t);
+    const after = (await fired(id)).filter((r) => millis(r.firedAt) >= restart);
+    const t = Math.min(...after.map((r) => millis(r.firedAt)));
+    return after.filter((r) => millis(r.firedAt) === t);
   };
 
   assert.equal((await firstBatch(ids.fire_once)).length, 1, 'fire_once fires one occurrence for the whole outage');
@@ -106,15 +108,15 @@ test('overlap skip: occurrences due while the previous run is still retrying are
   const overlaps = runs.filter((r) => r.status === S.SKIPPED && /overlap/.test(r.error));
   assert.ok(overlaps.length >= 2, `occurrences during the 2 s retry are skipped (${overlaps.length})`);
   // No two executed runs overlap in time.
-  const executed = runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => a.startedAt - b.startedAt);
-  for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');
+  const executed = executedRuns(runs);
+  for (let i = 1; i < executed.length; i++) assert.ok(millis(executed[i].startedAt) >= millis(executed[i - 1].finishedAt), 'runs do not overlap');
 });
 
 test('a daily cron is read in its time zone: "S M H * * *" for 3 s from now in Asia/Kathmandu (UTC+05:45) fires then', async () => {
   const at = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
   const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kathmandu', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' })
     .formatToParts(at)
-    .reduce((o, p) => ({ ...o, [p.type]: Number(p.value) }), {});
+    .reduce((o, p) => ({ ...o, [p.type]: Number(p.value) }), /** @type {Record<string, number>} */ ({}));
   const cron = `${local.second} ${local.minute} ${local.hour} * * *`;
   const { requestId } = await schedule({ schedule: { cron, timezone: 'Asia/Kathmandu', everyMs: 0 } });
   const job = await stored(requestId);
@@ -122,9 +124,9 @@ test('a daily cron is read in its time zone: "S M H * * *" for 3 s from now in A
     const runs = (await runsOf(job.jobId)).filter((r) => r.status === S.DONE);
     return runs.length && runs;
   }, { timeoutMs: 20_000, message: 'the occurrence ran' });
-  assert.equal(run.dueAt.toISOString(), at.toISOString(), `${cron} in Asia/Kathmandu is ${at.toISOString()}`);
+  assert.equal(run.dueAt?.toISOString(), at.toISOString(), `${cron} in Asia/Kathmandu is ${at.toISOString()}`);
   const after = await sch().getJob({ jobId: job.jobId });
-  assert.equal(after.nextFireAt.toISOString(), new Date(at.getTime() + 86_400_000).toISOString(), 'next: the same local time tomorrow');
+  assert.equal(after.nextFireAt?.toISOString(), new Date(at.getTime() + 86_400_000).toISOString(), 'next: the same local time tomorrow');
   await sch().cancelJob({ jobId: job.jobId });
 });
 
@@ -136,7 +138,11 @@ const slowRecurring = (overlapPolicy) => gw().scheduleJob({
   backoff: { initialMs: 2000, multiplier: 1, maxMs: 2000 },
   overlapPolicy,
 });
-const executedRuns = (runs) => runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => a.startedAt - b.startedAt);
+/**
+ * The runs that started and finished, in the order they started.
+ * @param {import('@pipewright/proto').schedulerV1.Run[]} runs
+ */
+const executedRuns = (runs) => runs.filter((r) => r.startedAt && r.finishedAt).sort((a, b) => millis(a.startedAt) - millis(b.startedAt));
 
 test('overlap buffer_one: one occurrence due during a run waits and fires as soon as the run ends; the others are skipped', async () => {
   const job = await stored((await slowRecurring('buffer_one')).requestId);
@@ -144,12 +150,13 @@ test('overlap buffer_one: one occurrence due during a run waits and fires as soo
   await sch().cancelJob({ jobId: job.jobId });
   const runs = await runsOf(job.jobId);
   const [first, second] = executedRuns(runs);
-  assert.ok(second.dueAt < first.finishedAt, 'the second run was due while the first was running');
-  assert.ok(second.firedAt >= first.finishedAt, 'and fired only once the first had ended');
-  assert.ok(second.firedAt - first.finishedAt < 3000, `promptly (${second.firedAt - first.finishedAt} ms after)`);
+  const firstEnded = millis(first.finishedAt);
+  assert.ok(millis(second.dueAt) < firstEnded, 'the second run was due while the first was running');
+  assert.ok(millis(second.firedAt) >= firstEnded, 'and fired only once the first had ended');
+  assert.ok(millis(second.firedAt) - firstEnded < 3000, `promptly (${millis(second.firedAt) - firstEnded} ms after)`);
   assert.ok(runs.some((r) => r.status === S.SKIPPED && /overlap/.test(r.error)), 'occurrences beyond the one buffered are skipped');
   const executed = executedRuns(runs);
-  for (let i = 1; i < executed.length; i++) assert.ok(executed[i].startedAt >= executed[i - 1].finishedAt, 'runs do not overlap');
+  for (let i = 1; i < executed.length; i++) assert.ok(millis(executed[i].startedAt) >= millis(executed[i - 1].finishedAt), 'runs do not overlap');
 });
 
 test('overlap allow: occurrences fire while earlier runs are still going, and none is skipped', async () => {
@@ -159,5 +166,5 @@ test('overlap allow: occurrences fire while earlier runs are still going, and no
   const runs = await runsOf(job.jobId);
   assert.equal(runs.filter((r) => r.status === S.SKIPPED).length, 0);
   const executed = executedRuns(runs);
-  assert.ok(executed.some((r, i) => i > 0 && r.startedAt < executed[i - 1].finishedAt), 'some runs overlap in time');
+  assert.ok(executed.some((r, i) => i > 0 && millis(r.startedAt) < millis(executed[i - 1].finishedAt)), 'some runs overlap in time');
 });

@@ -2,21 +2,24 @@
 // and the survivors take over when one is killed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, eventually, sleep, tapTopic, writeAppsFile, executionsPerJob } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
-import { createRequire } from 'node:module';
+import kafkajs from 'kafkajs';
+import { TOPICS } from '@pipewright/contracts';
+import { ingestV1 } from '@pipewright/proto';
+import { startStack, eventually, sleep, tapTopic, writeAppsFile, recordingApp, executionsPerJob } from '@pipewright/testkit';
 
-const { ingestV1 } = createRequire(import.meta.url)('@pipewright/proto');
-
-const GROUPS = { 'scheduler.ingest': 'scheduler.jobs.ingest', 'scheduler.status': 'jobs.status', executor: 'jobs.due' };
+const { AssignerProtocol } = kafkajs;
+const GROUPS = { 'scheduler.ingest': TOPICS.jobsIngest, 'scheduler.status': TOPICS.jobsStatus, executor: TOPICS.jobsDue };
 // Every execution publishes its jobData here, so a job run twice shows up as two messages.
 const EXECUTIONS = 'replicas.executions';
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('kafkajs').Admin} */
 let admin;
+/** @type {import('@pipewright/testkit').Tap} */
 let executions;
 
 before(async () => {
-  const appsFile = writeAppsFile({ record: { handler: 'kafka.publish', options: { topic: EXECUTIONS } } });
+  const appsFile = writeAppsFile({ record: recordingApp(EXECUTIONS) });
   stack = await startStack({ services: ['ingest-gateway'], env: { KAFKA_SESSION_TIMEOUT: '8000', APPS_CONFIG: appsFile } });
   executions = await tapTopic(stack.kafka, EXECUTIONS);
   for (const name of ['scheduler', 'executor']) {
@@ -33,7 +36,6 @@ after(async () => {
 
 async function assignments(groupId) {
   const { groups } = await admin.describeGroups([groupId]);
-  const { AssignerProtocol } = await import('kafkajs').then((m) => m.default ?? m);
   return groups[0].members.map((m) => {
     const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
     return Object.values(a?.assignment ?? {}).flat();
@@ -42,7 +44,7 @@ async function assignments(groupId) {
 
 /** Runs n jobs of the recording app; returns how many times each ran. */
 async function runJobs(label, n) {
-  const gw = clients.gateway(stack.address('ingest-gateway'));
+  const gw = stack.client('ingest-gateway');
   const scheduledTime = new Date(Date.now() + 1000).toISOString();
   const { jobs } = await gw.scheduleJobs({ jobs: Array.from({ length: n }, (_, i) => ingestV1.ScheduleJobRequest.fromPartial({ appName: 'record', scheduledTime, idempotencyKey: `replicas-${label}-${i}`, jobData: { label, i } })) });
   const ids = jobs.map((j) => j.requestId);
@@ -71,8 +73,8 @@ test('three replicas of each consumer service split every group\'s 12 partitions
 });
 
 test('when one replica of each is killed, the survivors take its partitions and keep working', async () => {
-  stack.procs.get('scheduler-2').child.kill('SIGKILL');
-  stack.procs.get('executor-2').child.kill('SIGKILL');
+  stack.proc('scheduler-2').child.kill('SIGKILL');
+  stack.proc('executor-2').child.kill('SIGKILL');
   for (const groupId of Object.keys(GROUPS)) {
     const members = await eventually(async () => {
       const a = await assignments(groupId);

@@ -2,11 +2,16 @@
 // than SCHEDULER_RETENTION / EXECUTOR_RETENTION; jobs still to run are kept.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, eventually } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
+import { schedulerV1 } from '@pipewright/proto';
+import { startStack, eventually } from '@pipewright/testkit';
 
+const { JobStatus } = schedulerV1;
+
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').GatewayClient} */
 let gateway;
+/** @type {import('@pipewright/testkit').SchedulerClient} */
 let scheduler;
 
 before(async () => {
@@ -14,15 +19,11 @@ before(async () => {
     services: ['ingest-gateway', 'scheduler', 'executor'],
     envFor: { scheduler: { SCHEDULER_RETENTION: '2s' }, executor: { EXECUTOR_RETENTION: '2s' } },
   });
-  gateway = clients.gateway(stack.address('ingest-gateway'));
-  scheduler = clients.scheduler(stack.address('scheduler'));
+  gateway = stack.client('ingest-gateway');
+  scheduler = stack.client('scheduler');
 });
 
-after(async () => {
-  gateway?.close();
-  scheduler?.close();
-  await stack?.stop();
-});
+after(async () => stack?.stop());
 
 const count = async (sql, params) => (await stack.query(sql, params))[0].n;
 
@@ -31,12 +32,12 @@ test('a finished job, its run and its claim are deleted after the retention; a j
   const later = await gateway.scheduleJob({ appName: 'noop', scheduledTime: new Date(Date.now() + 3600_000).toISOString() });
   const job = await eventually(async () => {
     const j = await scheduler.getJob({ jobId: done.requestId });
-    return j.status === 4 && j;
+    return j.status === JobStatus.JOB_STATUS_DONE && j;
   }, { message: 'job DONE' });
   assert.equal(await count('SELECT count(*)::int AS n FROM executor.run_claims WHERE job_id = $1', [job.jobId]), 1);
   await eventually(async () => (await count('SELECT count(*)::int AS n FROM scheduler.jobs WHERE id = $1', [job.jobId])) === 0, { timeoutMs: 20_000, message: 'finished job deleted' });
   assert.equal(await count('SELECT count(*)::int AS n FROM scheduler.runs WHERE job_id = $1', [job.jobId]), 0, 'its runs went with it');
   await eventually(async () => (await count('SELECT count(*)::int AS n FROM executor.run_claims WHERE job_id = $1', [job.jobId])) === 0, { timeoutMs: 20_000, message: 'claim deleted' });
   await assert.rejects(scheduler.getJob({ jobId: done.requestId }), /NOT_FOUND/);
-  assert.equal((await scheduler.getJob({ jobId: later.requestId })).status, 2, 'the job due in an hour is still SCHEDULED');
+  assert.equal((await scheduler.getJob({ jobId: later.requestId })).status, JobStatus.JOB_STATUS_SCHEDULED, 'the job due in an hour is still SCHEDULED');
 });

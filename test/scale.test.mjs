@@ -2,12 +2,8 @@
 // exactly once and none is lost, also when a scheduler is killed with SIGKILL while firing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startStack, eventually, sleep, tapTopic, writeAppsFile, executionsPerJob } from './helpers/stack.mjs';
-import { clients } from '../scripts/lib/clients.mjs';
-
-const require = createRequire(import.meta.url);
-const { ingestV1 } = require('@pipewright/proto');
+import { ingestV1 } from '@pipewright/proto';
+import { startStack, eventually, sleep, tapTopic, writeAppsFile, recordingApp, executionsPerJob } from '@pipewright/testkit';
 
 const JOBS = 2000;
 const BATCH = 250;
@@ -18,12 +14,15 @@ const EXECUTORS = ['executor', 'executor-2'];
 // Every execution publishes its jobData here, so a job run twice shows up as two messages.
 const EXECUTIONS = 'scale.executions';
 
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').GatewayClient} */
 let gateway;
+/** @type {import('@pipewright/testkit').Tap} */
 let executions;
 
 before(async () => {
-  const appsFile = writeAppsFile({ record: { handler: 'kafka.publish', options: { topic: EXECUTIONS } } });
+  const appsFile = writeAppsFile({ record: recordingApp(EXECUTIONS) });
   stack = await startStack({ services: ['ingest-gateway'], env: { APPS_CONFIG: appsFile } });
   executions = await tapTopic(stack.kafka, EXECUTIONS);
   // Replicas start together, as they would in a rollout: migrations and topic creation race.
@@ -31,11 +30,10 @@ before(async () => {
     ...SCHEDULERS.map((as) => stack.start('scheduler', { as })),
     ...EXECUTORS.map((as) => stack.start('executor', { as })),
   ]);
-  gateway = clients.gateway(stack.address('ingest-gateway'));
+  gateway = stack.client('ingest-gateway');
 });
 
 after(async () => {
-  gateway?.close();
   await executions?.stop();
   await stack?.stop();
 });
@@ -134,13 +132,13 @@ test(`the same while one scheduler is killed with SIGKILL in the middle of firin
   t.diagnostic(`scheduled in ${Date.now() - started} ms`);
 
   // Kill as soon as a fifth has fired: the others keep firing the rest.
-  const victim = stack.procs.get('scheduler-2');
+  const victim = stack.proc('scheduler-2');
   const atKill = await eventually(async () => {
     const { n } = await one(FIRED, ids);
     return n >= JOBS / 5 && n;
   }, { timeoutMs: 120_000, intervalMs: 25, message: 'firing under way' });
   victim.child.kill('SIGKILL');
-  await new Promise((r) => (victim.child.exitCode !== null || victim.child.signalCode !== null ? r() : victim.child.once('exit', r)));
+  await new Promise((r) => (victim.child.exitCode !== null || victim.child.signalCode !== null ? r(undefined) : victim.child.once('exit', r)));
   stack.procs.delete('scheduler-2');
   t.diagnostic(`killed scheduler-2 with ${atKill} of ${JOBS} fired`);
   assert.ok(atKill < JOBS, 'the kill came while occurrences were still waiting to fire');

@@ -7,21 +7,30 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { startStack, eventually, sleep } from './helpers/stack.mjs';
-import { clients, grpc } from '../scripts/lib/clients.mjs';
+import kafkajs from 'kafkajs';
+import grpc from '@grpc/grpc-js';
+import { TOPICS } from '@pipewright/contracts';
+import { ingestV1, schedulerV1 } from '@pipewright/proto';
+import { startStack, eventually, clients, rejection } from '@pipewright/testkit';
 
-const require = createRequire(import.meta.url);
-const { AssignerProtocol } = require('kafkajs');
-const { ingestV1 } = require('@pipewright/proto');
-
-const S = { SCHEDULED: 2, RUNNING: 3, DONE: 4, FAILED: 5, DEAD: 6, CANCELLED: 7, PAUSED: 8 };
-const PRIORITY = { high: 1, normal: 2, low: 3 };
-const INGEST_TOPIC = 'scheduler.jobs.ingest';
+const { AssignerProtocol } = kafkajs;
+const { JobStatus } = schedulerV1;
+const S = {
+  SCHEDULED: JobStatus.JOB_STATUS_SCHEDULED,
+  RUNNING: JobStatus.JOB_STATUS_RUNNING,
+  DONE: JobStatus.JOB_STATUS_DONE,
+  CANCELLED: JobStatus.JOB_STATUS_CANCELLED,
+  PAUSED: JobStatus.JOB_STATUS_PAUSED,
+};
+const PRIORITY = { high: ingestV1.Priority.PRIORITY_HIGH, normal: ingestV1.Priority.PRIORITY_NORMAL, low: ingestV1.Priority.PRIORITY_LOW };
+const INGEST_TOPIC = TOPICS.jobsIngest;
 const INGEST_GROUP = 'scheduler.ingest';
 
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('@pipewright/testkit').GatewayClient} */
 let gateway;
+/** @type {import('@pipewright/testkit').SchedulerClient} */
 let scheduler;
 
 before(async () => {
@@ -29,15 +38,11 @@ before(async () => {
     services: ['ingest-gateway', 'scheduler', 'executor'],
     envFor: { scheduler: { SCHEDULER_FIRE_BATCH: '1' } },
   });
-  gateway = clients.gateway(stack.address('ingest-gateway'));
-  scheduler = clients.scheduler(stack.address('scheduler'));
+  gateway = stack.client('ingest-gateway');
+  scheduler = stack.client('scheduler');
 });
 
-after(async () => {
-  gateway?.close();
-  scheduler?.close();
-  await stack?.stop();
-});
+after(async () => stack?.stop());
 
 const inMs = (ms) => new Date(Date.now() + ms).toISOString();
 
@@ -62,17 +67,6 @@ function untilStatus(requestId, status, timeoutMs = 30_000) {
     const job = await getJob(requestId);
     return job.status === status && job;
   }, { timeoutMs, message: `job ${requestId} in status ${status}` });
-}
-
-/** The gRPC status code a call fails with (and its message), or fails the test if it succeeds. */
-async function rejection(promise) {
-  try {
-    const res = await promise;
-    assert.fail(`expected an error, got ${JSON.stringify(res)}`);
-  } catch (err) {
-    if (err.code === undefined) throw err;
-    return err;
-  }
 }
 
 /** Partitions of the ingest topic per member of the scheduler's ingest group, once the group
@@ -223,6 +217,7 @@ test('a paused job whose time passes does not fire; it fires after ResumeJob', a
   job = await untilStatus(paused, S.DONE);
   assert.equal(job.runs, 1);
   const [run] = await runsOf(paused);
+  assert.ok(run.dueAt && run.firedAt, 'the run has its due and fire times');
   assert.equal(run.dueAt.toISOString(), at, 'the run is the occurrence that was due while paused');
   assert.ok(run.firedAt.getTime() >= resumedAt, `fired ${run.firedAt.toISOString()} after resume at ${new Date(resumedAt).toISOString()}`);
 });
@@ -256,8 +251,9 @@ test('TriggerNow fires a job due in an hour at once', async () => {
   assert.ok([S.SCHEDULED, S.RUNNING, S.DONE].includes(t.status), `status after trigger: ${t.status}`);
   const job = await untilStatus(id, S.DONE);
   assert.equal(job.runs, 1);
-  assert.equal(job.scheduledTime.toISOString(), at, 'the scheduled time is kept');
+  assert.equal(job.scheduledTime?.toISOString(), at, 'the scheduled time is kept');
   const [run] = await runsOf(id);
+  assert.ok(run.dueAt && run.firedAt, 'the run has its due and fire times');
   assert.ok(run.dueAt.getTime() >= triggeredAt - 1000 && run.dueAt.getTime() < Date.parse(at) - 3000_000, `run due ${run.dueAt.toISOString()}`);
   assert.ok(run.firedAt.getTime() >= triggeredAt - 1000 && run.firedAt.getTime() < Date.parse(at) - 3000_000, `run fired ${run.firedAt.toISOString()}`);
 });
@@ -303,6 +299,7 @@ test('ListJobs filters by app, status and time range and pages with tokens', asy
   assert.ok(listed.every((j) => j.appName === 'sipcall' && j.status === S.SCHEDULED));
   for (let i = 1; i < listed.length; i++) {
     const [a, b] = [listed[i - 1], listed[i]];
+    assert.ok(a.scheduledTime && b.scheduledTime, `scheduled times at ${i}`);
     assert.ok(a.scheduledTime < b.scheduledTime || (a.scheduledTime.getTime() === b.scheduledTime.getTime() && a.jobId < b.jobId), `order at ${i}`);
   }
 
@@ -334,6 +331,7 @@ test('ListRuns lists a retried job\'s run with its attempts, times and status', 
   assert.equal(run.jobId, job.jobId);
   assert.equal(run.status, S.DONE);
   assert.equal(run.attempt, 3);
+  assert.ok(run.dueAt && run.firedAt && run.startedAt && run.finishedAt, 'the run has all four times');
   assert.ok(run.firedAt >= run.dueAt);
   assert.ok(run.startedAt >= run.firedAt);
   assert.ok(run.finishedAt >= run.startedAt);
@@ -387,8 +385,8 @@ async function executorCaughtUp() {
   const admin = stack.kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets('jobs.due');
-    const [{ partitions }] = await admin.fetchOffsets({ groupId: 'executor', topics: ['jobs.due'] });
+    const ends = await admin.fetchTopicOffsets(TOPICS.jobsDue);
+    const [{ partitions }] = await admin.fetchOffsets({ groupId: 'executor', topics: [TOPICS.jobsDue] });
     // A partition that never held a message has no committed offset (-1).
     return ends.every((e) => e.high === e.low || BigInt(partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= BigInt(e.high));
   } finally {
@@ -399,7 +397,7 @@ async function executorCaughtUp() {
 test('control calls on a job that has fired but not started yet (executor stopped)', async (t) => {
   // While no executor runs, a fired one-shot job waits in jobs.due and its status is still
   // SCHEDULED: the calls must not make it run twice, nor report a cancel that does not hold.
-  const executor = stack.procs.get('executor');
+  const executor = stack.proc('executor');
   await executor.stop();
   let trigger;
   let cancel;
@@ -437,7 +435,7 @@ test('control calls on a job that has fired but not started yet (executor stoppe
 
 test('a jobs.status event about a job this scheduler does not have is dropped at once, holding nothing up', async () => {
   const processed = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${stack.procs.get('scheduler').metricsPort}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${stack.proc('scheduler').metricsPort}/metrics`)).text();
     const m = /^kafka_consumer_messages_total\{group="scheduler.status",outcome="processed",service="scheduler"\} (\d+)/m.exec(text);
     return Number(m?.[1] ?? 0);
   };
@@ -446,7 +444,7 @@ test('a jobs.status event about a job this scheduler does not have is dropped at
   await producer.connect();
   try {
     const foreign = { runId: `foreign-${randomUUID()}`, jobId: randomUUID(), status: 'DONE', attempt: 1, at: new Date().toISOString() };
-    await producer.send({ topic: 'jobs.status', acks: -1, messages: [{ key: foreign.runId, value: JSON.stringify(foreign) }] });
+    await producer.send({ topic: TOPICS.jobsStatus, acks: -1, messages: [{ key: foreign.runId, value: JSON.stringify(foreign) }] });
   } finally {
     await producer.disconnect();
   }

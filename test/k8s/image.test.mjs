@@ -10,12 +10,12 @@ import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSy
 import { dirname, join, relative } from 'node:path';
 import { ROOT, SERVICES, UMBRELLA, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
-import { startStack } from '../helpers/stack.mjs';
-import { freePort } from '../../scripts/lib/proc.mjs';
-import { listServices, waitServing } from '../../scripts/lib/clients.mjs';
+import { startStack, freePort, listServices, waitServing } from '@pipewright/testkit';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-const CMD = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)[1]);
+const cmdLine = dockerfile.match(/^CMD (\[.*\])$/m);
+assert.ok(cmdLine, 'the Dockerfile has a CMD');
+const CMD = JSON.parse(cmdLine[1]);
 const { objects } = render(UMBRELLA);
 
 /**
@@ -81,7 +81,9 @@ async function podEnvironment(service, dir) {
   // Local addresses: the test broker, free ports, loopback; no trace export.
   env.KAFKA_BROKERS = stack.brokers;
   env.GRPC_HOST = '127.0.0.1';
-  for (const s of serviceSettings(service).described) if (s.kind === 'port') env[s.name] = String(await freePort());
+  const settings = serviceSettings(service);
+  assert.ok(settings, `${service}: its settings`);
+  for (const s of settings.described) if (s.kind === 'port') env[s.name] = String(await freePort());
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_EXPORTER_')) delete env[k];
   env.OTEL_SDK_DISABLED = 'true';
   // The image's ENV.

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SERVICE_LIST } from '../../scripts/lib/services.mjs';
-import { SERVICES as LAUNCHED, ROOT } from '../../scripts/lib/system.mjs';
+import { ROOT, LAUNCHED_SERVICES } from '@pipewright/testkit';
 import { SERVICES as CHARTED } from '../../scripts/lib/k8s-schema.mjs';
 import { generatedBlocks, withBlock } from '../../scripts/gen-charts.mjs';
 
@@ -22,7 +22,7 @@ test('every service in services.json has its package, its chart, and the default
     assert.equal(loadConfig(settings, env).GRPC_PORT, s.grpcPort, `${s.name} default GRPC_PORT`);
     assert.equal('DATABASE_URL' in settings, s.database, `${s.name} uses PostgreSQL as the list says`);
   }
-  assert.deepEqual(LAUNCHED.map((s) => s.name), SERVICE_LIST.map((s) => s.name), 'the launcher starts the listed services');
+  assert.deepEqual(LAUNCHED_SERVICES, SERVICE_LIST.map((s) => s.name), 'the launcher starts the listed services');
   assert.deepEqual(CHARTED, SERVICE_LIST.map((s) => s.name), 'the chart schemas are made for the listed services');
 });
 

@@ -92,12 +92,14 @@ test('the Dockerfile builds any service on a current Node LTS, runs it as non-ro
   const major = Number(base[1]);
   assert.ok(major >= 22 && major % 2 === 0, `node ${major} is a maintained LTS line`);
   assert.match(dockerfile, /^ARG SERVICE$/m);
-  assert.ok(dockerfile.match(/^FROM /gm).length >= 3, 'multi-stage');
+  assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 3, 'multi-stage');
   assert.match(dockerfile, /npm ci --omit=dev --ignore-scripts/);
   assert.match(dockerfile, /npm run build/);
   const user = dockerfile.match(/^USER (\d+)(?::(\d+))?$/m);
   assert.ok(user && Number(user[1]) > 0, 'numeric non-root USER, so runAsNonRoot can be verified');
-  const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)[1]);
+  const cmdLine = dockerfile.match(/^CMD (\[.*\])$/m);
+  assert.ok(cmdLine, 'the Dockerfile has a CMD');
+  const cmd = JSON.parse(cmdLine[1]);
   assert.deepEqual(cmd.slice(0, 3), ['node', '--require', '@pipewright/platform/register']);
   // The final stage holds what scripts/lib/k8s-image-files.mjs copies (image.test.mjs starts
   // every service from that layout), and starts the service through its main.js.

@@ -5,23 +5,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ROOT, UMBRELLA, render } from '../../scripts/lib/k8s-charts.mjs';
-import { ensureKafkaJars } from '../../scripts/lib/kafka.mjs';
-import { startStack } from '../helpers/stack.mjs';
+import { UMBRELLA, render } from '../../scripts/lib/k8s-charts.mjs';
+import { startStack, kafkaJars } from '@pipewright/testkit';
 
-const { Kafka, logLevel } = createRequire(join(ROOT, 'package.json'))('kafkajs');
 const prefix = `k8s-topics-${randomBytes(3).toString('hex')}`;
 const topics = { [`${prefix}.a`]: 3, [`${prefix}.b`]: undefined, [`${prefix}.c`]: 5 };
 const DEFAULT_PARTITIONS = 4;
 
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('kafkajs').Admin} */
 let admin;
 before(async () => {
   stack = await startStack();
-  admin = new Kafka({ clientId: 'k8s-topics-test', brokers: [stack.brokers], logLevel: logLevel.NOTHING }).admin();
+  admin = stack.kafka.admin();
   await admin.connect();
 });
 after(async () => {
@@ -41,7 +40,7 @@ function jobScript() {
   const [c] = job.spec.template.spec.containers;
   assert.deepEqual(c.command, ['/bin/bash', '-c']);
   const tool = join(stack.workDir, 'kafka-topics.sh');
-  writeFileSync(tool, `#!/bin/sh\nexec java -Xmx256m -cp '${ensureKafkaJars({ log: () => {} })}/*' org.apache.kafka.tools.TopicCommand "$@"\n`);
+  writeFileSync(tool, `#!/bin/sh\nexec java -Xmx256m -cp '${kafkaJars({ log: () => {} })}/*' org.apache.kafka.tools.TopicCommand "$@"\n`);
   chmodSync(tool, 0o755);
   const script = c.args[0].replaceAll('/opt/kafka/bin/kafka-topics.sh', tool).replace(/^bootstrap=.*$/m, `bootstrap=${stack.brokers}`);
   assert.notEqual(script, c.args[0]);

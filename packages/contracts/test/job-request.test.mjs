@@ -43,7 +43,7 @@ test('a cron schedule takes a time zone (UTC by default) and defaults to fire_on
   assert.equal(r.misfirePolicy, 'fire_once');
   assert.equal(r.overlapPolicy, 'skip');
   const p = validateJobRequest({ appName: 'sms', schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' }, misfirePolicy: 'catch_up', overlapPolicy: 'buffer_one' }, opts);
-  assert.equal(p.schedule.timezone, 'Europe/Paris');
+  assert.deepEqual(p.schedule, { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' });
   assert.equal(p.misfirePolicy, 'catch_up');
   assert.equal(p.overlapPolicy, 'buffer_one');
 });
@@ -54,6 +54,7 @@ test('an invalid cron, an unknown zone, a tiny interval and reversed bounds are 
       validateJobRequest(input, opts);
       return [];
     } catch (err) {
+      assert.ok(err instanceof JobRequestError, `a JobRequestError, not ${err}`);
       return err.problems.map((p) => p.field);
     }
   };

@@ -3,40 +3,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { KafkaClient, InvalidMessageError, createLogger } from '@pipewright/platform';
-import { startKafka } from '../../../scripts/lib/kafka.mjs';
-import { makeWorkDir } from '../../../scripts/lib/proc.mjs';
+import { InvalidMessageError } from '@pipewright/platform';
+import { startKafkaClient, eventually, deferred } from '@pipewright/testkit';
 
-const logger = createLogger('test', 'fatal');
-let brokers;
-let ownKafka;
+/** @type {import('@pipewright/testkit').PlatformKafka} */
+let kafka;
+/** @type {import('@pipewright/platform').KafkaClient} */
 let client;
+/** @type {import('@pipewright/platform').MessageProducer} */
 let producer;
 
 before(async () => {
-  brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) {
-    ownKafka = await startKafka({ dataDir: makeWorkDir('pw-kafka-') });
-    brokers = ownKafka.brokers;
-  }
-  client = new KafkaClient({ brokers: brokers.split(','), clientId: 'consumer-test', partitions: 3 }, logger);
-  producer = await client.producer();
+  kafka = await startKafkaClient('consumer-test', { partitions: 3 });
+  ({ client, producer } = kafka);
 });
 
-after(async () => {
-  await producer?.disconnect();
-  await ownKafka?.stop();
-});
+after(async () => kafka?.stop());
 
 const unique = (p) => `${p}.${randomBytes(4).toString('hex')}`;
-const until = async (fn, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
-};
+/** @param {() => boolean} fn */
+const until = (fn) => eventually(fn, { timeoutMs: 20_000, intervalMs: 100 });
+/** @param {{ value: Buffer | null }} m */
+const text = (m) => m.value?.toString() ?? '';
 
 async function collect(topic) {
   const seen = [];
@@ -61,7 +49,7 @@ test('an undecodable message goes to the DLQ with its bytes, its headers and the
     topics: [topic],
     dlqTopic,
     decode: (m) => {
-      const v = JSON.parse(m.value.toString());
+      const v = JSON.parse(text(m));
       if (typeof v.n !== 'number') throw new InvalidMessageError('n must be a number');
       return v;
     },
@@ -99,7 +87,7 @@ test('a handler that fails is retried until it succeeds, and its offset is commi
     groupId,
     topics: [topic],
     dlqTopic: unique('dlq'),
-    decode: (m) => m.value.toString(),
+    decode: text,
     handle: async () => {
       calls += 1;
       if (calls < 3) throw new Error('database briefly unavailable');
@@ -125,14 +113,13 @@ test('work left unfinished by a member that stopped is delivered again to the ne
   const topic = unique('handback');
   await client.ensureTopics([topic]);
   const groupId = unique('g');
-  let release;
-  const blocked = new Promise((r) => (release = r));
+  const { promise: blocked, resolve: release } = deferred();
   let started = false;
   const first = await client.consume({
     groupId,
     topics: [topic],
     dlqTopic: unique('dlq'),
-    decode: (m) => m.value.toString(),
+    decode: text,
     handle: async () => {
       started = true;
       await blocked;
@@ -146,7 +133,7 @@ test('work left unfinished by a member that stopped is delivered again to the ne
   await stopping;
 
   const got = [];
-  const second = await client.consume({ groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => m.value.toString(), handle: async (v) => void got.push(v) }, producer);
+  const second = await client.consume({ groupId, topics: [topic], dlqTopic: unique('dlq'), decode: text, handle: async (v) => void got.push(v) }, producer);
   await until(() => got.length === 1);
   await second.stop();
   assert.deepEqual(got, ['job-1']);
@@ -156,8 +143,7 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
   const topic = unique('inflight');
   await client.ensureTopics([{ topic, partitions: 1 }]);
   const groupId = unique('g');
-  let release;
-  const gate = new Promise((r) => (release = r));
+  const { promise: gate, resolve: release } = deferred();
   let inFlight = 0;
   let most = 0;
   const done = [];
@@ -166,7 +152,7 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
     topics: [topic],
     dlqTopic: unique('dlq'),
     maxInFlight: 3,
-    decode: (m) => m.value.toString(),
+    decode: text,
     handle: async (v) => {
       inFlight += 1;
       most = Math.max(most, inFlight);
@@ -208,15 +194,14 @@ test(`${maxInFlight ? 'with maxInFlight' : 'in order'}: stop() lets the work in 
   const topic = unique('drain');
   await client.ensureTopics([{ topic, partitions: 1 }]);
   const groupId = unique('g');
-  let release;
-  const gate = new Promise((r) => (release = r));
+  const { promise: gate, resolve: release } = deferred();
   let started = 0;
   const spec = {
     groupId,
     topics: [topic],
     dlqTopic: unique('dlq'),
     maxInFlight,
-    decode: (m) => m.value.toString(),
+    decode: text,
     handle: async () => {
       started += 1;
       await gate;
@@ -256,6 +241,7 @@ test('in batch mode a fetched batch reaches the handler in one call, in offset o
   const dlqTopic = unique('dlq');
   await client.ensureTopics([{ topic, partitions: 1 }, dlqTopic]);
   // Everything is on the partition before the consumer starts, so the first fetch holds it all.
+  /** @type {Array<{ n: number } | string>} */
   const values = Array.from({ length: 200 }, (_, i) => ({ n: i }));
   values[17] = 'not json';
   await producer.send(topic, values.map((v) => ({ key: 'same', value: typeof v === 'string' ? Buffer.from(v) : v, headers: { mark: 'kept' } })));
@@ -266,7 +252,7 @@ test('in batch mode a fetched batch reaches the handler in one call, in offset o
     groupId,
     topics: [topic],
     dlqTopic,
-    decode: (m) => JSON.parse(m.value.toString()).n,
+    decode: (m) => JSON.parse(text(m)).n,
     handleBatch: async (items) => {
       calls.push(items.map((i) => i.value));
       const bad = items.find((i) => i.value === 42);
@@ -296,14 +282,13 @@ test('in batch mode a failing batch is retried whole, and nothing of it is commi
   const groupId = unique('g');
   await producer.send(topic, ['a', 'b', 'c'].map((value) => ({ key: 'k', value })));
   let calls = 0;
-  let release;
-  const gate = new Promise((r) => (release = r));
+  const { promise: gate, resolve: release } = deferred();
   const got = [];
   const handle = await client.consume({
     groupId,
     topics: [topic],
     dlqTopic: unique('dlq'),
-    decode: (m) => m.value.toString(),
+    decode: text,
     handleBatch: async (items) => {
       calls += 1;
       if (calls === 1) {
@@ -332,7 +317,7 @@ test('sends made at the same time share produce requests and each learns its own
     const c = client.kafka.consumer({ groupId: unique('reader') });
     await c.connect();
     await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({ eachMessage: async ({ partition, message }) => void seen.push({ topic, partition, offset: message.offset, value: message.value.toString() }) });
+    await c.run({ eachMessage: async ({ partition, message }) => void seen.push({ topic, partition, offset: message.offset, value: text(message) }) });
     await until(() => seen.filter((s) => s.topic === topic).length === 150);
     await c.disconnect();
   }

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deadLetterHeaders, DLQ_HEADERS } from '@pipewright/platform';
+import { TOPICS } from '@pipewright/contracts';
 
 test('dead-letter headers name the original topic, partition, offset, error and time', () => {
   const at = new Date('2026-01-02T03:04:05.678Z');
-  const h = deadLetterHeaders({ topic: 'scheduler.jobs.ingest', partition: 7, offset: '42' }, new Error('not valid JSON'), at);
+  const h = deadLetterHeaders({ topic: TOPICS.jobsIngest, partition: 7, offset: '42' }, new Error('not valid JSON'), at);
   assert.deepEqual(h, {
-    'original-topic': 'scheduler.jobs.ingest',
+    'original-topic': TOPICS.jobsIngest,
     'original-partition': '7',
     'original-offset': '42',
     'error-message': 'not valid JSON',

@@ -52,10 +52,12 @@ test('INVALID_ARGUMENT names the field in its message and carries google.rpc.Bad
     FieldViolation: { fields: { field: { type: 'string', id: 1 }, description: { type: 'string', id: 2 } } },
     BadRequest: { fields: { fieldViolations: { rule: 'repeated', type: 'FieldViolation', id: 1 } } },
   } });
-  const status = root.lookupType('Status').decode(err.metadata.get('grpc-status-details-bin')[0]);
+  const Status = root.lookupType('Status');
+  const status = Status.toObject(Status.decode(/** @type {Buffer} */ (err.metadata.get('grpc-status-details-bin')[0])));
   assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
   assert.equal(status.details[0].typeUrl, 'type.googleapis.com/google.rpc.BadRequest');
-  const bad = root.lookupType('BadRequest').decode(status.details[0].value);
+  const BadRequest = root.lookupType('BadRequest');
+  const bad = BadRequest.toObject(BadRequest.decode(status.details[0].value));
   assert.deepEqual(bad.fieldViolations.map((v) => ({ field: v.field, description: v.description })), [
     { field: 'jobs[1].app_name', description: 'is required' },
     { field: 'jobs[2].schedule.cron', description: '"0 0 31 2 *" never matches a date' },

@@ -1,4 +1,5 @@
-// Migrations against a real PostgreSQL (DATABASE_URL from the test runner, or embedded here).
+// Migrations against a real PostgreSQL (DATABASE_URL from the test runner, or started here), in
+// a database of this file's own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,26 +7,22 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createPool, migrate, readMigrations, createLogger } from '@pipewright/platform';
-import { startPostgres } from '../../../scripts/lib/postgres.mjs';
-import { makeWorkDir } from '../../../scripts/lib/proc.mjs';
+import { startInfrastructure, createDatabase } from '@pipewright/testkit';
 
 const logger = createLogger('test', 'fatal');
-let url;
-let ownServer;
+/** @type {import('@pipewright/testkit').Infrastructure} */
+let infra;
+/** @type {import('pg').Pool} */
 let pool;
 
 before(async () => {
-  url = process.env.DATABASE_URL;
-  if (!url) {
-    ownServer = await startPostgres({ dataDir: makeWorkDir('pw-migrate-') });
-    url = ownServer.url;
-  }
-  pool = createPool(url, 10, logger);
+  infra = await startInfrastructure();
+  pool = createPool(await createDatabase(infra.databaseUrl), 10, logger);
 });
 
 after(async () => {
   await pool?.end();
-  await ownServer?.stop();
+  await infra?.stop();
 });
 
 function migrationsDir(files) {

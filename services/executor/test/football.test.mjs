@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLogger } from '@pipewright/platform';
 import {
   FOOTBALL_TOPICS,
   HIGH_SOCIAL_VOLUME,
@@ -80,6 +81,7 @@ test('attendance is positive and never above the home stadium capacity', () => {
   let full = 0;
   for (const m of SAMPLE) {
     const home = CLUBS.find((c) => c.name === m.home.name);
+    assert.ok(home, `${m.home.name} is a club of the reference data`);
     assert.equal(m.stadium.name, home.stadium);
     assert.equal(m.stadium.capacity, home.capacity);
     assert.ok(Number.isInteger(m.attendance) && m.attendance > 0, `attendance ${m.attendance}`);
@@ -141,7 +143,12 @@ test('odds are decimal odds above 1 whose implied probabilities carry the margin
 });
 
 test('rivalry levels: classic derbies in either order, strong league pairs medium, the rest low', () => {
-  const club = (n) => CLUBS.find((c) => c.name === n);
+  /** @param {string} n */
+  const club = (n) => {
+    const c = CLUBS.find((x) => x.name === n);
+    assert.ok(c, `${n} is a club of the reference data`);
+    return c;
+  };
   assert.equal(rivalryLevel(club('Real Madrid'), club('FC Barcelona')), 'very_high');
   assert.equal(rivalryLevel(club('FC Barcelona'), club('Real Madrid')), 'very_high');
   assert.equal(rivalryLevel(club('Celtic'), club('Rangers')), 'very_high');
@@ -196,6 +203,7 @@ test('the rules combine independently: all eight combinations', () => {
   for (const goals of [1, 4]) {
     for (const rivalry of ['medium', 'very_high']) {
       for (const volume of [1000, 900_000]) {
+        /** @type {string[]} */
         const expected = [live];
         if (goals > 2) expected.push(training);
         if (rivalry === 'very_high') expected.push(betting);
@@ -249,7 +257,7 @@ function fakeContext(jobData, runId = 'run-abc') {
     attempt: 1,
     jobData,
     options: {},
-    logger: { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } },
+    logger: createLogger('test', 'fatal'),
     producer: {
       async send(topic, messages) {
         calls.push(`send ${topic}`);
@@ -299,8 +307,10 @@ test('demo.football is a built-in handler and the default registry has a footbal
   assert.equal(typeof BUILT_IN_HANDLERS['demo.football'], 'function');
   const file = join(import.meta.dirname, '..', '..', '..', 'packages', 'contracts', 'apps.default.json');
   const reg = parseRegistry(readFileSync(file, 'utf8'), file);
-  assert.equal(reg.get('football').handler, 'demo.football');
+  const football = reg.get('football');
+  assert.ok(football, 'a football app');
+  assert.equal(football.handler, 'demo.football');
   const { ctx, published } = fakeContext({ seed: 1 });
-  await reg.get('football').run(ctx);
+  await football.run(ctx);
   assert.equal(published[live], 1);
 });

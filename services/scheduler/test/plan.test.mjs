@@ -4,6 +4,8 @@ import { planFiring } from '../dist/plan.js';
 
 const T = (s) => new Date(`2026-01-01T${s}Z`);
 const ctx = (now, extra = {}) => ({ now: T(now), hasActiveRun: false, hasPendingRun: false, misfireThresholdMs: 60_000, defaultCatchUpWindowMs: 3_600_000, maxOccurrences: 1000, ...extra });
+/** @typedef {import('../dist/plan.js').DueJob} DueJob */
+/** @param {Partial<DueJob>} [extra] @returns {DueJob} */
 const every10min = (extra = {}) => ({ spec: { everyMs: 600_000 }, anchor: T('00:00:00'), dueAt: T('00:00:00'), misfirePolicy: 'fire_once', overlapPolicy: 'skip', ...extra });
 const iso = (ds) => ds.map((d) => d.toISOString().slice(11, 19));
 
@@ -56,6 +58,7 @@ test('overlap allow: occurrences fire even while a run is active', () => {
 });
 
 test('a one-shot job fires late under fire_once and is skipped under skip', () => {
+  /** @type {DueJob} */
   const once = { anchor: T('00:00:00'), dueAt: T('00:00:00'), misfirePolicy: 'fire_once', overlapPolicy: 'skip' };
   assert.equal(planFiring(once, ctx('02:00:00')).fire.length, 1);
   const skipped = planFiring({ ...once, misfirePolicy: 'skip' }, ctx('02:00:00'));

@@ -4,15 +4,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { startStack } from '../../../test/helpers/stack.mjs';
+import { createPool, migrate, createLogger, withTransaction } from '@pipewright/platform';
+import { validateJobRequest } from '@pipewright/contracts';
+import { startStack } from '@pipewright/testkit';
+import { insertJobs, applyRunStatuses, runIdFor } from '../dist/store.js';
 
-const require = createRequire(import.meta.url);
-const { createPool, migrate, createLogger, withTransaction } = require('@pipewright/platform');
-const { validateJobRequest } = require('@pipewright/contracts');
-const { insertJobs, applyRunStatuses, runIdFor } = require('../dist/store.js');
-
+/** @type {import('@pipewright/testkit').Stack} */
 let stack;
+/** @type {import('pg').Pool} */
 let pool;
 const logger = createLogger('test', 'fatal');
 
@@ -28,7 +27,14 @@ after(async () => {
 });
 
 const request = (fields) => validateJobRequest({ requestId: randomUUID(), appName: 'noop', ...fields }, { defaultZone: 'UTC' });
-const store = (reqs) => insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000);
+/**
+ * Stores the requests in one batch. Each has an occurrence, so each outcome names a job.
+ * @param {import('@pipewright/contracts').JobRequest[]} reqs
+ */
+const store = async (reqs) =>
+  (await insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000)).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
+/** Why an outcome is a duplicate (undefined when it was inserted). @param {Awaited<ReturnType<typeof store>>[number]} o */
+const reason = (o) => (o.kind === 'duplicate' ? o.reason : undefined);
 
 test('a batch of job requests is stored at once: the first of a request id or an idempotency key wins, later batches see the earlier ones', async () => {
   const soon = new Date(Date.now() + 3600_000).toISOString();
@@ -44,7 +50,7 @@ test('a batch of job requests is stored at once: the first of a request id or an
   assert.equal(out[3].jobId, out[2].jobId, 'the second holder of the key names the first');
   // A later batch sees what the first stored.
   const later = await store([a, request({ scheduledTime: soon, idempotencyKey: key })]);
-  assert.deepEqual(later.map((o) => [o.kind, o.reason]), [['duplicate', 'request'], ['duplicate', 'idempotency-key']]);
+  assert.deepEqual(later.map((o) => [o.kind, reason(o)]), [['duplicate', 'request'], ['duplicate', 'idempotency-key']]);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE request_id = ANY($1)', [[a, k1, k2, plain].map((r) => r.requestId)]);
   assert.equal(rows[0].n, 3);
 });
@@ -72,7 +78,7 @@ test('RUNNING applied after DONE keeps the start time; the run and the job end t
   const finished = new Date(Date.now() - 100);
   const results = [];
   const orders = [['RUNNING', 'DONE'], ['DONE', 'RUNNING'], ['DONE+RUNNING'], ['RUNNING+DONE']];
-  for (const [order, fired] of [...orders.map((o) => [o, true]), ...orders.map((o) => [o, false])]) {
+  for (const { order, fired } of [true, false].flatMap((fired) => orders.map((order) => ({ order, fired })))) {
     const run = await jobWithRun({ fired });
     const ev = { RUNNING: event(run, 'RUNNING', started), DONE: event(run, 'DONE', finished) };
     for (const step of order) await apply(step.split('+').map((s) => ev[s]));
@@ -112,7 +118,7 @@ test('a request id stored already, sent again with an idempotency key, stays a d
   const [first] = await store([a]);
   const key = `key-${randomUUID()}`;
   const [again] = await store([{ ...a, idempotencyKey: key }]);
-  assert.deepEqual([again.kind, again.reason, again.jobId], ['duplicate', 'request', first.jobId]);
+  assert.deepEqual([again.kind, reason(again), again.jobId], ['duplicate', 'request', first.jobId]);
   const [other] = await store([request({ scheduledTime: soon, idempotencyKey: key })]);
   assert.equal(other.kind, 'inserted', 'the key was not left held by a job that was never stored');
 });
