@@ -27,6 +27,12 @@ export function createPool(url: string, max: number, logger: Logger, schema?: st
     options: schema ? `-c search_path=${ident(schema)},public` : undefined,
   });
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  // pg-pool listens for errors only on idle clients: a connection lost while a client is checked
+  // out (a transaction in progress) would emit an 'error' nobody handles and end the process.
+  // Every client keeps a listener; the query in progress fails and the caller retries.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'PostgreSQL connection lost'));
+  });
   return pool;
 }
 
@@ -36,12 +42,13 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed is dropped, not given back to the pool.
+    const ok = await client.query('ROLLBACK').then(() => true, () => false);
+    client.release(ok ? undefined : (err as Error));
     throw err;
-  } finally {
-    client.release();
   }
 }
 
