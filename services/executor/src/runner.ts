@@ -63,6 +63,19 @@ export function createRunner(o: RunnerOptions) {
     return o.producer.send(TOPICS.jobsStatus, [{ key: due.jobId, value: ev }]);
   };
 
+  /** Runs fn until it succeeds, waiting longer each time; a stopping executor gives up (the message stays uncommitted). */
+  const durably = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (o.isStopping()) throw err;
+        o.logger.warn({ err: (err as Error).message, retryInMs: delay }, `could not ${what}; trying again`);
+        await sleep(delay);
+      }
+    }
+  };
+
   return async function execute(due: DueRun, msg: InboundMessage): Promise<void> {
     const claim = await store.claim({ runId: due.runId, jobId: due.jobId, appName: due.appName, attempt: due.attempt ?? 0 });
     if (!claim.claimed) {
@@ -102,7 +115,7 @@ export function createRunner(o: RunnerOptions) {
           throw new HandedBack(due.runId);
         }
         attemptsMade = attempt - 1;
-        if (attempt > first) await store.recordAttempts(due.runId, attempt);
+        if (attempt > first) await durably('record the attempt', () => store.recordAttempts(due.runId, attempt));
         const note = attempt === first ? takeover : undefined;
         const startedAt = new Date();
         // RUNNING for an attempt that takes a while (or at once, when so configured).
@@ -115,6 +128,11 @@ export function createRunner(o: RunnerOptions) {
           clearTimeout(runningTimer);
           await running;
         };
+        // The handler's outcome alone decides the attempt; recording it (PostgreSQL, Kafka) is
+        // retried until it is done, so that a handler that succeeded is never run again
+        // because its bookkeeping failed.
+        let failure: unknown;
+        let succeeded = false;
         try {
           if (!app) throw new PermanentError(`no handler is registered for app "${due.appName}"`);
           await app.run({
@@ -129,45 +147,49 @@ export function createRunner(o: RunnerOptions) {
             logger: o.logger.child({ runId: due.runId, attempt }),
             published: (topic, n = 1) => o.metrics.published(topic, n),
           });
-          await settle();
+          succeeded = true;
+        } catch (err) {
+          failure = err;
+        }
+        await settle();
+        if (succeeded) {
           // Finished first: a copy delivered again after a crash here says the outcome again
           // instead of running the handler a second time.
-          await store.finish(due.runId, 'DONE', attempt);
-          await report(due, 'DONE', attempt, { startedAt, error: note });
+          await durably('record the run finished', () => store.finish(due.runId, 'DONE', attempt));
+          await durably('report DONE', () => report(due, 'DONE', attempt, { startedAt, error: note }));
           o.metrics.succeeded();
           return;
-        } catch (err) {
-          await settle();
-          const error = (err as Error).message;
-          if (err instanceof PermanentError || attempt > maxRetries) {
-            await o.producer.send(TOPICS.jobsDlq, [{
-              key: msg.key,
-              value: msg.value,
-              headers: { ...msg.headers, ...deadLetterHeaders(msg, err as Error, new Date()), attempts: String(attempt) },
-            }], { compress: true });
-            await store.finish(due.runId, 'DEAD', attempt);
-            await report(due, 'DEAD', attempt, { error, startedAt });
-            o.metrics.dead();
-            o.logger.warn({ runId: due.runId, attempt, error }, 'job is dead');
-            return;
-          }
-          o.metrics.failed();
-          attemptsMade = attempt;
-          const delay = backoffDelay(attempt, backoff);
-          if (delay > o.inlineRetryMaxMs) {
-            // FAILED with retryAt first: if this process dies before releasing the claim, the
-            // scheduler still fires the retry and the lease lets another executor take it.
-            const retryAt = new Date(Date.now() + delay);
-            await report(due, 'FAILED', attempt, { error, retryAt, startedAt });
-            handedRetryAt = retryAt;
-            await release(attempt);
-            o.logger.info({ runId: due.runId, attempt, error, retryAt }, 'attempt failed; the scheduler fires the retry');
-            return;
-          }
-          await report(due, 'FAILED', attempt, { error, startedAt });
-          o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
-          await sleep(delay);
         }
+        const err = failure as Error;
+        const error = err?.message ?? String(failure);
+        if (err instanceof PermanentError || attempt > maxRetries) {
+          await durably('dead-letter the run', () => o.producer.send(TOPICS.jobsDlq, [{
+            key: msg.key,
+            value: msg.value,
+            headers: { ...msg.headers, ...deadLetterHeaders(msg, err instanceof Error ? err : new Error(error), new Date()), attempts: String(attempt) },
+          }], { compress: true }));
+          await durably('record the run finished', () => store.finish(due.runId, 'DEAD', attempt));
+          await durably('report DEAD', () => report(due, 'DEAD', attempt, { error, startedAt }));
+          o.metrics.dead();
+          o.logger.warn({ runId: due.runId, attempt, error }, 'job is dead');
+          return;
+        }
+        o.metrics.failed();
+        attemptsMade = attempt;
+        const delay = backoffDelay(attempt, backoff);
+        if (delay > o.inlineRetryMaxMs) {
+          // FAILED with retryAt first: if this process dies before releasing the claim, the
+          // scheduler still fires the retry and the lease lets another executor take it.
+          const retryAt = new Date(Date.now() + delay);
+          await durably('report FAILED', () => report(due, 'FAILED', attempt, { error, retryAt, startedAt }));
+          handedRetryAt = retryAt;
+          await durably('release the run', () => release(attempt));
+          o.logger.info({ runId: due.runId, attempt, error, retryAt }, 'attempt failed; the scheduler fires the retry');
+          return;
+        }
+        await durably('report FAILED', () => report(due, 'FAILED', attempt, { error, startedAt }));
+        o.logger.info({ runId: due.runId, attempt, error, retryInMs: delay }, 'attempt failed; retrying');
+        await sleep(delay);
       }
     } catch (err) {
       // Kafka or PostgreSQL failed around the handler: give the run back so that the retried
