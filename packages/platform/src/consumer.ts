@@ -19,6 +19,8 @@ interface CommonSpec<T> {
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
   sessionTimeoutMs?: number;
+  /** Restarts in a row after crashes kafkajs will not restart before the consumer gives up (default 5). */
+  maxRestarts?: number;
 }
 
 /** One message at a time: for work that cannot be batched. */
@@ -69,6 +71,8 @@ export interface ConsumerHandle {
   readonly groupId: string;
   /** True while the consumer is a member of its group. */
   isHealthy(): boolean;
+  /** False once the consumer crashed and could not be restarted: the process should be. */
+  isLive(): boolean;
   /** Stops fetching, lets in-flight messages finish and commit, then leaves the group. */
   stop(): Promise<void>;
   stats: ConsumerStats;
@@ -80,6 +84,8 @@ export interface ConsumerStats {
   failed: number;
   sentToDlq: number;
   retries: number;
+  /** Times the consumer was made anew after a crash kafkajs would not restart. */
+  restarts: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,7 +164,7 @@ function inbound(topic: string, partition: number, message: KafkaMessage): Inbou
   };
 }
 
-const asInvalid = (err: unknown) => (err instanceof InvalidMessageError ? err : new InvalidMessageError((err as Error).message));
+const asInvalid = (err: unknown) => (err instanceof InvalidMessageError ? err : new InvalidMessageError(err instanceof Error ? err.message : String(err)));
 
 /** Kafka refused a record for its size: no retry can make it fit. */
 const tooLarge = (err: unknown) => {
@@ -173,30 +179,25 @@ const tooLarge = (err: unknown) => {
 export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?: number }, logger: Logger, spec: ConsumerSpec<T>, dlqProducer: MessageProducer): Promise<ConsumerHandle> {
   const log = logger.child({ component: 'consumer', groupId: spec.groupId });
   const linger = spec.handleBatch ? spec.linger : undefined;
-  const consumer: Consumer = kafka.consumer({
-    groupId: spec.groupId,
-    sessionTimeout: spec.sessionTimeoutMs ?? defaults.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: 3000,
-    // Bounds how long stop() waits for an idle fetch to return.
-    maxWaitTimeInMs: linger ? Math.min(linger.maxWaitMs, 1000) : 1000,
-    minBytes: linger?.minBytes ?? 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: 12, restartOnFailure: async () => true },
-  });
+  const makeConsumer = (): Consumer =>
+    kafka.consumer({
+      groupId: spec.groupId,
+      sessionTimeout: spec.sessionTimeoutMs ?? defaults.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      // Bounds how long stop() waits for an idle fetch to return.
+      maxWaitTimeInMs: linger ? Math.min(linger.maxWaitMs, 1000) : 1000,
+      minBytes: linger?.minBytes ?? 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 12, restartOnFailure: async () => true },
+    });
+  let consumer = makeConsumer();
   let member = false;
   let stopping = false;
-  const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0 };
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    member = true;
-    log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    member = false;
-    log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-  });
-  consumer.on(consumer.events.DISCONNECT, () => {
-    member = false;
-  });
+  let live = true;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const maxRestarts = spec.maxRestarts ?? 5;
+  const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0 };
 
   // The original headers go along as they came (bytes, repeated values), plus the five; all
   // the dead letters of a batch in one produce request, gzipped: the broker checks the
@@ -267,6 +268,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
           clearInterval(beat);
         }
         stats.processed += 1;
+        restarts = 0;
         return;
       } catch (err) {
         if (err instanceof InvalidMessageError) {
@@ -300,10 +302,11 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     const spans = tracingEnabled() ? messageSpans(`process ${msgs[0].topic}`, items.map((i) => i.msg)) : undefined;
     if (spans) items.forEach((item, i) => (item.trace = spans.contexts[i]));
     let delay = 200;
+    let outcome: BatchOutcome | void = undefined;
     for (;;) {
       const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
-        const outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
+        outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
         const rejected = outcome?.rejected ?? [];
         dead.push(...rejected);
         stats.processed += items.length - rejected.length;
@@ -323,6 +326,12 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         clearInterval(beat);
       }
     }
+    // A rejection of a message that is not in the batch is a bug in the handler: not retried
+    // (it would fail the same way), the consumer crashes and is restarted, then gives up.
+    for (const r of outcome?.rejected ?? []) {
+      if (!r || !msgs.includes(r.msg)) throw new TypeError(`the batch handler of ${spec.groupId} rejected a message that is not in its batch`);
+    }
+    restarts = 0;
     await toDlq(dead.sort((a, b) => Number(BigInt(a.msg.offset) - BigInt(b.msg.offset))));
   };
 
@@ -378,101 +387,148 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     return inSpan(`process ${topic}`, work, undefined, attributes, SpanKind.CONSUMER, linksTo(msgs.map((m) => m.headers)));
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
-  if (spec.handleBatch) {
-    const s = spec;
-    const maxBatch = s.maxBatchSize ?? 1000;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: s.partitionsConsumedConcurrently ?? 4,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition } = batch;
-        for (let i = 0; i < batch.messages.length; i += maxBatch) {
-          if (stopping || !isRunning() || isStale()) return;
-          const msgs = batch.messages.slice(i, i + maxBatch).map((m) => inbound(topic, partition, m));
-          const last = msgs[msgs.length - 1].offset;
-          try {
-            await track(async () => {
-              await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
-              resolveOffset(last);
-              await commitAfter(topic, partition, last);
-            });
-          } catch (err) {
-            // Only a stopping consumer gives up on a batch: it stays uncommitted.
-            log.info({ topic, partition, from: msgs[0].offset, err: (err as Error).message }, 'batch left for redelivery');
-            return;
-          }
-        }
-      },
+  /**
+   * Joins the group and runs. kafkajs restarts a consumer itself after retriable failures; one it
+   * will not restart (an unexpected error) is made anew here after 1 s, 2 s, 4 s … (at most 30 s),
+   * up to maxRestarts times in a row, after which the consumer is no longer live and the process
+   * should be restarted by its supervisor (the liveness health service says so).
+   */
+  const restartLater = (): void => {
+    if (stopping) return;
+    restarts += 1;
+    stats.restarts += 1;
+    if (restarts > maxRestarts) {
+      live = false;
+      log.fatal({ restarts: restarts - 1 }, 'consumer cannot be restarted: no longer live');
+      return;
+    }
+    const delay = Math.min(1000 * 2 ** (restarts - 1), 30_000);
+    log.warn({ restart: restarts, inMs: delay }, 'restarting the consumer');
+    restartTimer = setTimeout(() => {
+      if (stopping) return;
+      consumer = makeConsumer();
+      start().catch((err) => {
+        log.error({ err }, 'consumer restart failed');
+        restartLater();
+      });
+    }, delay);
+  };
+  const start = async (): Promise<void> => {
+    const c = consumer;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      member = true;
+      log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
-  } else if (spec.maxInFlight) {
-    const handle = spec.handle;
-    const slots = new Slots(spec.maxInFlight);
-    const partitions = new Map<string, PartitionProgress>();
-    // A new assignment starts over from the committed offsets.
-    consumer.on(consumer.events.GROUP_JOIN, () => partitions.clear());
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? spec.maxInFlight,
-      // Hands each message to a free slot and returns without waiting for it to finish, so
-      // one slow message never stops the fetching of others. Each partition's offset is
-      // committed up to its first unfinished message.
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition } = batch;
-        const key = `${topic}\u0000${partition}`;
-        let progress = partitions.get(key);
-        if (!progress) partitions.set(key, (progress = new PartitionProgress()));
-        const mine = progress;
-        for (const message of batch.messages) {
-          await slots.acquire();
-          if (stopping || !isRunning() || isStale() || partitions.get(key) !== mine) {
-            slots.release();
-            return;
-          }
-          mine.started(message.offset);
-          resolveOffset(message.offset);
-          const msg = inbound(topic, partition, message);
-          void track(async () => {
+    c.on(c.events.DISCONNECT, () => {
+      member = false;
+    });
+    c.on(c.events.CRASH, (e) => {
+      member = false;
+      log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart) restartLater();
+    });
+    await c.connect();
+    await c.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
+    if (spec.handleBatch) {
+      const s = spec;
+      const maxBatch = s.maxBatchSize ?? 1000;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: s.partitionsConsumedConcurrently ?? 4,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          for (let i = 0; i < batch.messages.length; i += maxBatch) {
+            if (stopping || !isRunning() || isStale()) return;
+            const msgs = batch.messages.slice(i, i + maxBatch).map((m) => inbound(topic, partition, m));
+            const last = msgs[msgs.length - 1].offset;
             try {
-              // Each message is processed in a span of the trace its producer's headers carry.
-              await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
-              const upTo = mine.finished(message.offset);
-              if (upTo !== undefined) await commitAfter(topic, partition, upTo);
+              await track(async () => {
+                await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
+                resolveOffset(last);
+                await commitAfter(topic, partition, last);
+              });
             } catch (err) {
-              // Only a stopping consumer gives up on a message: it stays uncommitted.
-              log.info({ topic, partition, offset: message.offset, err: (err as Error).message }, 'message left for redelivery');
-            } finally {
-              slots.release();
+              // A stopping consumer gives up on a batch: it stays uncommitted for the next
+              // member. Anything else is unexpected: the consumer crashes and is made anew,
+              // resuming from the committed offset.
+              if (!stopping) throw err;
+              log.info({ topic, partition, from: msgs[0].offset, err: (err as Error).message }, 'batch left for redelivery');
+              return;
             }
+          }
+        },
+      });
+    } else if (spec.maxInFlight) {
+      const handle = spec.handle;
+      const slots = new Slots(spec.maxInFlight);
+      const partitions = new Map<string, PartitionProgress>();
+      // A new assignment starts over from the committed offsets.
+      consumer.on(consumer.events.GROUP_JOIN, () => partitions.clear());
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? spec.maxInFlight,
+        // Hands each message to a free slot and returns without waiting for it to finish, so
+        // one slow message never stops the fetching of others. Each partition's offset is
+        // committed up to its first unfinished message.
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          const key = `${topic}\u0000${partition}`;
+          let progress = partitions.get(key);
+          if (!progress) partitions.set(key, (progress = new PartitionProgress()));
+          const mine = progress;
+          for (const message of batch.messages) {
+            await slots.acquire();
+            if (stopping || !isRunning() || isStale() || partitions.get(key) !== mine) {
+              slots.release();
+              return;
+            }
+            mine.started(message.offset);
+            resolveOffset(message.offset);
+            const msg = inbound(topic, partition, message);
+            void track(async () => {
+              try {
+                // Each message is processed in a span of the trace its producer's headers carry.
+                await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
+                const upTo = mine.finished(message.offset);
+                if (upTo !== undefined) await commitAfter(topic, partition, upTo);
+              } catch (err) {
+                // Only a stopping consumer gives up on a message: it stays uncommitted.
+                log.info({ topic, partition, offset: message.offset, err: (err as Error).message }, 'message left for redelivery');
+              } finally {
+                slots.release();
+              }
+            });
+          }
+        },
+      });
+    } else {
+      const handle = spec.handle;
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+        eachMessage: async ({ topic, partition, message, heartbeat }) => {
+          // Once stopping, take no new message: it stays uncommitted for the next member.
+          if (stopping) return;
+          const msg = inbound(topic, partition, message);
+          await track(async () => {
+            await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
+            await commitAfter(topic, partition, message.offset);
           });
-        }
-      },
-    });
-  } else {
-    const handle = spec.handle;
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        // Once stopping, take no new message: it stays uncommitted for the next member.
-        if (stopping) return;
-        const msg = inbound(topic, partition, message);
-        await track(async () => {
-          await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
-          await commitAfter(topic, partition, message.offset);
-        });
-      },
-    });
-  }
+        },
+      });
+    }
+  };
+  await start();
   const handle: ConsumerHandle = {
     groupId: spec.groupId,
     isHealthy: () => member,
+    isLive: () => live,
     stats,
     stop: async () => {
       stopping = true;
+      clearTimeout(restartTimer);
       await drained();
       await consumer.stop();
       await consumer.disconnect();

@@ -93,6 +93,8 @@ export interface GrpcServerHandle {
   server: grpc.Server;
   port: number;
   setServing(serving: boolean): void;
+  /** The liveness health service: NOT_SERVING tells the supervisor to restart the process. */
+  setLive(live: boolean): void;
   /** Stops taking new calls, lets running calls finish for up to graceMs, then cancels them. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -145,6 +147,9 @@ export async function startGrpcServer(opts: {
     port,
     setServing(serving) {
       for (const n of names) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
+    },
+    setLive(live) {
+      health.setStatus(LIVENESS_SERVICE, live ? 'SERVING' : 'NOT_SERVING');
     },
     shutdown(graceMs) {
       return new Promise((res) => {

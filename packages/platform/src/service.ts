@@ -32,6 +32,7 @@ export class Service<C = BaseConfig> {
   readonly registry: prom.Registry;
   private readonly stops: Array<{ phase: StopPhase; name: string; fn: () => Promise<void> }> = [];
   private readonly checks = new Map<string, () => boolean>();
+  private readonly livenessChecks: Array<() => boolean> = [];
   private kafkaClient?: KafkaClient;
   private sharedProducer?: Promise<MessageProducer>;
   private grpcHandle?: GrpcServerHandle;
@@ -221,6 +222,7 @@ export class Service<C = BaseConfig> {
     this.countMessages(spec.groupId, handle.stats);
     this.onStop('intake', `consumer ${spec.groupId}`, () => handle.stop());
     this.addReadinessCheck(`consumer ${spec.groupId}`, () => handle.isHealthy());
+    this.livenessChecks.push(() => handle.isLive());
     return handle;
   }
 
@@ -247,7 +249,10 @@ export class Service<C = BaseConfig> {
   markStarted(): void {
     this.started = true;
     for (const startProbe of this.probes) startProbe();
-    const update = () => this.grpcHandle?.setServing(this.isServing());
+    const update = () => {
+      this.grpcHandle?.setServing(this.isServing());
+      this.grpcHandle?.setLive(this.livenessChecks.every((live) => live()));
+    };
     update();
     this.healthTimer = setInterval(update, 1000);
     this.healthTimer.unref();
