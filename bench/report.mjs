@@ -321,6 +321,16 @@ function targetsSection(t) {
   return lines;
 }
 
+/** (g) bench/cron.mjs's table as it printed it. */
+function cronSection(c) {
+  return [
+    '', '## (g) Next cron occurrence across clock changes', '',
+    `Run ${c.date} by \`node bench/cron.mjs\` (no broker or database: the scheduler's own computation); load average ${c.loadAvg.join(' / ')}.`,
+    'Microseconds per next occurrence, from an hour before each 2027 clock change of six zones and on an ordinary day.', '',
+    '```', c.output, '```',
+  ];
+}
+
 /** The whole report: whichever sections the results hold. */
 export function markdown(r) {
   return [
@@ -328,5 +338,6 @@ export function markdown(r) {
     ...(r.scaling ? scenarios(r) : []),
     ...(r.compare ? comparison(r.compare) : []),
     ...(r.targets ? targetsSection(r.targets) : []),
+    ...(r.cron ? cronSection(r.cron) : []),
   ].join('\n');
 }

@@ -12,7 +12,7 @@
 //   (f) the throughput targets: ingest from a filled topic, jobs due in the same second, steady
 //       jobs due per second, single jobs at a low rate, tracing on vs off (bench/targets.mjs).
 //
-// Usage: node bench/run.mjs [all | scenarios | compare | targets] (or BENCH_ONLY=...); default
+// Usage: node bench/run.mjs [all | scenarios | compare | targets | cron] (or BENCH_ONLY=...); default
 // all. Writes bench/results/latest.md and latest.json; a partial run keeps the other sections of
 // the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
 // BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs, for (f) bench/targets.mjs.
@@ -42,7 +42,7 @@ const N = {
   e2e: size('BENCH_E2E_JOBS', 2000),
 };
 
-const MODES = ['all', 'scenarios', 'compare', 'targets'];
+const MODES = ['all', 'scenarios', 'compare', 'targets', 'cron'];
 const mode = process.argv[2] ?? process.env.BENCH_ONLY ?? 'all';
 if (!MODES.includes(mode)) {
   process.stderr.write(`usage: node bench/run.mjs [${MODES.join(' | ')}] (got ${mode})\n`);
@@ -251,6 +251,7 @@ try {
       burst,
       compare: previous.compare,
       targets: previous.targets,
+      cron: previous.cron,
     };
   }
   if (mode === 'all' || mode === 'compare') {
@@ -261,6 +262,13 @@ try {
   if (mode === 'all' || mode === 'targets') {
     result.targets = await targets({ serverUrl: infra.databaseUrl, machine: m });
     if (!result.machine) result = { ...result, date: result.targets.date, machine: m };
+  }
+  if (mode === 'all' || mode === 'cron') {
+    // (g) the cost of the next cron occurrence across clock changes (bench/cron.mjs, no broker needed).
+    const r = spawnSync(process.execPath, [join(HERE, 'cron.mjs')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/cron.mjs failed: ${r.stderr}`);
+    result.cron = { date: new Date().toISOString(), loadAvg: loadavg().map((v) => v.toFixed(2)), output: r.stdout.trimEnd() };
+    log('cron: next occurrence costs measured');
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
