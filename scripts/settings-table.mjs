@@ -1,9 +1,9 @@
 // The settings tables of the documentation, generated from the services' own declarations: the
-// top README's configuration table (every setting of every service) and, in each service's
-// README, the table of the settings of its own. Each sits between `<!-- settings:begin -->` and
+// configuration reference (docs/configuration.md: every setting of every service) and, in each
+// service's README, the table of the settings of its own. Each sits between `<!-- settings:begin -->` and
 // `<!-- settings:end -->`.
 //
-//   node scripts/settings-table.mjs           prints the top README's table
+//   node scripts/settings-table.mjs           prints the configuration reference's table
 //   node scripts/settings-table.mjs --write   rewrites every generated table in place
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export function allSettings() {
 const meaning = (d) => `${d.description}${d.secret ? ' (secret)' : ''}${d.formerly ? `; formerly \`${d.formerly}\` (milliseconds), still read` : ''}`.replaceAll('|', '\\|');
 const shown = (value) => `\`${value.replace(ROOT, '.')}\``;
 
-/** The top README's table: every setting, which services have it, its default and meaning. */
+/** The configuration reference's table: every setting, which services have it, its default and meaning. */
 export function configurationTable() {
   const everyone = SERVICES.length;
   const lines = ['| setting | services | default | meaning |', '|---|---|---|---|'];
@@ -64,7 +64,7 @@ const END = '<!-- settings:end -->';
 /** Every document with a generated table: its path and the table it must hold. */
 export function generatedTables() {
   return [
-    { file: join(ROOT, 'README.md'), table: configurationTable() },
+    { file: join(ROOT, 'docs', 'configuration.md'), table: configurationTable() },
     ...SERVICES.map((s) => ({ file: join(ROOT, 'services', s.name, 'README.md'), table: serviceTable(s.name) })),
   ];
 }
