@@ -29,7 +29,7 @@ export function parseAppRegistry(text: string, source: string): Map<string, AppE
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`app registry ${source}: app name "${name}" may contain only ASCII letters, digits, ".", "_" and "-"`);
     if (!isObject(entry) || typeof entry.handler !== 'string') throw new Error(`app registry ${source}: apps.${name}.handler must be a string`);
     if (entry.options !== undefined && !isObject(entry.options)) throw new Error(`app registry ${source}: apps.${name}.options must be an object`);
-    out.set(name, { handler: entry.handler, options: (entry.options as Record<string, unknown> | undefined) ?? {} });
+    out.set(name, { handler: entry.handler, options: entry.options ?? {} });
   }
   return out;
 }

@@ -67,7 +67,7 @@ export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   need(o, 'attempt', 'number');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
   for (const f of ['retryAt', 'startedAt', 'dueAt', 'firedAt']) {
-    if (o[f] !== undefined && (typeof o[f] !== 'string' || Number.isNaN(Date.parse(o[f] as string)))) throw new Error(`${f} must be an ISO 8601 time`);
+    if (o[f] !== undefined && (typeof o[f] !== 'string' || Number.isNaN(Date.parse(o[f])))) throw new Error(`${f} must be an ISO 8601 time`);
   }
   return o as unknown as RunStatusEvent;
 }

@@ -156,8 +156,8 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
           bad('schedule.cron', `"${sc.cron}" is not a valid cron expression: ${err.message}`);
         }
       }
-      if (typeof zone !== 'string' || !isValidZone(zone)) bad('schedule.timezone', `"${String(zone)}" is not an IANA time zone`);
-      schedule = { cron: String(sc.cron), timezone: String(zone) };
+      if (typeof zone !== 'string' || !isValidZone(zone)) bad('schedule.timezone', `"${typeof zone === 'string' ? zone : JSON.stringify(zone)}" is not an IANA time zone`);
+      if (typeof sc.cron === 'string' && typeof zone === 'string') schedule = { cron: sc.cron, timezone: zone };
     } else if (sc.everyMs !== undefined && sc.everyMs !== null && sc.everyMs !== 0) {
       const every = Number(sc.everyMs);
       if (!Number.isInteger(every) || every < MIN_INTERVAL_MS) bad('schedule.everyMs', `must be an integer number of milliseconds >= ${MIN_INTERVAL_MS}`);
@@ -206,8 +206,20 @@ export function validateJobRequest(input: unknown, opts: ValidationOptions): Job
 
   if (problems.length) throw new JobRequestError(problems);
   return {
-    requestId, appName: appName!, scheduledTime, priority, idempotencyKey, jobData, maxRetries, backoff,
-    schedule, startAt, endAt, misfirePolicy, catchUpWindowMs, overlapPolicy,
+    requestId,
+    appName: appName!,
+    scheduledTime,
+    priority,
+    idempotencyKey,
+    jobData,
+    maxRetries,
+    backoff,
+    schedule,
+    startAt,
+    endAt,
+    misfirePolicy,
+    catchUpWindowMs,
+    overlapPolicy,
   };
 }
 

@@ -60,10 +60,15 @@ function parseInt10(raw: string, min: number, max: number): number {
 
 export const setting = {
   string(description: string, opts: Options<string> = {}): Setting<string> {
-    return make('string', description, (raw) => {
-      if (raw.trim() === '') throw new Error('must not be empty');
-      return raw;
-    }, opts);
+    return make(
+      'string',
+      description,
+      (raw) => {
+        if (raw.trim() === '') throw new Error('must not be empty');
+        return raw;
+      },
+      opts,
+    );
   },
   /**
    * A duration such as 500ms, 30s, 15m, 24h or 7d (a bare number is milliseconds); read as
@@ -87,15 +92,20 @@ export const setting = {
   },
   /** An IANA time zone name, such as Europe/Paris or UTC. */
   zone(description: string, opts: Options<string> = {}): Setting<string> {
-    return make('zone', description, (raw) => {
-      const zone = raw.trim();
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      } catch {
-        throw new Error(`"${raw}" is not an IANA time zone (such as UTC or Europe/Paris)`);
-      }
-      return zone;
-    }, opts);
+    return make(
+      'zone',
+      description,
+      (raw) => {
+        const zone = raw.trim();
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        } catch {
+          throw new Error(`"${raw}" is not an IANA time zone (such as UTC or Europe/Paris)`);
+        }
+        return zone;
+      },
+      opts,
+    );
   },
   optionalString(description: string, opts: { secret?: boolean } = {}): Setting<string | undefined> {
     return make<string | undefined>('string', description, (raw) => (raw.trim() === '' ? undefined : raw), { ...opts, optional: true });
@@ -109,44 +119,73 @@ export const setting = {
     return make('port', description, (raw) => parseInt10(raw, 0, 65535), opts);
   },
   bool(description: string, opts: Options<boolean> = {}): Setting<boolean> {
-    return make('bool', description, (raw) => {
-      const v = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      throw new Error(`expected true or false, got "${raw}"`);
-    }, opts);
+    return make(
+      'bool',
+      description,
+      (raw) => {
+        const v = raw.trim().toLowerCase();
+        if (['true', '1', 'yes', 'on'].includes(v)) return true;
+        if (['false', '0', 'no', 'off'].includes(v)) return false;
+        throw new Error(`expected true or false, got "${raw}"`);
+      },
+      opts,
+    );
   },
   oneOf<V extends string>(description: string, values: readonly V[], opts: Options<V> = {}): Setting<V> {
-    return make('enum', `${description} (${values.join(' | ')})`, (raw) => {
-      const v = raw.trim() as V;
-      if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
-      return v;
-    }, opts);
+    return make(
+      'enum',
+      `${description} (${values.join(' | ')})`,
+      (raw) => {
+        const v = raw.trim() as V;
+        if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+        return v;
+      },
+      opts,
+    );
   },
   optionalOneOf<V extends string>(description: string, values: readonly V[]): Setting<V | undefined> {
-    return make<V | undefined>('enum', `${description} (${values.join(' | ')})`, (raw) => {
-      const v = raw.trim() as V;
-      if (v === '') return undefined;
-      if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
-      return v;
-    }, { optional: true });
+    return make<V | undefined>(
+      'enum',
+      `${description} (${values.join(' | ')})`,
+      (raw) => {
+        const v = raw.trim() as V;
+        if (v === '') return undefined;
+        if (!values.includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+        return v;
+      },
+      { optional: true },
+    );
   },
   list(description: string, opts: Options<string[]> = {}): Setting<string[]> {
-    return make('list', `${description} (comma-separated)`, (raw) => {
-      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-      if (items.length === 0) throw new Error('expected at least one comma-separated value');
-      return items;
-    }, opts, (v) => v.join(','));
+    return make(
+      'list',
+      `${description} (comma-separated)`,
+      (raw) => {
+        const items = raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (items.length === 0) throw new Error('expected at least one comma-separated value');
+        return items;
+      },
+      opts,
+      (v) => v.join(','),
+    );
   },
   url(description: string, opts: Options<string> = {}): Setting<string> {
-    return make('url', description, (raw) => {
-      try {
-        new URL(raw);
-      } catch {
-        throw new Error('expected a URL');
-      }
-      return raw;
-    }, opts);
+    return make(
+      'url',
+      description,
+      (raw) => {
+        try {
+          new URL(raw);
+        } catch {
+          throw new Error('expected a URL');
+        }
+        return raw;
+      },
+      opts,
+    );
   },
 };
 

@@ -104,8 +104,10 @@ class PartitionProgress {
     this.done.add(BigInt(offset));
     let last: bigint | undefined;
     while (this.pending.length && this.done.has(this.pending[0])) {
-      last = this.pending.shift() as bigint;
-      this.done.delete(last);
+      // pending is not empty here.
+      const next = this.pending.shift() as bigint;
+      this.done.delete(next);
+      last = next;
     }
     return last === undefined ? undefined : last.toString();
   }
@@ -299,7 +301,12 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     }
     // With tracing on, each message also has a span in its own producer's trace, so that the
     // work done for it (and the messages it causes) stays in that trace.
-    const spans = tracingEnabled() ? messageSpans(`process ${msgs[0].topic}`, items.map((i) => i.msg)) : undefined;
+    const spans = tracingEnabled()
+      ? messageSpans(
+          `process ${msgs[0].topic}`,
+          items.map((i) => i.msg),
+        )
+      : undefined;
     if (spans) items.forEach((item, i) => (item.trace = spans.contexts[i]));
     let delay = 200;
     let outcome: BatchOutcome | void = undefined;

@@ -50,7 +50,9 @@ export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition
 export function oversizeHeaders(value: Buffer | null): Record<string, string> {
   return {
     'original-size': String(value?.length ?? 0),
-    'original-sha256': createHash('sha256').update(value ?? Buffer.alloc(0)).digest('hex'),
+    'original-sha256': createHash('sha256')
+      .update(value ?? Buffer.alloc(0))
+      .digest('hex'),
     'original-value-omitted': 'too large for the dead-letter topic',
   };
 }

@@ -27,7 +27,10 @@ export class GroupCommit<In, Out> {
   private readonly weight?: (item: In) => number;
 
   /** flush receives the items in arrival order and resolves with one result per item, in order. */
-  constructor(private readonly flush: (items: In[]) => Promise<Out[]>, o: GroupCommitOptions<In> = {}) {
+  constructor(
+    private readonly flush: (items: In[]) => Promise<Out[]>,
+    o: GroupCommitOptions<In> = {},
+  ) {
     this.maxItems = o.maxItems ?? 1000;
     this.maxWeight = o.maxWeight ?? Infinity;
     this.concurrency = o.concurrency ?? 1;

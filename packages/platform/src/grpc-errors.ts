@@ -16,7 +16,12 @@ export interface FieldViolation {
 export class RpcError extends Error {
   readonly violations: FieldViolation[];
 
-  constructor(readonly code: grpc.status, message: string, readonly field?: string, violations?: FieldViolation[]) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+    readonly field?: string,
+    violations?: FieldViolation[],
+  ) {
     super(message);
     this.name = 'RpcError';
     this.violations = violations ?? [];
@@ -25,7 +30,10 @@ export class RpcError extends Error {
 
 /** INVALID_ARGUMENT naming the field; more violations (other fields) may ride along. */
 export const invalidArgument = (field: string, problem: string, more: FieldViolation[] = []) =>
-  new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${problem}${more.length ? `; also ${more.map((v) => `${v.field}: ${v.description}`).join('; ')}` : ''}`, field, [{ field, description: problem }, ...more]);
+  new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${problem}${more.length ? `; also ${more.map((v) => `${v.field}: ${v.description}`).join('; ')}` : ''}`, field, [
+    { field, description: problem },
+    ...more,
+  ]);
 export const notFound = (what: string) => new RpcError(grpc.status.NOT_FOUND, `${what} not found`);
 export const failedPrecondition = (why: string) => new RpcError(grpc.status.FAILED_PRECONDITION, why);
 
@@ -53,8 +61,14 @@ export function badRequestStatus(code: grpc.status, message: string, violations:
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 const KAFKA_UNAVAILABLE = new Set([
-  'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSTimeout', 'KafkaJSMetadataNotLoaded',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+  'KafkaJSMetadataNotLoaded',
 ]);
 
 /** A dependency that is away or too slow (Kafka, PostgreSQL, the network): worth a retry later. */

@@ -26,7 +26,7 @@ export function unary<Req, Res>(logger: Logger, fn: (req: Req, call: grpc.Server
       (err: unknown) => {
         const { status, log } = toStatus(err);
         if (log) logger[log.level]({ err, method: call.getPath(), errorId: log.errorId }, log.level === 'warn' ? 'gRPC call failed: a dependency is unavailable' : 'gRPC handler failed');
-        callback(status as grpc.ServiceError);
+        callback(status);
       },
     );
   };
@@ -99,13 +99,7 @@ export interface GrpcServerHandle {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export async function startGrpcServer(opts: {
-  host: string;
-  port: number;
-  maxMessageBytes: number;
-  services: ServiceBinding[];
-  logger: Logger;
-}): Promise<GrpcServerHandle> {
+export async function startGrpcServer(opts: { host: string; port: number; maxMessageBytes: number; services: ServiceBinding[]; logger: Logger }): Promise<GrpcServerHandle> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': opts.maxMessageBytes,
@@ -137,9 +131,7 @@ export async function startGrpcServer(opts: {
   // Only the services this server runs (and health) are listed, as `grpcurl list` should show.
   new ReflectionService(definitions, { services: ['grpc.health.v1.Health', ...opts.services.map((s) => s.name)] }).addToServer(server);
 
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
-  );
+  const port = await new Promise<number>((res, rej) => server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
   opts.logger.info({ port, services: opts.services.map((s) => s.name) }, 'gRPC server listening');
 
   return {

@@ -1,5 +1,5 @@
 // The adapter over kafkajs (with consumer.ts): nothing else in pipewright imports kafkajs.
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type Message, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
 import type { Context } from '@opentelemetry/api';
 import { GroupCommit } from './group-commit';
 import { producerSpans, tracingEnabled } from './telemetry';
@@ -20,7 +20,12 @@ export const kafkaSettings = {
   KAFKA_SASL_PASSWORD: setting.optionalString('Kafka SASL password', { secret: true }),
   KAFKA_TOPIC_PARTITIONS: setting.int('partitions of the topics a service creates', { default: 12, min: 1, max: 10000 }),
   KAFKA_REPLICATION_FACTOR: setting.int('replication factor of created topics; -1 is the broker default', { default: -1, min: -1, max: 100 }),
-  KAFKA_SESSION_TIMEOUT: setting.duration('how long a consumer that stopped answering keeps its partitions before the group reassigns them', { default: '30s', minMs: 6000, maxMs: 300_000, formerly: 'KAFKA_SESSION_TIMEOUT_MS' }),
+  KAFKA_SESSION_TIMEOUT: setting.duration('how long a consumer that stopped answering keeps its partitions before the group reassigns them', {
+    default: '30s',
+    minMs: 6000,
+    maxMs: 300_000,
+    formerly: 'KAFKA_SESSION_TIMEOUT_MS',
+  }),
 };
 
 export interface KafkaOptions {
@@ -33,17 +38,20 @@ export interface KafkaOptions {
   sessionTimeoutMs?: number;
 }
 
-export function kafkaOptionsFrom(cfg: {
-  KAFKA_BROKERS: string[];
-  KAFKA_CLIENT_ID?: string;
-  KAFKA_SSL: boolean;
-  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  KAFKA_SASL_USERNAME?: string;
-  KAFKA_SASL_PASSWORD?: string;
-  KAFKA_TOPIC_PARTITIONS: number;
-  KAFKA_REPLICATION_FACTOR: number;
-  KAFKA_SESSION_TIMEOUT: number;
-}, service: string): KafkaOptions {
+export function kafkaOptionsFrom(
+  cfg: {
+    KAFKA_BROKERS: string[];
+    KAFKA_CLIENT_ID?: string;
+    KAFKA_SSL: boolean;
+    KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    KAFKA_SASL_USERNAME?: string;
+    KAFKA_SASL_PASSWORD?: string;
+    KAFKA_TOPIC_PARTITIONS: number;
+    KAFKA_REPLICATION_FACTOR: number;
+    KAFKA_SESSION_TIMEOUT: number;
+  },
+  service: string,
+): KafkaOptions {
   let sasl: KafkaOptions['sasl'];
   if (cfg.KAFKA_SASL_MECHANISM) {
     const missing = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => !cfg[k]);
@@ -95,7 +103,10 @@ function toBuffer(value: OutboundMessage['value']): Buffer | null {
 export class KafkaClient {
   readonly kafka: Kafka;
 
-  constructor(readonly options: KafkaOptions, private readonly logger: Logger) {
+  constructor(
+    readonly options: KafkaOptions,
+    private readonly logger: Logger,
+  ) {
     const log = logger.child({ component: 'kafkajs' });
     const config: KafkaConfig = {
       clientId: options.clientId,
@@ -105,14 +116,16 @@ export class KafkaClient {
       connectionTimeout: 5000,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12 },
       logLevel: KafkaLogLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        const { message, ...extra } = entry;
-        delete (extra as Record<string, unknown>).timestamp;
-        delete (extra as Record<string, unknown>).logger;
-        if (level <= KafkaLogLevel.ERROR) log.error(extra, message);
-        else if (level === KafkaLogLevel.WARN) log.warn(extra, message);
-        else log.info(extra, message);
-      },
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          const { message, ...extra } = entry;
+          delete (extra as Record<string, unknown>).timestamp;
+          delete (extra as Record<string, unknown>).logger;
+          if (level <= KafkaLogLevel.ERROR) log.error(extra, message);
+          else if (level === KafkaLogLevel.WARN) log.warn(extra, message);
+          else log.info(extra, message);
+        },
     };
     this.kafka = new Kafka(config);
   }
@@ -211,7 +224,7 @@ export class KafkaClient {
       retry: { retries: 8 },
     });
     await producer.connect();
-    type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage["headers"]; partition?: number };
+    type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage['headers']; partition?: number };
     const size = (r: ProduceRecord) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
     type Send = { topic: string; records: ProduceRecord[]; compress: boolean };
     /** One produce request for sends of one compression; results per send, in order. */
@@ -226,7 +239,7 @@ export class KafkaClient {
       const meta = await producer.sendBatch({
         acks: -1,
         compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as Message[] })),
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages })),
       });
       // Within a partition the messages of one request take consecutive offsets from its base.
       const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
@@ -265,7 +278,11 @@ export class KafkaClient {
         const compress = sendOpts?.compress ?? false;
         if (!tracingEnabled()) return requests.add({ topic, records, compress });
         for (const r of records) r.headers = { ...r.headers };
-        const spans = producerSpans(topic, messages.map((m) => m.trace), records.map((r) => r.headers as Record<string, unknown>));
+        const spans = producerSpans(
+          topic,
+          messages.map((m) => m.trace),
+          records.map((r) => r.headers as Record<string, unknown>),
+        );
         try {
           const out = await requests.add({ topic, records, compress });
           spans.end();

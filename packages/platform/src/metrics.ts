@@ -18,7 +18,7 @@ export function createRegistry(service: string): client.Registry {
 
 /** Serves GET /metrics in the Prometheus text format. */
 export async function startMetricsServer(registry: client.Registry, host: string, port: number, logger: Logger): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404).end();
       return;
@@ -29,7 +29,9 @@ export async function startMetricsServer(registry: client.Registry, host: string
     } catch (err) {
       res.writeHead(500).end(String(err));
     }
-  });
+  };
+  // serve() answers every request itself, errors included.
+  const server = http.createServer((req, res) => void serve(req, res));
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(port, host, () => res());

@@ -46,7 +46,10 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     return result;
   } catch (err) {
     // A connection that failed is dropped, not given back to the pool.
-    const ok = await client.query('ROLLBACK').then(() => true, () => false);
+    const ok = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
     client.release(ok ? undefined : (err as Error));
     throw err;
   }
@@ -74,7 +77,6 @@ export function readMigrations(dir: string): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
 }
-
 
 /**
  * Applies pending migrations of one service's schema, each in its own transaction. Replicas

@@ -22,7 +22,7 @@ export function serviceSettings<E extends SettingsSpec>(defaultGrpcPort: number,
 
 export { postgresSettings };
 
-type BaseConfig = ConfigOf<ReturnType<typeof serviceSettings<{}>>>;
+type BaseConfig = ConfigOf<ReturnType<typeof serviceSettings<Record<never, never>>>>;
 
 /** Stop phases, run in this order: stop taking work, stop serving, close clients. */
 export type StopPhase = 'intake' | 'serve' | 'clients';
@@ -41,7 +41,11 @@ export class Service<C = BaseConfig> {
   private healthTimer?: NodeJS.Timeout;
   private readonly probes: Array<() => void> = [];
 
-  constructor(readonly name: string, readonly config: C, readonly logger: Logger) {
+  constructor(
+    readonly name: string,
+    readonly config: C,
+    readonly logger: Logger,
+  ) {
     this.registry = createRegistry(name);
   }
 
@@ -70,10 +74,7 @@ export class Service<C = BaseConfig> {
       running = true;
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
-        ]);
+        await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
         if (!healthy) this.logger.info({ probe: name }, 'dependency is back');
         healthy = true;
       } catch (err) {
@@ -145,10 +146,12 @@ export class Service<C = BaseConfig> {
 
   /** One producer per process (acks=all), closed after everything that uses it. */
   producer(): Promise<MessageProducer> {
-    this.sharedProducer ??= this.kafka().producer().then((p) => {
-      this.onStop('clients', 'kafka producer', () => p.disconnect());
-      return p;
-    });
+    this.sharedProducer ??= this.kafka()
+      .producer()
+      .then((p) => {
+        this.onStop('clients', 'kafka producer', () => p.disconnect());
+        return p;
+      });
     return this.sharedProducer;
   }
 
@@ -157,7 +160,7 @@ export class Service<C = BaseConfig> {
   /** kafka_consumer_lag{group,topic,partition}: end offset minus committed offset, read at scrape time. */
   private watchLag(groupId: string, topics: string[]): void {
     if (!this.lagGroups) {
-      const groups = (this.lagGroups = new Map());
+      const groups = (this.lagGroups = new Map<string, string[]>());
       const kafka = this.kafka();
       new prom.Gauge({
         name: 'kafka_consumer_lag',
@@ -194,7 +197,7 @@ export class Service<C = BaseConfig> {
   /** kafka_consumer_messages_total{group,outcome}: what each consumer group of this process did. */
   private countMessages(groupId: string, stats: ConsumerHandle['stats']): void {
     if (!this.consumerStats) {
-      const all = (this.consumerStats = new Map());
+      const all = (this.consumerStats = new Map<string, ConsumerHandle['stats']>());
       new prom.Counter({
         name: 'kafka_consumer_messages_total',
         help: 'Messages consumed, by outcome: received, processed, failed (invalid or failing), sent_to_dlq, retried',
@@ -281,11 +284,7 @@ export class Service<C = BaseConfig> {
  * Runs a service: loads its settings (a missing or malformed one stops start-up with its
  * name), calls start, reports SERVING when ready, and shuts down cleanly on SIGTERM/SIGINT.
  */
-export async function runService<S extends ReturnType<typeof serviceSettings<SettingsSpec>>>(
-  name: string,
-  settings: S,
-  start: (svc: Service<ConfigOf<S>>) => Promise<void>,
-): Promise<void> {
+export async function runService<S extends ReturnType<typeof serviceSettings<SettingsSpec>>>(name: string, settings: S, start: (svc: Service<ConfigOf<S>>) => Promise<void>): Promise<void> {
   let config: ConfigOf<S>;
   try {
     config = loadConfig(settings);
@@ -314,7 +313,8 @@ export async function runService<S extends ReturnType<typeof serviceSettings<Set
       process.exit(1);
     }, base.SHUTDOWN_TIMEOUT);
     force.unref();
-    svc
+    // A failing stop is an unhandled rejection: the process exits with it.
+    void svc
       .stop()
       .then(() => shutdownTelemetry())
       .then(() => {

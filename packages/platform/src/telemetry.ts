@@ -32,10 +32,7 @@ export function startTelemetry(): void {
   const { GrpcInstrumentation } = require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const sdk = new NodeSDK({
-    instrumentations: [
-      new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch', 'ServerReflectionInfo'] }),
-      new PgInstrumentation({ requireParentSpan: true }),
-    ],
+    instrumentations: [new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch', 'ServerReflectionInfo'] }), new PgInstrumentation({ requireParentSpan: true })],
   });
   sdk.start();
   holder[SDK_KEY] = sdk;
@@ -113,16 +110,20 @@ export async function inSpan<T>(name: string, fn: (span: Span) => Promise<T>, pa
 export function messageSpans(name: string, msgs: Array<{ headers: Record<string, string>; topic: string; partition: number; offset: string }>) {
   const spans = msgs.map((m) => {
     const parent = restoreTraceContext(m.headers);
-    const span = tracer().startSpan(name, {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.name': 'process',
-        'messaging.destination.name': m.topic,
-        'messaging.destination.partition.id': String(m.partition),
-        'messaging.kafka.offset': m.offset,
+    const span = tracer().startSpan(
+      name,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': m.topic,
+          'messaging.destination.partition.id': String(m.partition),
+          'messaging.kafka.offset': m.offset,
+        },
       },
-    }, parent);
+      parent,
+    );
     return { span, context: trace.setSpan(parent, span) };
   });
   return {
@@ -146,10 +147,14 @@ export function inTraceContext<T>(ctx: Context | undefined, fn: () => T): T {
 export function producerSpans(topic: string, parents: Array<Context | undefined>, headers: Array<Record<string, unknown>>) {
   const spans = parents.map((parent, i) => {
     const ctx = parent ?? context.active();
-    const span = tracer().startSpan(`send ${topic}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'kafka', 'messaging.operation.name': 'send', 'messaging.destination.name': topic },
-    }, ctx);
+    const span = tracer().startSpan(
+      `send ${topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.system': 'kafka', 'messaging.operation.name': 'send', 'messaging.destination.name': topic },
+      },
+      ctx,
+    );
     propagation.inject(trace.setSpan(ctx, span), headers[i]);
     return span;
   });

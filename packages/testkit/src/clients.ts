@@ -21,10 +21,7 @@ export interface CallOptions {
 
 /** A client with a promise-returning function per unary method of `Definition`, and the raw grpc-js client. */
 export type PromiseClient<Definition, Raw> = {
-  [M in keyof Definition as Definition[M] extends UnaryMethod<unknown, unknown> ? M : never]: Definition[M] extends UnaryMethod<
-    infer Request,
-    infer Response
-  >
+  [M in keyof Definition as Definition[M] extends UnaryMethod<unknown, unknown> ? M : never]: Definition[M] extends UnaryMethod<infer Request, infer Response>
     ? (request?: Partial<Request>, options?: CallOptions) => Promise<Response>
     : never;
 } & {
@@ -74,8 +71,7 @@ export function clientFor<S extends keyof ServiceClients>(service: S, address: s
 /** grpc.health.v1.Health/Check of `service` ('' for the server as a whole); resolves to SERVING, NOT_SERVING, ... */
 export const healthCheck: (address: string, service?: string, deadlineMs?: number) => Promise<string> = scripts.healthCheck;
 /** Waits until the server at `address` reports SERVING; fails at once when isDead() says why it cannot. */
-export const waitServing: (address: string, options?: { timeoutMs?: number; isDead?: () => string | undefined | false }) => Promise<void> =
-  scripts.waitServing;
+export const waitServing: (address: string, options?: { timeoutMs?: number; isDead?: () => string | undefined | false }) => Promise<void> = scripts.waitServing;
 /** Service names a server lists through reflection (what `grpcurl list` shows). */
 export const listServices: (address: string) => Promise<string[]> = scripts.listServices;
 /** Serialized FileDescriptorProtos the server returns for a file name (with its imports). */
@@ -84,8 +80,7 @@ export const reflectFile: (address: string, filename: string) => Promise<Buffer[
 export const reflectSymbol: (address: string, symbol: string) => Promise<Buffer[]> = scripts.reflectSymbol;
 
 /** Whether err is an error a gRPC call failed with (it has a status code). */
-export const isServiceError = (err: unknown): err is ServiceError =>
-  err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
+export const isServiceError = (err: unknown): err is ServiceError => err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 
 /** The error a gRPC call fails with; fails the test if the call succeeds or fails otherwise. */
 export async function rejection(call: PromiseLike<unknown>): Promise<ServiceError> {

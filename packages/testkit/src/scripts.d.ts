@@ -6,11 +6,7 @@
 declare module '*/scripts/lib/system.mjs' {
   export const ROOT: string;
   export const SERVICES: ReadonlyArray<{ readonly name: string; readonly port: number; readonly db: boolean }>;
-  export function startInfrastructure(options: {
-    workDir: string;
-    log?: (message: string) => void;
-    durable?: boolean;
-  }): Promise<{ brokers: string; databaseUrl: string; stop(): Promise<void> }>;
+  export function startInfrastructure(options: { workDir: string; log?: (message: string) => void; durable?: boolean }): Promise<{ brokers: string; databaseUrl: string; stop(): Promise<void> }>;
   export function startService(
     name: string,
     options: {
@@ -32,13 +28,7 @@ declare module '*/scripts/lib/proc.mjs' {
 
 declare module '*/scripts/lib/kafka.mjs' {
   export function ensureKafkaJars(options?: { log?: (message: string) => void }): string;
-  export function startKafka(options: {
-    dataDir: string;
-    port?: number;
-    controllerPort?: number;
-    logFile?: string;
-    heap?: string;
-  }): Promise<import('./system.js').LocalKafka>;
+  export function startKafka(options: { dataDir: string; port?: number; controllerPort?: number; logFile?: string; heap?: string }): Promise<import('./system.js').LocalKafka>;
 }
 
 declare module '*/scripts/lib/clients.mjs' {

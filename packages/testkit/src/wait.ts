@@ -13,10 +13,7 @@ export interface EventuallyOptions {
 }
 
 /** Polls fn until it returns a truthy value; fails with the last value after timeoutMs. */
-export async function eventually<T>(
-  fn: () => T | PromiseLike<T>,
-  { timeoutMs = 30_000, intervalMs = 200, message = 'condition' }: EventuallyOptions = {},
-): Promise<Truthy<Awaited<T>>> {
+export async function eventually<T>(fn: () => T | PromiseLike<T>, { timeoutMs = 30_000, intervalMs = 200, message = 'condition' }: EventuallyOptions = {}): Promise<Truthy<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: Awaited<T> | undefined;
   let lastErr: unknown;
@@ -29,7 +26,7 @@ export async function eventually<T>(
     }
     await sleep(intervalMs);
   }
-  const error = lastErr instanceof Error ? `, error: ${lastErr.message}` : lastErr === undefined ? '' : `, error: ${String(lastErr)}`;
+  const error = lastErr instanceof Error ? `, error: ${lastErr.message}` : lastErr === undefined ? '' : `, error: ${typeof lastErr === 'string' ? lastErr : JSON.stringify(lastErr)}`;
   throw new Error(`${message} not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)}${error})`);
 }
 

@@ -53,7 +53,7 @@ void runService('executor', settings, async (svc) => {
   svc.onStop('intake', 'runner', async () => {
     stopping = true;
   });
-  await svc.serveGrpc(
-    [{ name: 'pipewright.executor.v1.Executor', definition: executorV1.ExecutorService, implementation: withUnimplemented(executorV1.ExecutorService, executorHandlers(registry, metrics, logger)) }]
-  );
+  await svc.serveGrpc([
+    { name: 'pipewright.executor.v1.Executor', definition: executorV1.ExecutorService, implementation: withUnimplemented(executorV1.ExecutorService, executorHandlers(registry, metrics, logger)) },
+  ]);
 });

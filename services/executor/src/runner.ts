@@ -57,8 +57,17 @@ export function createRunner(o: RunnerOptions) {
   // Keyed by job: all events of a job's runs are applied by one scheduler consumer, in order.
   const report = (due: DueRun, status: RunStatus, attempt: number, more: { error?: string; retryAt?: Date; startedAt?: Date } = {}) => {
     const ev: RunStatusEvent = {
-      runId: due.runId, jobId: due.jobId, status, attempt, at: new Date().toISOString(), error: more.error, executor: EXECUTOR_ID,
-      retryAt: more.retryAt?.toISOString(), startedAt: more.startedAt?.toISOString(), dueAt: due.dueAt, firedAt: due.firedAt,
+      runId: due.runId,
+      jobId: due.jobId,
+      status,
+      attempt,
+      at: new Date().toISOString(),
+      error: more.error,
+      executor: EXECUTOR_ID,
+      retryAt: more.retryAt?.toISOString(),
+      startedAt: more.startedAt?.toISOString(),
+      dueAt: due.dueAt,
+      firedAt: due.firedAt,
     };
     return o.producer.send(TOPICS.jobsStatus, [{ key: due.jobId, value: ev }]);
   };
@@ -100,9 +109,7 @@ export function createRunner(o: RunnerOptions) {
     const first = claim.attempt;
     let attemptsMade = first - 1;
     // A run taken over from an executor that stopped says so with its first report.
-    const takeover = claim.takenOverFrom
-      ? `attempt ${first - 1} was interrupted: its executor ${claim.takenOverFrom} stopped; taken over by ${EXECUTOR_ID}`
-      : undefined;
+    const takeover = claim.takenOverFrom ? `attempt ${first - 1} was interrupted: its executor ${claim.takenOverFrom} stopped; taken over by ${EXECUTOR_ID}` : undefined;
     if (takeover) o.logger.warn({ runId: due.runId, attempt: first }, takeover);
     const app = o.registry.get(due.appName);
     const maxRetries = due.maxRetries ?? o.defaultMaxRetries;
@@ -123,7 +130,7 @@ export function createRunner(o: RunnerOptions) {
         const sayRunning = () => (running = report(due, 'RUNNING', attempt, { startedAt, error: note }).catch((err) => o.logger.warn({ err, runId: due.runId }, 'RUNNING not reported')));
         let runningTimer: NodeJS.Timeout | undefined;
         if (o.reportRunningAfterMs === 0) await sayRunning();
-        else runningTimer = setTimeout(sayRunning, o.reportRunningAfterMs);
+        else runningTimer = setTimeout(() => void sayRunning(), o.reportRunningAfterMs);
         const settle = async () => {
           clearTimeout(runningTimer);
           await running;
@@ -163,11 +170,19 @@ export function createRunner(o: RunnerOptions) {
         const err = failure as Error;
         const error = err?.message ?? String(failure);
         if (err instanceof PermanentError || attempt > maxRetries) {
-          await durably('dead-letter the run', () => o.producer.send(TOPICS.jobsDlq, [{
-            key: msg.key,
-            value: msg.value,
-            headers: { ...msg.headers, ...deadLetterHeaders(msg, err instanceof Error ? err : new Error(error), new Date()), attempts: String(attempt) },
-          }], { compress: true }));
+          await durably('dead-letter the run', () =>
+            o.producer.send(
+              TOPICS.jobsDlq,
+              [
+                {
+                  key: msg.key,
+                  value: msg.value,
+                  headers: { ...msg.headers, ...deadLetterHeaders(msg, err instanceof Error ? err : new Error(error), new Date()), attempts: String(attempt) },
+                },
+              ],
+              { compress: true },
+            ),
+          );
           await durably('record the run finished', () => store.finish(due.runId, 'DEAD', attempt));
           await durably('report DEAD', () => report(due, 'DEAD', attempt, { error, startedAt }));
           o.metrics.dead();

@@ -17,9 +17,7 @@ export interface ClaimRequest {
  * count from their start, so an attempt whose executor died counts), and the executor whose
  * lease lapsed when the run is taken over from one that stopped; or why the run is not ours.
  */
-export type ClaimOutcome =
-  | { claimed: true; attempt: number; takenOverFrom?: string }
-  | { claimed: false; outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean; exists: boolean };
+export type ClaimOutcome = { claimed: true; attempt: number; takenOverFrom?: string } | { claimed: false; outcome: 'DONE' | 'DEAD' | null; attempts: number; waiting: boolean; exists: boolean };
 
 export interface RunStore {
   /** Claims a run unless it is finished, or held by a live executor, or waiting for its retry time. */

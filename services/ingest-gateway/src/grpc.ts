@@ -75,7 +75,12 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
       // One produce request per chunk under the broker's default request size, in order.
       const sent: SendResult[] = [];
       for (const chunk of chunksOfBytes(prepared, (p) => p.message.value.length, MAX_REQUEST_BYTES)) {
-        sent.push(...(await producer.send(TOPICS.jobsIngest, chunk.map((p) => p.message))));
+        sent.push(
+          ...(await producer.send(
+            TOPICS.jobsIngest,
+            chunk.map((p) => p.message),
+          )),
+        );
       }
       jobsCounter.inc({ outcome: 'accepted' }, prepared.length);
       logger.info({ count: prepared.length }, 'jobs accepted');

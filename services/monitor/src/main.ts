@@ -12,7 +12,5 @@ void runService('monitor', settings, async (svc) => {
   await svc.producer();
   const web = await startMonitorHttp(svc.config.GRPC_HOST, svc.config.MONITOR_HTTP_PORT, svc.logger);
   svc.onStop('serve', 'web page', () => web.close());
-  await svc.serveGrpc(
-    [{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, monitorHandlers()) }]
-  );
+  await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, monitorHandlers()) }]);
 });

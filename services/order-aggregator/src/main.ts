@@ -11,7 +11,7 @@ void runService('order-aggregator', settings, async (svc) => {
   await svc.postgres({ url: svc.config.DATABASE_URL, poolMax: svc.config.DATABASE_POOL_MAX, schema: 'orders' });
   await svc.kafka().ensureTopics([TOPICS.orders, TOPICS.ordersDlq]);
   await svc.producer();
-  await svc.serveGrpc(
-    [{ name: 'pipewright.orders.v1.OrderAggregator', definition: ordersV1.OrderAggregatorService, implementation: withUnimplemented(ordersV1.OrderAggregatorService, orderAggregatorHandlers()) }]
-  );
+  await svc.serveGrpc([
+    { name: 'pipewright.orders.v1.OrderAggregator', definition: ordersV1.OrderAggregatorService, implementation: withUnimplemented(ordersV1.OrderAggregatorService, orderAggregatorHandlers()) },
+  ]);
 });

@@ -22,7 +22,11 @@ export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobR
 /** Stores a fetched batch of job requests in one transaction; what has no occurrence goes to the DLQ. */
 export function handleJobRequests(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
   return async (items: Array<BatchItem<JobRequest>>): Promise<BatchOutcome> => {
-    const outcomes = await insertJobs(pool, items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })), config.SCHEDULER_IDEMPOTENCY_WINDOW);
+    const outcomes = await insertJobs(
+      pool,
+      items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })),
+      config.SCHEDULER_IDEMPOTENCY_WINDOW,
+    );
     const rejected: NonNullable<BatchOutcome['rejected']> = [];
     outcomes.forEach((outcome, i) => {
       const { value: req, msg, trace } = items[i];
@@ -44,7 +48,12 @@ export function handleJobRequests(pool: Pool, config: Config, metrics: Scheduler
 /** Applies a fetched batch of run status events in one transaction. */
 export function handleRunStatuses(pool: Pool, logger: Logger) {
   return async (items: Array<BatchItem<RunStatusEvent>>): Promise<void> => {
-    const applied = await withTransaction(pool, (client) => applyRunStatuses(client, items.map((i) => i.value)));
+    const applied = await withTransaction(pool, (client) =>
+      applyRunStatuses(
+        client,
+        items.map((i) => i.value),
+      ),
+    );
     logger.debug({ events: items.length, applied }, 'run status events applied');
   };
 }

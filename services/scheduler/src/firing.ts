@@ -4,7 +4,21 @@
 import pg from 'pg';
 import { childSpan, tracingEnabled, withTransaction, type Logger, type MessageProducer, type OutboundMessage, type Pool } from '@pipewright/platform';
 import { TOPICS, type DueRun } from '@pipewright/contracts';
-import { claimDue, claimPending, claimRetries, markPendingFired, markRetriesFired, nextDueAt, recordPlans, runIdFor, runState, PRIORITY_NAME, WAKE_CHANNEL, type JobRow, type AppliedPlan } from './store';
+import {
+  claimDue,
+  claimPending,
+  claimRetries,
+  markPendingFired,
+  markRetriesFired,
+  nextDueAt,
+  recordPlans,
+  runIdFor,
+  runState,
+  PRIORITY_NAME,
+  WAKE_CHANNEL,
+  type JobRow,
+  type AppliedPlan,
+} from './store';
 import { planFiring, type DueJob } from './plan';
 import type { SchedulerMetrics } from './metrics';
 
@@ -196,8 +210,15 @@ export class FiringLoop {
         }),
       }));
       await recordPlans(client, applied);
-      await markPendingFired(client, pending.map((p) => p.run_id), now);
-      await markRetriesFired(client, retries.map((r) => r.run_id));
+      await markPendingFired(
+        client,
+        pending.map((p) => p.run_id),
+        now,
+      );
+      await markRetriesFired(
+        client,
+        retries.map((r) => r.run_id),
+      );
       times.recorded = Date.now() - t0;
       // Occurrences (with lateness) and retries (again under their run id, with the attempt they
       // are for) go out one priority class after the other, high first, each class at once.
@@ -210,7 +231,10 @@ export class FiringLoop {
         const spans: Array<{ end(): void }> = [];
         const batch = fires.filter((f) => f.job.priority === rank);
         try {
-          await this.o.producer.send(TOPICS.jobsDue, batch.map((f) => this.message(f.job, f.dueAt, now, f.attempt, spans)));
+          await this.o.producer.send(
+            TOPICS.jobsDue,
+            batch.map((f) => this.message(f.job, f.dueAt, now, f.attempt, spans)),
+          );
         } finally {
           for (const span of spans) span.end();
         }

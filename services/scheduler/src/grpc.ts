@@ -20,7 +20,9 @@ const STATUS_TO_PB: Record<string, schedulerV1.JobStatus> = {
   PENDING: PbStatus.JOB_STATUS_PENDING,
 };
 const PB_TO_STATUS = new Map<number, JobStatus>(
-  Object.entries(STATUS_TO_PB).filter(([k]) => !['FIRED', 'SKIPPED', 'PENDING'].includes(k)).map(([k, v]) => [v, k as JobStatus]),
+  Object.entries(STATUS_TO_PB)
+    .filter(([k]) => !['FIRED', 'SKIPPED', 'PENDING'].includes(k))
+    .map(([k, v]) => [v, k as JobStatus]),
 );
 
 function toPbJob(j: JobView): schedulerV1.Job {

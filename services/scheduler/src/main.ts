@@ -62,7 +62,11 @@ void runService('scheduler', settings, async (svc) => {
     partitionsConsumedConcurrently: 4,
   });
 
-  await svc.serveGrpc(
-    [{ name: 'pipewright.scheduler.v1.Scheduler', definition: schedulerV1.SchedulerService, implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, ingest.stats, logger)) }]
-  );
+  await svc.serveGrpc([
+    {
+      name: 'pipewright.scheduler.v1.Scheduler',
+      definition: schedulerV1.SchedulerService,
+      implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, ingest.stats, logger)),
+    },
+  ]);
 });

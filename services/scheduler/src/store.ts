@@ -56,10 +56,7 @@ export interface RunRow {
   error: string | null;
 }
 
-export type InsertOutcome =
-  | { kind: 'inserted'; jobId: string }
-  | { kind: 'duplicate'; reason: 'request' | 'idempotency-key'; jobId: string }
-  | { kind: 'no-occurrence' };
+export type InsertOutcome = { kind: 'inserted'; jobId: string } | { kind: 'duplicate'; reason: 'request' | 'idempotency-key'; jobId: string } | { kind: 'no-occurrence' };
 
 /** The first occurrence of a request: its scheduledTime, or its schedule's first at or after it. */
 export function firstOccurrence(req: JobRequest): Date | undefined {
@@ -80,7 +77,7 @@ export interface NewJob {
  * batch the first of a request id or a key wins. Returns one outcome per request, in order.
  */
 export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): Promise<InsertOutcome[]> {
-  const out: Array<InsertOutcome | undefined> = new Array(jobs.length);
+  const out = new Array<InsertOutcome | undefined>(jobs.length);
   // What is new: a first occurrence, an id, and the first of its request id in the batch.
   const firstOf = new Map<string, string>();
   const fresh: Array<{ i: number; id: string; first: Date }> = [];
@@ -128,16 +125,30 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): 
     const rows = keep.map(({ i, id, first }) => {
       const { req, traceContext } = jobs[i];
       return {
-        id, request_id: req.requestId, app_name: req.appName, priority: PRIORITY_RANK[req.priority],
-        idempotency_key: req.idempotencyKey ?? null, job_data: req.jobData, scheduled_time: req.scheduledTime, next_fire_at: first,
-        max_retries: req.maxRetries ?? null, backoff: req.backoff ?? null, trace_context: traceContext, schedule: req.schedule ?? null,
-        start_at: req.startAt ?? null, end_at: req.endAt ?? null, misfire_policy: req.misfirePolicy,
-        catch_up_window_ms: req.catchUpWindowMs ?? null, overlap_policy: req.overlapPolicy,
+        id,
+        request_id: req.requestId,
+        app_name: req.appName,
+        priority: PRIORITY_RANK[req.priority],
+        idempotency_key: req.idempotencyKey ?? null,
+        job_data: req.jobData,
+        scheduled_time: req.scheduledTime,
+        next_fire_at: first,
+        max_retries: req.maxRetries ?? null,
+        backoff: req.backoff ?? null,
+        trace_context: traceContext,
+        schedule: req.schedule ?? null,
+        start_at: req.startAt ?? null,
+        end_at: req.endAt ?? null,
+        misfire_policy: req.misfirePolicy,
+        catch_up_window_ms: req.catchUpWindowMs ?? null,
+        overlap_policy: req.overlapPolicy,
       };
     });
     // A request id stored already (by an earlier batch, or a replica) inserts nothing; the
     // firing loops are woken once, with the soonest time of what was stored.
-    const { rows: [res] } = await db.query<{ inserted: string[] }>(
+    const {
+      rows: [res],
+    } = await db.query<{ inserted: string[] }>(
       `WITH ins AS (
          INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
                            next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,

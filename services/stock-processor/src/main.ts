@@ -11,7 +11,11 @@ void runService('stock-processor', settings, async (svc) => {
   await svc.postgres({ url: svc.config.DATABASE_URL, poolMax: svc.config.DATABASE_POOL_MAX, schema: 'stock' });
   await svc.kafka().ensureTopics([TOPICS.stockProcessingTasks, TOPICS.processingCompletion, TOPICS.processingErrors]);
   await svc.producer();
-  await svc.serveGrpc(
-    [{ name: 'pipewright.stockprocessor.v1.StockProcessor', definition: stockprocessorV1.StockProcessorService, implementation: withUnimplemented(stockprocessorV1.StockProcessorService, stockProcessorHandlers()) }]
-  );
+  await svc.serveGrpc([
+    {
+      name: 'pipewright.stockprocessor.v1.StockProcessor',
+      definition: stockprocessorV1.StockProcessorService,
+      implementation: withUnimplemented(stockprocessorV1.StockProcessorService, stockProcessorHandlers()),
+    },
+  ]);
 });

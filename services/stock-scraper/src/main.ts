@@ -10,7 +10,7 @@ import { stockScraperHandlers } from './grpc';
 void runService('stock-scraper', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.stockScrapingTasks, TOPICS.stockProcessingTasks, TOPICS.scrapingCompletion, TOPICS.scrapingErrors]);
   await svc.producer();
-  await svc.serveGrpc(
-    [{ name: 'pipewright.stockscraper.v1.StockScraper', definition: stockscraperV1.StockScraperService, implementation: withUnimplemented(stockscraperV1.StockScraperService, stockScraperHandlers()) }]
-  );
+  await svc.serveGrpc([
+    { name: 'pipewright.stockscraper.v1.StockScraper', definition: stockscraperV1.StockScraperService, implementation: withUnimplemented(stockscraperV1.StockScraperService, stockScraperHandlers()) },
+  ]);
 });

@@ -28,8 +28,6 @@ export const kafkaPublish: Handler = async (ctx) => {
   const key = (ctx.jobData.key as string | undefined) ?? (ctx.options.key as string | undefined) ?? ctx.jobId;
   const value = 'value' in ctx.jobData ? ctx.jobData.value : ctx.jobData;
   await ctx.ensureTopic(topic);
-  await ctx.producer.send(topic, [
-    { key: String(key), value: value as object, headers: { 'pipewright-run-id': ctx.runId, 'pipewright-job-id': ctx.jobId, 'pipewright-app': ctx.appName } },
-  ]);
+  await ctx.producer.send(topic, [{ key: String(key), value: value as object, headers: { 'pipewright-run-id': ctx.runId, 'pipewright-job-id': ctx.jobId, 'pipewright-app': ctx.appName } }]);
   ctx.published(topic);
 };

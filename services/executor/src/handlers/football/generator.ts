@@ -132,19 +132,15 @@ export function generateMatch(rng: Rng, now: Date = new Date()): MatchRecord {
   const w = weather(rng, kickoff, h.country);
   const popularity = clamp((h.followersM + a.followersM) / 300, 0, 1);
   const badWeather = w.condition === 'heavy_rain' || w.condition === 'snow' ? 0.07 : 0;
-  const fill = clamp(0.7 + 0.18 * popularity + 0.06 * (RIVALRY_HEAT[rivalry] - 1) / 0.6 + rng.normal() * 0.06 - badWeather, 0.35, 1);
+  const fill = clamp(0.7 + 0.18 * popularity + (0.06 * (RIVALRY_HEAT[rivalry] - 1)) / 0.6 + rng.normal() * 0.06 - badWeather, 0.35, 1);
   const attendance = Math.min(h.capacity, Math.floor(h.capacity * fill));
 
-  const referees = competition === EUROPEAN_CUP
-    ? REFEREES.filter((r) => r.nationality !== h.country && r.nationality !== a.country)
-    : REFEREES.filter((r) => r.nationality === h.country);
+  const referees = competition === EUROPEAN_CUP ? REFEREES.filter((r) => r.nationality !== h.country && r.nationality !== a.country) : REFEREES.filter((r) => r.nationality === h.country);
   const referee = rng.pick(referees.length ? referees : REFEREES);
 
   const totalGoals = goalsHome + goalsAway;
   const reds = home.redCards + away.redCards;
-  const expectedSocialVolume = Math.round(
-    (h.followersM + a.followersM) * 1000 * RIVALRY_BUZZ[rivalry] * (1 + 0.15 * totalGoals) * (1 + 0.4 * reds) * (0.8 + 0.4 * rng.next()),
-  );
+  const expectedSocialVolume = Math.round((h.followersM + a.followersM) * 1000 * RIVALRY_BUZZ[rivalry] * (1 + 0.15 * totalGoals) * (1 + 0.4 * reds) * (0.8 + 0.4 * rng.next()));
 
   return {
     matchId: id,

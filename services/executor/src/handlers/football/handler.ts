@@ -27,7 +27,10 @@ export const demoFootball: Handler = async (ctx) => {
   const headers = { 'pipewright-run-id': ctx.runId, 'pipewright-job-id': ctx.jobId, 'pipewright-app': ctx.appName };
   for (const [topic, matches] of routed) {
     await ctx.ensureTopic(topic);
-    await ctx.producer.send(topic, matches.map((m) => ({ key: m.matchId, value: m, headers })));
+    await ctx.producer.send(
+      topic,
+      matches.map((m) => ({ key: m.matchId, value: m, headers })),
+    );
     ctx.published(topic, matches.length);
   }
   ctx.logger.info({ count, perTopic: Object.fromEntries([...routed].map(([t, ms]) => [t, ms.length])) }, 'football matches published');

@@ -22,8 +22,19 @@ export interface Club {
   followersM: number;
 }
 
-const club = (name: string, shortName: string, city: string, country: string, league: string, stadium: string, capacity: number, rating: number, position: number, squadValueEurM: number, followersM: number): Club =>
-  ({ name, shortName, city, country, league, stadium, capacity, rating, position, squadValueEurM, followersM });
+const club = (
+  name: string,
+  shortName: string,
+  city: string,
+  country: string,
+  league: string,
+  stadium: string,
+  capacity: number,
+  rating: number,
+  position: number,
+  squadValueEurM: number,
+  followersM: number,
+): Club => ({ name, shortName, city, country, league, stadium, capacity, rating, position, squadValueEurM, followersM });
 
 export const CLUBS: readonly Club[] = [
   club('Arsenal', 'ARS', 'London', 'England', 'Premier League', 'Emirates Stadium', 60704, 2010, 2, 1150, 60),
@@ -133,4 +144,11 @@ export const WARMER_COUNTRIES: Record<string, number> = { Spain: 6, Portugal: 5,
 
 /** The 2025/26 season: kickoffs fall on a match day between these dates, at one of the usual slots (UTC). */
 export const SEASON = { name: '2025/26', start: Date.UTC(2025, 7, 15), days: 282 };
-export const KICKOFF_SLOTS_UTC: ReadonlyArray<readonly [number, number]> = [[11, 30], [14, 0], [16, 30], [19, 0], [19, 45], [20, 0]];
+export const KICKOFF_SLOTS_UTC: ReadonlyArray<readonly [number, number]> = [
+  [11, 30],
+  [14, 0],
+  [16, 30],
+  [19, 0],
+  [19, 45],
+  [20, 0],
+];
