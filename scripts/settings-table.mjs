@@ -6,9 +6,12 @@
 //   node scripts/settings-table.mjs           prints the configuration reference's table
 //   node scripts/settings-table.mjs --write   rewrites every generated table in place
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ROOT, SERVICES } from './lib/system.mjs';
+import { SERVICE_LIST as SERVICES } from './lib/services.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const require = createRequire(import.meta.url);
 const { describeSettings, serviceSettings } = require('@pipewright/platform');

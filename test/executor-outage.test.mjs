@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createServer } from 'node:http';
 import { schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually, listen, writeAppsFile, tapTopic, messageJson } from '@pipewright/testkit';
-import { clients } from '../scripts/lib/clients.mjs';
+import { startStack, eventually, listen, writeAppsFile, tapTopic, messageJson, clients } from '@pipewright/testkit';
 
 /** A TCP relay to PostgreSQL that the test can cut and restore. */
 function startRelay(target) {

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
-import { allSettings, generatedTables, withTable } from '../scripts/settings-table.mjs';
-import { ROOT } from '../scripts/lib/system.mjs';
+import { ROOT, allSettings, generatedTables, withTable } from '../scripts/settings-table.mjs';
 
 const read = (rel) => readFileSync(join(ROOT, rel), 'utf8');
 const DOCS = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
