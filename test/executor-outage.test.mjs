@@ -2,37 +2,10 @@
 // and never runs the handler again, nor reports a failure it did not have.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { createServer } from 'node:http';
 import { schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually, listen, writeAppsFile, tapTopic, messageJson, clients } from '@pipewright/testkit';
+import { startStack, eventually, listen, writeAppsFile, tapTopic, messageJson, clients, startTcpRelay } from '@pipewright/testkit';
 
-/** A TCP relay to PostgreSQL that the test can cut and restore. */
-function startRelay(target) {
-  const sockets = new Set();
-  let open = true;
-  const server = net.createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = net.connect(target);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  return listen(server).then((port) => ({
-    port,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () => new Promise((r) => server.close(r)),
-  }));
-}
 
 let stack;
 let relay;
@@ -52,7 +25,7 @@ before(async () => {
   const apps = writeAppsFile({ once: { handler: 'http', options: { url: `http://127.0.0.1:${port}/` } } });
   stack = await startStack({ services: ['ingest-gateway', 'scheduler'], env: { APPS_CONFIG: apps } });
   const url = new URL(stack.databaseUrl);
-  relay = await startRelay({ host: url.hostname, port: Number(url.port) });
+  relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
   url.host = `127.0.0.1:${relay.port}`;
   await stack.start('executor', { env: { DATABASE_URL: url.toString() } });
 });

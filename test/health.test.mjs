@@ -3,50 +3,20 @@
 // asks) stays SERVING throughout; a second SIGTERM ends a draining process at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { service } from '@pipewright/contracts';
-import { startStack, eventually, sleep, healthCheck, listen } from '@pipewright/testkit';
+import { startStack, eventually, sleep, healthCheck, startTcpRelay } from '@pipewright/testkit';
 
-/**
- * A TCP relay to PostgreSQL that the test can cut and restore.
- * @param {{ host: string, port: number }} target
- */
-function startRelay(target) {
-  const sockets = new Set();
-  let open = true;
-  const server = net.createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = net.connect(target);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  return listen(server).then((port) => ({
-    port,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () => new Promise((r) => server.close(r)),
-  }));
-}
 
 const API = service('scheduler').grpcService;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
-/** @type {Awaited<ReturnType<typeof startRelay>>} */
+/** @type {import('@pipewright/testkit').TcpRelay} */
 let relay;
 
 before(async () => {
   stack = await startStack();
   const url = new URL(stack.databaseUrl);
-  relay = await startRelay({ host: url.hostname, port: Number(url.port) });
+  relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
   url.host = `127.0.0.1:${relay.port}`;
   await stack.start('scheduler', { env: { DATABASE_URL: url.toString() } });
 });

@@ -38,5 +38,5 @@ export {
   type OtlpReceiver,
   type ReceivedSpan,
 } from './system.js';
-export { listen } from './net.js';
+export { listen, startTcpRelay, type TcpRelay } from './net.js';
 export { startKafkaClient, type PlatformKafka } from './platform.js';
