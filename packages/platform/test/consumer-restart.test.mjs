@@ -3,29 +3,27 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { KafkaClient, createLogger } from '@pipewright/platform';
-import { startInfrastructure, eventually } from '@pipewright/testkit';
+import { startKafkaClient, eventually } from '@pipewright/testkit';
 
-const logger = createLogger('test', process.env.TEST_LOG ?? 'fatal');
-let infra;
+/** @type {import('@pipewright/testkit').PlatformKafka} */
+let kafka;
+/** @type {import('@pipewright/platform').KafkaClient} */
 let client;
+/** @type {import('@pipewright/platform').MessageProducer} */
 let producer;
 
 before(async () => {
-  infra = await startInfrastructure();
-  client = new KafkaClient({ brokers: infra.brokers.split(','), clientId: 'consumer-restart-test', partitions: 1 }, logger);
-  producer = await client.producer();
+  kafka = await startKafkaClient('consumer-restart-test', { partitions: 1 });
+  ({ client, producer } = kafka);
 });
 
-after(async () => {
-  await producer?.disconnect();
-  await infra?.stop();
-});
+after(async () => kafka?.stop());
 
 const unique = (p) => `${p}.${randomBytes(4).toString('hex')}`;
 // A batch outcome the consumer cannot read (a rejection without its message) makes it throw
 // outside the handler: an unexpected, non-retriable error, as a bug would.
-const malformed = { rejected: [{ msg: undefined, error: new Error('x') }] };
+/** @type {import('@pipewright/platform').BatchOutcome} */
+const malformed = /** @type {any} */ ({ rejected: [{ msg: undefined, error: new Error('x') }] });
 
 test('a consumer crash kafkajs does not restart is restarted with backoff and the batch is handled then', async () => {
   const topic = unique('restart');
@@ -36,7 +34,7 @@ test('a consumer crash kafkajs does not restart is restarted with backoff and th
     groupId: unique('g'),
     topics: [topic],
     dlqTopic: unique('dlq'),
-    decode: (m) => m.value.toString(),
+    decode: (m) => m.value?.toString(),
     handleBatch: async (items) => {
       calls += 1;
       if (calls === 1) return malformed;
@@ -60,7 +58,7 @@ test('a consumer that keeps crashing gives up after maxRestarts and is no longer
     topics: [topic],
     dlqTopic: unique('dlq'),
     maxRestarts: 1,
-    decode: (m) => m.value.toString(),
+    decode: (m) => m.value?.toString(),
     handleBatch: async () => malformed,
   }, producer);
   await producer.send(topic, [{ key: 'k', value: 'poison for the consumer itself' }]);

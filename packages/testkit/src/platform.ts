@@ -13,15 +13,16 @@ export interface PlatformKafka {
 }
 
 /**
- * A KafkaClient (with a silent logger) and a producer on the brokers of startInfrastructure():
- * KAFKA_BROKERS, or a broker started for this file. `partitions`: topics' default partitions.
+ * A KafkaClient and a producer on the brokers of startInfrastructure(): KAFKA_BROKERS, or a
+ * broker started for this file. `partitions`: topics' default partitions. The client logs at
+ * TEST_LOG's level (default fatal: nothing).
  */
 export async function startKafkaClient(clientId: string, { partitions }: { partitions: number }): Promise<PlatformKafka> {
   // Loaded here, so that tests which do not use it do not load the platform.
   const { KafkaClient, createLogger } = await import('@pipewright/platform');
   const infra = await startInfrastructure();
   try {
-    const client = new KafkaClient({ brokers: infra.brokers.split(','), clientId, partitions }, createLogger('test', 'fatal'));
+    const client = new KafkaClient({ brokers: infra.brokers.split(','), clientId, partitions }, createLogger('test', process.env.TEST_LOG ?? 'fatal'));
     const producer = await client.producer();
     return {
       infra,

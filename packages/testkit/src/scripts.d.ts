@@ -43,9 +43,3 @@ declare module '*/scripts/lib/clients.mjs' {
 declare module '*/scripts/lib/otlp-receiver.mjs' {
   export function startOtlpReceiver(options?: { port?: number; file?: string }): Promise<import('./system.js').OtlpReceiver>;
 }
-
-declare module '*/scripts/settings-table.mjs' {
-  export function allSettings(): Array<{ name: string; services: string[] }>;
-  export function generatedTables(): Array<{ file: string; table: string }>;
-  export function withTable(text: string, table: string, file: string): string;
-}

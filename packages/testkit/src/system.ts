@@ -4,7 +4,6 @@ import * as system from '../../../scripts/lib/system.mjs';
 import * as proc from '../../../scripts/lib/proc.mjs';
 import * as kafka from '../../../scripts/lib/kafka.mjs';
 import * as otlp from '../../../scripts/lib/otlp-receiver.mjs';
-import * as settings from '../../../scripts/settings-table.mjs';
 
 /** The repository's root directory. */
 export const ROOT: string = system.ROOT;
@@ -58,10 +57,3 @@ export interface OtlpReceiver {
 
 /** An OTLP/HTTP trace receiver on a free port (scripts/lib/otlp-receiver.mjs). */
 export const startOtlpReceiver = (): Promise<OtlpReceiver> => otlp.startOtlpReceiver();
-
-/** Every setting the services declare (scripts/settings-table.mjs). */
-export const allSettings = (): Array<{ name: string; services: string[] }> => settings.allSettings();
-/** Every document with a generated settings table: its path and the table it must hold. */
-export const generatedTables = (): Array<{ file: string; table: string }> => settings.generatedTables();
-/** The document with its generated settings table replaced by `table`. */
-export const withTable = (text: string, table: string, file: string): string => settings.withTable(text, table, file);
