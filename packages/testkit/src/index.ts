@@ -24,16 +24,6 @@ export {
   type OrdersClient,
   type MonitorClient,
 } from './clients.js';
-export {
-  ROOT,
-  LAUNCHED_SERVICES,
-  freePort,
-  kafkaJars,
-  startKafka,
-  startOtlpReceiver,
-  type LocalKafka,
-  type OtlpReceiver,
-  type ReceivedSpan,
-} from './system.js';
+export { ROOT, LAUNCHED_SERVICES, freePort, kafkaJars, startKafka, startOtlpReceiver, type LocalKafka, type OtlpReceiver, type ReceivedSpan } from './system.js';
 export { listen, startTcpRelay, type TcpRelay } from './net.js';
 export { startKafkaClient, type PlatformKafka } from './platform.js';
