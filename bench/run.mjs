@@ -18,12 +18,13 @@
 // BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs, for (f) bench/targets.mjs.
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { tmpdir, cpus, totalmem, loadavg, hostname } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startInfrastructure, assertBuilt } from '../scripts/lib/system.mjs';
 import { KAFKA_VERSION } from '../scripts/lib/kafka.mjs';
+import { describeMachine } from '../scripts/lib/machine.mjs';
 import { eventually, sleep } from '@pipewright/testkit';
 import { log, summary, rate, stackWith, stopStack, submit, countWhere, until, runTimes, STORED, FIRED } from './lib.mjs';
 import { markdown } from './report.mjs';
@@ -177,34 +178,17 @@ async function burstEndToEnd(storedPerSec) {
 // ---------------------------------------------------------------------------------------------
 // Machine
 
-/** The first line a command prints (on stdout, or stderr as java -version does). */
-function firstLine(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim() || 'unknown';
-}
-
-/** Whether the work tree the services were built from differs from its commit (results aside). */
-function dirty() {
-  const r = spawnSync('git', ['-C', join(HERE, '..'), 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() !== '';
-}
-
 async function machine({ databaseUrl, externalKafka }) {
-  const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const { rows: [{ version: postgres }] } = await client.query('SELECT version()');
   await client.end();
+  const { commit, ...figures } = describeMachine(join(HERE, '..'));
   return {
-    host: hostname(),
-    cpuModel,
-    cores: cpus().length,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    java: firstLine('java', ['-version']),
+    ...figures,
     kafka: externalKafka ? `external broker (${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION} (KRaft, single node, local)`,
     postgres,
-    commit: `${firstLine('git', ['-C', join(HERE, '..'), 'rev-parse', '--short', 'HEAD'])}${dirty() ? ' with uncommitted changes' : ''}`,
+    commit,
   };
 }
 

@@ -1,42 +1,15 @@
 // The chaos run's figures: the machine it ran on, one row per fault, the targets checked, and
 // bench/results/chaos.md written from them.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
+import { describeMachine } from './machine.mjs';
 
 export const TARGETS = { lost: 0, twice: 0, recoveryMs: 30_000 };
-
-function firstLine(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
-}
 
 export const loadAverage = () => loadavg().map((v) => v.toFixed(2)).join(' / ');
 
 /** CPU, cores, memory, runtimes and the commit (with a note when the work tree differs from it). */
-export function machine(root) {
-  const cpuModel = (() => {
-    try {
-      return readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1];
-    } catch {
-      return undefined;
-    }
-  })() ?? cpus()[0]?.model ?? 'unknown';
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).stdout?.trim();
-  return {
-    host: hostname(),
-    cpuModel,
-    cores: cpus().length,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    java: firstLine('java', ['-version']),
-    commit: `${firstLine('git', ['rev-parse', '--short', 'HEAD'], root)}${dirty ? ' with uncommitted changes' : ''}`,
-  };
-}
+export const machine = (root) => describeMachine(root);
 
-const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
-
-/** A recovery time: seconds from the fault, or that it was not reached within the wait. */
 export function recoveryCell(ms, waitedMs) {
   if (ms === undefined) return '—';
   if (ms === null) return `not within ${Math.round(waitedMs / 1000)} s`;
