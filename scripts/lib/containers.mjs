@@ -18,6 +18,10 @@ export const CONFIG_DIR = join(ROOT, 'scripts', 'containers');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 export const SERVICES = SERVICE_LIST.map((s) => s.name);
 
+/** @typedef {{ log?: (message: string) => void }} LogOption */
+/** @param {string} m */
+const toStderr = (m) => void process.stderr.write(`${m}\n`);
+
 /** Debian's packages that provide everything here; the commands they bring. */
 const PACKAGES = ['podman', 'buildah', 'runc', 'mmdebstrap', 'netavark'];
 const COMMANDS = { podman: 'podman', buildah: 'buildah', runc: 'runc', mmdebstrap: 'mmdebstrap', netavark: '/usr/lib/podman/netavark' };
@@ -53,22 +57,25 @@ export function podmanGlobalArgs() {
 }
 
 /**
- * Runs podman with the project's settings; returns its stdout. Throws with podman's own message
- * unless `allowFailure`, in which case the spawnSync result is returned.
+ * Runs podman with the project's settings; returns spawnSync's result, whatever podman's exit.
  * @param {string[]} args
- * @param {{ input?: string | Buffer, allowFailure?: boolean, inherit?: boolean, timeoutMs?: number }} [options]
+ * @param {{ timeoutMs?: number }} [options]
+ * @returns {import('node:child_process').SpawnSyncReturns<string>}
  */
-export function podman(args, { input, allowFailure = false, inherit = false, timeoutMs } = {}) {
+export function tryPodman(args, { timeoutMs } = {}) {
   mkdirSync(join(storageDir(), 'tmp'), { recursive: true });
-  const r = spawnSync('podman', [...podmanGlobalArgs(), ...args], {
-    env: podmanEnv(),
-    input,
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    timeout: timeoutMs,
-    stdio: [input === undefined ? 'ignore' : 'pipe', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
-  });
-  if (allowFailure) return r;
+  return spawnSync('podman', [...podmanGlobalArgs(), ...args], { env: podmanEnv(), encoding: 'utf8', maxBuffer: 256 << 20, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Runs podman with the project's settings; returns its stdout, or throws with podman's own
+ * message.
+ * @param {string[]} args
+ * @param {{ timeoutMs?: number }} [options]
+ * @returns {string}
+ */
+export function podman(args, options) {
+  const r = tryPodman(args, options);
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`podman ${args.join(' ')} failed (exit ${r.status}):\n${(r.stderr ?? '').trim()}`);
   return r.stdout ?? '';
@@ -87,9 +94,11 @@ const missingCommands = () => PACKAGES.filter((p) => {
 
 /**
  * podman, buildah, runc, mmdebstrap and netavark: installed with apt-get when missing and this
- * process is root; otherwise a PrerequisiteError saying, in one line, what to install.
+ * process is root; otherwise a PrerequisiteError saying, in one line, what to install. An
+ * install that fails is an Error.
+ * @param {LogOption} [options]
  */
-export function ensureContainerTools({ log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+export function ensureContainerTools({ log = toStderr } = {}) {
   if (process.platform !== 'linux') throw new PrerequisiteError(`podman builds and runs the images on Linux only; this is ${process.platform}`);
   let missing = missingCommands();
   if (!missing.length) return;
@@ -108,25 +117,33 @@ export function ensureContainerTools({ log = (m) => process.stderr.write(`${m}\n
       spawnSync('apt-get', ['update', '-q'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     }
-    if (r.status !== 0) throw new PrerequisiteError(`${install} failed (exit ${r.status}); see the output above`);
+    if (r.status !== 0) throw new Error(`${install} failed (exit ${r.status}); see the output above`);
   });
   missing = missingCommands();
-  if (missing.length) throw new PrerequisiteError(`${missing.join(', ')} still missing after apt-get install`);
+  if (missing.length) throw new Error(`${missing.join(', ')} still missing after apt-get install`);
 }
 
 /**
- * Whether podman can run on this machine at all (`podman info` answers with the project's
- * settings); the reason when it cannot.
- * @returns {{ ok: true } | { ok: false, reason: string }}
+ * Why podman cannot run on this machine at all, or undefined when it can: not Linux, the tools
+ * missing and no way to install them (not root), or `podman info` failing with the project's
+ * settings (no runtime, no storage). Installs the tools when it can; a failed install throws.
+ * @returns {string | undefined}
+ * @param {LogOption} [options]
  */
-export function podmanUsable() {
-  const r = podman(['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Store.GraphDriverName}}'], { allowFailure: true, timeoutMs: 60_000 });
-  if (r.error) return { ok: false, reason: `podman could not be started (${r.error.message})` };
-  if (r.status !== 0) return { ok: false, reason: `podman info failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
-  return { ok: true };
+export function podmanUnavailable({ log = toStderr } = {}) {
+  try {
+    ensureContainerTools({ log });
+  } catch (err) {
+    if (err instanceof PrerequisiteError) return err.message;
+    throw err;
+  }
+  const r = tryPodman(['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Store.GraphDriverName}}'], { timeoutMs: 60_000 });
+  if (r.error) return `podman could not be started (${r.error.message})`;
+  if (r.status !== 0) return `podman info failed: ${(r.stderr ?? '').trim().split('\n').pop()}`;
+  return undefined;
 }
 
-export const imageExists = (image) => podman(['image', 'exists', image], { allowFailure: true }).status === 0;
+export const imageExists = (image) => tryPodman(['image', 'exists', image]).status === 0;
 
 /** The Debian sources this machine's apt uses: the base image is made from the same mirror. */
 function debianSources() {
@@ -146,8 +163,9 @@ function debianSources() {
  * (/usr/local/bin, /usr/local/lib/node_modules/npm), and user and group node (1000). The apt
  * sources the root filesystem was made from are removed: nothing of this machine's
  * configuration stays in the image.
+ * @param {LogOption} [options]
  */
-export function ensureBaseImage({ log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+export function ensureBaseImage({ log = toStderr } = {}) {
   if (imageExists(BASE_IMAGE)) return BASE_IMAGE;
   return withLock(join(cacheDir(), '.container-base.lock'), () => {
     if (imageExists(BASE_IMAGE)) return BASE_IMAGE;
@@ -241,7 +259,7 @@ function buildOne(service, base, cache) {
     '--tag', imageName(service),
     ROOT,
   ];
-  return podman(args, { allowFailure: true });
+  return tryPodman(args);
 }
 
 /**
@@ -249,9 +267,10 @@ function buildOne(service, base, cache) {
  * the stages that do not depend on the service are built once and reused from podman's layer
  * cache for the others. Returns each image with its build time.
  * @param {string[]} [services]
+ * @param {LogOption} [options]
  * @returns {{ service: string, image: string, seconds: number }[]}
  */
-export function buildImages(services = SERVICES, { log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+export function buildImages(services = SERVICES, { log = toStderr } = {}) {
   ensureContainerTools({ log });
   const base = ensureBaseImage({ log });
   const cache = npmCache();
@@ -272,7 +291,7 @@ export function buildImages(services = SERVICES, { log = (m) => process.stderr.w
   }
   // Each change of the sources leaves the previous build's stages behind as untagged images;
   // those of the last two days stay as the layer cache.
-  podman(['image', 'prune', '--force', '--filter', 'until=48h'], { allowFailure: true });
+  tryPodman(['image', 'prune', '--force', '--filter', 'until=48h']);
   return built;
 }
 

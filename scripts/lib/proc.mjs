@@ -39,7 +39,7 @@ function tryListen(port) {
     srv.unref();
     srv.on('error', () => resolve(undefined));
     srv.listen(port, '127.0.0.1', () => {
-      const actual = srv.address().port;
+      const actual = /** @type {import('node:net').AddressInfo} */ (srv.address()).port;
       srv.close(() => resolve(actual));
     });
   });
@@ -115,7 +115,8 @@ export function systemDir(...parts) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (err) {
-      throw new PrerequisiteError(`cannot create ${dir} (${err.code ?? err.message}), where root keeps what the postgres user must reach; set PIPEWRIGHT_SYSTEM_DIR to a directory of root's that others can traverse, or DATABASE_URL to an existing server`);
+      const e = /** @type {NodeJS.ErrnoException} */ (err);
+      throw new PrerequisiteError(`cannot create ${dir} (${e.code ?? e.message}), where root keeps what the postgres user must reach; set PIPEWRIGHT_SYSTEM_DIR to a directory of root's that others can traverse, or DATABASE_URL to an existing server`);
     }
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {

@@ -5,12 +5,13 @@
 // reflection from the image's proto/, and stop on SIGTERM within the pod's grace period.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { ROOT, SERVICES, UMBRELLA, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT, SERVICES, UMBRELLA, render } from '../../scripts/lib/k8s-charts.mjs';
 import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
-import { startStack, freePort, listServices, waitServing } from '@pipewright/testkit';
+import { podEnvironment, productionPackages } from '../../scripts/lib/k8s-pod.mjs';
+import { startStack, listServices, waitServing } from '@pipewright/testkit';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const cmdLine = dockerfile.match(/^CMD (\[.*\])$/m);
@@ -22,16 +23,9 @@ const { objects } = render(UMBRELLA);
  * node_modules as `npm ci --omit=dev` lays it out in the image: the production packages only
  * (linked from the workspace's install), and the workspace packages from the image's own copy.
  */
-let productionPackages;
 function productionModules(app) {
-  if (!productionPackages) {
-    const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 });
-    productionPackages = r.stdout.split('\n').map((p) => relative(ROOT, p)).filter((p) => /^node_modules\/(@[^/]+\/)?[^/@]+$/.test(p));
-    assert.ok(productionPackages.length > 20, `npm ls --omit=dev listed the production packages (${r.stderr})`);
-  }
-  const top = productionPackages;
   const workspace = new Map(readdirSync(join(app, 'packages')).map((d) => [JSON.parse(readFileSync(join(app, 'packages', d, 'package.json'), 'utf8')).name, join(app, 'packages', d)]));
-  for (const p of top) {
+  for (const p of productionPackages()) {
     const name = p.slice('node_modules/'.length);
     if (name.startsWith('@pipewright/')) continue;
     mkdirSync(dirname(join(app, p)), { recursive: true });
@@ -56,40 +50,12 @@ after(async () => {
   if (stack && !process.env.PIPEWRIGHT_TEST_WORKDIR) rmSync(stack.workDir, { recursive: true, force: true });
 });
 
-/** The pod's environment and files as the chart renders them, made local. */
-async function podEnvironment(service, dir) {
-  const deployment = find(objects, 'Deployment', `pipewright-${service}`);
-  const spec = deployment.spec.template.spec;
-  const [c] = spec.containers;
-  const env = {};
-  for (const from of c.envFrom) Object.assign(env, find(objects, 'ConfigMap', from.configMapRef.name).data);
-  for (const e of c.env) {
-    if ('value' in e) env[e.name] = e.value;
-    else if (e.valueFrom.fieldRef) env[e.name] = { 'metadata.name': `${service}-0`, 'metadata.namespace': 'pipewright' }[e.valueFrom.fieldRef.fieldPath];
-    else if (e.name === 'DATABASE_URL') env[e.name] = stack.databaseUrl;
-    else assert.fail(`${service}: no local value for the Secret-held ${e.name}`);
-  }
-  // ConfigMap volumes become files under the work directory; settings that point into them follow.
-  for (const m of c.volumeMounts) {
-    const cm = spec.volumes.find((v) => v.name === m.name)?.configMap;
-    if (!cm) continue;
-    const local = join(dir, 'mounts', m.name);
-    mkdirSync(local, { recursive: true });
-    for (const [key, text] of Object.entries(find(objects, 'ConfigMap', cm.name).data)) writeFileSync(join(local, key), text);
-    for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && v.startsWith(`${m.mountPath}/`)) env[k] = join(local, v.slice(m.mountPath.length + 1));
-  }
-  // Local addresses: the test broker, free ports, loopback; no trace export.
-  env.KAFKA_BROKERS = stack.brokers;
-  env.GRPC_HOST = '127.0.0.1';
-  const settings = serviceSettings(service);
-  assert.ok(settings, `${service}: its settings`);
-  for (const s of settings.described) if (s.kind === 'port') env[s.name] = String(await freePort());
-  for (const k of Object.keys(env)) if (k.startsWith('OTEL_EXPORTER_')) delete env[k];
-  env.OTEL_SDK_DISABLED = 'true';
-  // The image's ENV.
+/** The pod's environment and files as the chart renders them, made local, with the image's ENV. */
+async function localPod(service, dir) {
+  const { env, graceMs } = await podEnvironment(objects, service, { brokers: stack.brokers, databaseUrl: stack.databaseUrl, dir, relocate: true });
   env.NODE_ENV = 'production';
   env.PROTO_PATH = join(dir, 'app', 'proto');
-  return { env, graceMs: spec.terminationGracePeriodSeconds * 1000 };
+  return { env, graceMs };
 }
 
 test('every service starts from its image layout with its chart environment, serves, and stops within the grace period', async () => {
@@ -97,7 +63,7 @@ test('every service starts from its image layout with its chart environment, ser
     const dir = join(workDir, service);
     const app = copyImageFiles(service, join(dir, 'app'));
     productionModules(app);
-    const { env, graceMs } = await podEnvironment(service, dir);
+    const { env, graceMs } = await localPod(service, dir);
     const log = join(dir, 'log');
     const out = openSync(log, 'a');
     const child = spawn(CMD[0] === 'node' ? process.execPath : CMD[0], CMD.slice(1), { cwd: app, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', out, out] });
