@@ -15,7 +15,8 @@ import { ROOT, SERVICES, UMBRELLA, render } from '../../scripts/lib/k8s-charts.m
 import { podEnvironment, productionPackages } from '../../scripts/lib/k8s-pod.mjs';
 import { workspacePackages } from '../../scripts/lib/k8s-image-files.mjs';
 import { buildImages, imageName, podman, podmanUnavailable, spawnPodman, tryPodman } from '../../scripts/lib/containers.mjs';
-import { startStack, listServices, waitServing } from '@pipewright/testkit';
+import { startStack } from '@pipewright/testkit';
+import { assertServesWithReflection } from './serving.mjs';
 
 const unavailable = podmanUnavailable();
 const skip = unavailable ? `podman cannot run on this machine: ${unavailable}` : false;
@@ -162,10 +163,7 @@ test('every image starts with its chart\'s pod settings, serves gRPC, reflection
   const started = await Promise.all(SERVICES.map(startContainer));
   try {
     for (const s of started) {
-      await waitServing(s.address, { timeoutMs: 90_000, isDead: s.isDead });
-      const names = await listServices(s.address);
-      assert.ok(names.includes('grpc.health.v1.Health'), `${s.service}: health service`);
-      assert.ok(names.some((n) => n.startsWith('pipewright.')), `${s.service}: reflection lists its API (${names.join(', ')})`);
+      await assertServesWithReflection(s.service, s.address, s.isDead);
       const res = await fetch(`http://127.0.0.1:${s.pod.env.METRICS_PORT}/metrics`);
       assert.equal(res.status, 200, `${s.service}: /metrics`);
       assert.match(await res.text(), /^# TYPE \w+ (counter|gauge|histogram)/m, `${s.service}: /metrics in Prometheus text format`);

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { ROOT, SERVICES, UMBRELLA, render } from '../../scripts/lib/k8s-charts.mjs';
 import { copyImageFiles } from '../../scripts/lib/k8s-image-files.mjs';
 import { podEnvironment, productionPackages } from '../../scripts/lib/k8s-pod.mjs';
-import { startStack, listServices, waitServing } from '@pipewright/testkit';
+import { startStack } from '@pipewright/testkit';
+import { assertServesWithReflection } from './serving.mjs';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const cmdLine = dockerfile.match(/^CMD (\[.*\])$/m);
@@ -73,10 +74,7 @@ test('every service starts from its image layout with its chart environment, ser
   }));
   try {
     for (const s of started) {
-      await waitServing(s.address, { timeoutMs: 90_000, isDead: s.isDead });
-      const names = await listServices(s.address);
-      assert.ok(names.includes('grpc.health.v1.Health'), `${s.service}: health service`);
-      assert.ok(names.some((n) => n.startsWith('pipewright.')), `${s.service}: reflection lists its API (${names.join(', ')})`);
+      await assertServesWithReflection(s.service, s.address, s.isDead);
     }
   } finally {
     const stops = started.map(async (s) => {
