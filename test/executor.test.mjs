@@ -536,7 +536,7 @@ test('football on an interval schedule publishes new matches at every run', asyn
 
 // --- (f) malformed jobs.due ------------------------------------------------------------------
 
-test('a malformed jobs.due message goes to jobs.dlq untouched with the five headers, and the executor keeps consuming', async () => {
+test('a malformed jobs.due message goes to jobs.dlq untouched with the dead-letter headers, and the executor keeps consuming', async () => {
   const marker = randomUUID();
   const partition = 5;
   const notJson = Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3, 0x28]);

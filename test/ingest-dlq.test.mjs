@@ -1,4 +1,4 @@
-// Bad input on scheduler.jobs.ingest goes to scheduler.jobs.dlq untouched, with five headers,
+// Bad input on scheduler.jobs.ingest goes to scheduler.jobs.dlq untouched, with the dead-letter headers,
 // and the partition keeps flowing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -58,6 +58,16 @@ function parseInt10(raw: string, min: number, max: number): number {
   return n;
 }
 
+/** 500ms, 30s, 15m, 24h or 7d (a bare number is milliseconds), as milliseconds. */
+export function parseDuration(raw: string, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw new Error(`expected a duration such as 30s, 15m or 24h, got "${raw}"`);
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']);
+  if (ms < minMs) throw new Error(`expected at least ${minMs} ms, got "${raw}"`);
+  if (ms > maxMs) throw new Error(`expected at most ${maxMs} ms, got "${raw}"`);
+  return ms;
+}
+
 export const setting = {
   string(description: string, opts: Options<string> = {}): Setting<string> {
     return make(
@@ -76,19 +86,32 @@ export const setting = {
    * SCHEDULER_MAX_IDLE_MS), still read when the new one is not set.
    */
   duration(description: string, opts: { default?: string; minMs?: number; maxMs?: number; formerly?: string } = {}): Setting<number> {
-    const minMs = opts.minMs ?? 0;
-    const maxMs = opts.maxMs ?? Number.MAX_SAFE_INTEGER;
-    const parse = (raw: string): number => {
-      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
-      if (!m) throw new Error(`expected a duration such as 30s, 15m or 24h, got "${raw}"`);
-      const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']);
-      if (ms < minMs) throw new Error(`expected at least ${minMs} ms, got "${raw}"`);
-      if (ms > maxMs) throw new Error(`expected at most ${maxMs} ms, got "${raw}"`);
-      return ms;
-    };
+    const parse = (raw: string) => parseDuration(raw, opts.minMs, opts.maxMs);
     // The default is documented as written (24h), used as milliseconds.
     const made = make('duration', description, parse, { default: opts.default === undefined ? undefined : parse(opts.default) }, () => opts.default as string);
     return opts.formerly ? { ...made, formerly: opts.formerly } : made;
+  },
+  /** Comma-separated durations (1m,1h), read as milliseconds in the order written; "none" is the empty list when allowEmpty. */
+  durations(description: string, opts: { default: string; minMs?: number; maxMs?: number; allowEmpty?: boolean }): Setting<number[]> {
+    const parse = (raw: string): number[] => {
+      if (opts.allowEmpty && raw.trim() === 'none') return [];
+      const items = raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (items.length === 0) throw new Error(`expected comma-separated durations such as 1m,1h${opts.allowEmpty ? ', or none' : ''}`);
+      return items.map((x) => parseDuration(x, opts.minMs, opts.maxMs));
+    };
+    return make('durations', description, parse, { default: parse(opts.default) }, () => opts.default);
+  },
+  /** A number from 0 to 1, such as 0.05. */
+  fraction(description: string, opts: { default: number }): Setting<number> {
+    const parse = (raw: string): number => {
+      const n = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`expected a number from 0 to 1, got "${raw}"`);
+      return n;
+    };
+    return make('fraction', description, parse, opts);
   },
   /** An IANA time zone name, such as Europe/Paris or UTC. */
   zone(description: string, opts: Options<string> = {}): Setting<string> {

@@ -29,6 +29,7 @@ export interface MessageConsumerSpec<T> extends CommonSpec<T> {
    * InvalidMessageError sends the message to the DLQ; any other error is retried with backoff. */
   handle: (value: T, msg: InboundMessage) => Promise<void>;
   handleBatch?: never;
+  onAssignment?: never;
   /**
    * For work whose order does not matter: messages of one partition are handled at the same
    * time, up to this many in flight across the whole consumer, and each partition's offset is
@@ -45,9 +46,26 @@ export interface BatchItem<T> {
   trace?: Context;
 }
 
+/** A message given up on; attempts (default 1) is how many times it was tried. */
+export interface DeadLetter {
+  msg: InboundMessage;
+  error: Error;
+  attempts?: number;
+}
+
 /** What a batch handler may say of single messages: these go to the DLQ, the rest is done. */
 export interface BatchOutcome {
-  rejected?: Array<{ msg: InboundMessage; error: Error }>;
+  rejected?: DeadLetter[];
+}
+
+export interface BatchContext {
+  heartbeat(): Promise<void>;
+  /**
+   * Sends messages of this batch to the DLQ now, before the handler's own work is durable: for a
+   * handler that commits its offsets with its state, so that no message is given up on unseen.
+   * The batch's offset then covers them; if the batch is retried they may be sent again.
+   */
+  deadLetter(entries: DeadLetter[]): Promise<void>;
 }
 
 /**
@@ -58,7 +76,14 @@ export interface BatchOutcome {
  */
 export interface BatchConsumerSpec<T> extends CommonSpec<T> {
   handle?: never;
-  handleBatch: (items: Array<BatchItem<T>>, ctx: { heartbeat(): Promise<void> }) => Promise<BatchOutcome | void>;
+  /**
+   * For consumers that keep their offsets with their own state (in the same transaction): called
+   * with the partitions the group assigned this member, it returns where to resume in each (the
+   * next offset to read); those it leaves out resume from the group's committed offset. No batch
+   * is handled before it has answered; a failure is retried with backoff.
+   */
+  onAssignment?: (partitions: Array<{ topic: string; partition: number }>) => Promise<Array<{ topic: string; partition: number; offset: string }>>;
+  handleBatch: (items: Array<BatchItem<T>>, ctx: BatchContext) => Promise<BatchOutcome | void>;
   /** Most messages handed to one handleBatch call (a fetched batch is split). Default 1000. */
   maxBatchSize?: number;
   /** Linger: the broker holds a fetch until minBytes are there or maxWaitMs has passed. */
@@ -201,15 +226,15 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   const maxRestarts = spec.maxRestarts ?? 5;
   const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0 };
 
-  // The original headers go along as they came (bytes, repeated values), plus the five; all
+  // The original headers go along as they came (bytes, repeated values), plus the six; all
   // the dead letters of a batch in one produce request, gzipped: the broker checks the
   // compressed size, so a record it took compressed fits the dead-letter topic the same way.
-  const sendDeadLetters = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
+  const sendDeadLetters = async (entries: DeadLetter[]) => {
     const at = new Date();
-    const record = (e: { msg: InboundMessage; error: Error }) => ({
+    const record = (e: DeadLetter) => ({
       key: e.msg.key,
       value: e.msg.value,
-      headers: { ...e.msg.rawHeaders, ...deadLetterHeaders(e.msg, e.error, at) },
+      headers: { ...e.msg.rawHeaders, ...deadLetterHeaders(e.msg, e.error, at, e.attempts) },
     });
     try {
       await dlqProducer.send(spec.dlqTopic, entries.map(record), { compress: true });
@@ -229,7 +254,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     }
   };
   /** Dead-letters entries, retrying (with backoff) while Kafka refuses: a failing DLQ never stops the consumer. */
-  const toDlq = async (entries: Array<{ msg: InboundMessage; error: Error }>) => {
+  const toDlq = async (entries: DeadLetter[]) => {
     if (entries.length === 0) return;
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       try {
@@ -291,14 +316,26 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   const processBatch = async (s: BatchConsumerSpec<T>, msgs: InboundMessage[], heartbeat: () => Promise<void>) => {
     stats.received += msgs.length;
     const items: Array<BatchItem<T>> = [];
-    const dead: Array<{ msg: InboundMessage; error: Error }> = [];
+    const undecoded: DeadLetter[] = [];
     for (const msg of msgs) {
       try {
         items.push({ value: s.decode(msg), msg });
       } catch (err) {
-        dead.push({ msg, error: asInvalid(err) });
+        undecoded.push({ msg, error: asInvalid(err) });
       }
     }
+    // What cannot be decoded is in the DLQ before the rest is handled: a handler that stores its
+    // offsets itself covers these with its next commit.
+    await toDlq(undecoded);
+    let sentByHandler: DeadLetter[] = [];
+    const ctx: BatchContext = {
+      heartbeat,
+      deadLetter: async (entries) => {
+        for (const e of entries) if (!msgs.includes(e.msg)) throw new TypeError(`the batch handler of ${spec.groupId} dead-lettered a message that is not in its batch`);
+        await toDlq(entries);
+        sentByHandler.push(...entries);
+      },
+    };
     // With tracing on, each message also has a span in its own producer's trace, so that the
     // work done for it (and the messages it causes) stays in that trace.
     const spans = tracingEnabled()
@@ -313,11 +350,11 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     for (;;) {
       const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
-        outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
-        const rejected = outcome?.rejected ?? [];
-        dead.push(...rejected);
-        stats.processed += items.length - rejected.length;
-        spans?.end(rejected.map((r) => items.findIndex((i) => i.msg === r.msg)));
+        sentByHandler = [];
+        outcome = items.length ? await s.handleBatch(items, ctx) : undefined;
+        const given = [...(outcome?.rejected ?? []), ...sentByHandler];
+        stats.processed += items.length - given.length;
+        spans?.end(given.map((r) => items.findIndex((i) => i.msg === r.msg)));
         break;
       } catch (err) {
         stats.retries += 1;
@@ -339,7 +376,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       if (!r || !msgs.includes(r.msg)) throw new TypeError(`the batch handler of ${spec.groupId} rejected a message that is not in its batch`);
     }
     restarts = 0;
-    await toDlq(dead.sort((a, b) => Number(BigInt(a.msg.offset) - BigInt(b.msg.offset))));
+    await toDlq([...(outcome?.rejected ?? [])].sort((a, b) => Number(BigInt(a.msg.offset) - BigInt(b.msg.offset))));
   };
 
   // Offsets are committed by hand while the consumer runs: kafkajs ignores commits once its
@@ -420,11 +457,33 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       });
     }, delay);
   };
+  // Where the handler's own store says each assigned partition resumes: no batch is handled
+  // before the seeks are in place (a batch fetched before is stale and is fetched again).
+  let assignmentReady: Promise<void> = Promise.resolve();
+  const seekToStored = (c: Consumer, assignment: Record<string, number[]>) => {
+    const onAssignment = spec.onAssignment;
+    if (!onAssignment) return;
+    const partitions = Object.entries(assignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+    assignmentReady = (async () => {
+      for (let delay = 200; !stopping; delay = Math.min(delay * 2, 5000)) {
+        try {
+          const seeks = await onAssignment(partitions);
+          for (const s of seeks) c.seek(s);
+          if (seeks.length) log.info({ seeks }, 'resuming from stored offsets');
+          return;
+        } catch (err) {
+          log.warn({ err, retryInMs: delay }, 'could not read the stored offsets of the assignment; retrying');
+          await sleep(delay);
+        }
+      }
+    })();
+  };
   const start = async (): Promise<void> => {
     const c = consumer;
     c.on(c.events.GROUP_JOIN, (e) => {
       member = true;
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+      seekToStored(c, e.payload.memberAssignment);
     });
     c.on(c.events.DISCONNECT, () => {
       member = false;
@@ -445,6 +504,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         partitionsConsumedConcurrently: s.partitionsConsumedConcurrently ?? 4,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
+          await assignmentReady;
           for (let i = 0; i < batch.messages.length; i += maxBatch) {
             if (stopping || !isRunning() || isStale()) return;
             const msgs = batch.messages.slice(i, i + maxBatch).map((m) => inbound(topic, partition, m));

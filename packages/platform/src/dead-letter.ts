@@ -1,4 +1,4 @@
-// What a dead-lettered message carries: the original bytes, the original headers, and these five.
+// What a dead-lettered message carries: the original bytes, the original headers, and these six.
 import { createHash } from 'node:crypto';
 
 /**
@@ -13,6 +13,7 @@ export const DLQ_HEADERS = {
   offset: 'original-offset',
   error: 'error-message',
   timestamp: 'error-timestamp',
+  attempts: 'attempts',
 } as const;
 
 export interface InboundMessage {
@@ -36,13 +37,15 @@ export class InvalidMessageError extends Error {
   }
 }
 
-export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>, err: Error, at: Date): Record<string, string> {
+/** Times the message was tried before it was given up on: 1 for one that can never be processed. */
+export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>, err: Error, at: Date, attempts = 1): Record<string, string> {
   return {
     [DLQ_HEADERS.topic]: msg.topic,
     [DLQ_HEADERS.partition]: String(msg.partition),
     [DLQ_HEADERS.offset]: String(msg.offset),
     [DLQ_HEADERS.error]: err.message.slice(0, 2000),
     [DLQ_HEADERS.timestamp]: at.toISOString(),
+    [DLQ_HEADERS.attempts]: String(attempts),
   };
 }
 

@@ -6,3 +6,4 @@ export * from './grpc';
 export * from './metrics';
 export * from './telemetry';
 export * from './service';
+export * from './avro-codec';

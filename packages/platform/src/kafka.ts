@@ -8,7 +8,7 @@ import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 
 export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
-export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchConsumerSpec, MessageConsumerSpec } from './consumer';
+export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchContext, BatchConsumerSpec, DeadLetter, MessageConsumerSpec } from './consumer';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 export const kafkaSettings = {

@@ -38,7 +38,7 @@ async function collect(topic) {
   return { seen, stop: () => handle.stop() };
 }
 
-test('an undecodable message goes to the DLQ with its bytes, its headers and the five DLQ headers; the next one is processed', async () => {
+test('an undecodable message goes to the DLQ with its bytes, its headers and the six DLQ headers; the next one is processed', async () => {
   const topic = unique('in');
   const dlqTopic = unique('dlq');
   await client.ensureTopics([topic, dlqTopic]);
@@ -306,6 +306,68 @@ test('in batch mode a failing batch is retried whole, and nothing of it is commi
   assert.deepEqual(got, ['a', 'b', 'c']);
   assert.equal(handle.stats.retries, 1);
   assert.deepEqual(await committedOffsets(groupId, topic), [3]);
+});
+
+test('in batch mode onAssignment sets where each assigned partition resumes, and no batch is handled before it answers', async () => {
+  const topic = unique('stored-offsets');
+  await client.ensureTopics([{ topic, partitions: 2 }]);
+  await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
+  await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ value: `p1-${i}`, partition: 1 })));
+  const { promise: answer, resolve: release } = deferred();
+  const asked = [];
+  const got = [];
+  const handle = await client.consume({
+    groupId: unique('g'),
+    topics: [topic],
+    dlqTopic: unique('dlq'),
+    decode: text,
+    // The handler's own store says partition 0 is done up to offset 15; it knows nothing of 1.
+    onAssignment: async (partitions) => {
+      asked.push(...partitions);
+      await answer;
+      return [{ topic, partition: 0, offset: '15' }];
+    },
+    handleBatch: async (items) => void got.push(...items.map((i) => i.value)),
+  }, producer);
+  await until(() => asked.length === 2);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(got.length, 0, 'nothing is handled while the stored offsets are being read');
+  release();
+  await until(() => got.length === 25);
+  await new Promise((r) => setTimeout(r, 500));
+  await handle.stop();
+  assert.deepEqual(asked.map((p) => p.partition).sort(), [0, 1]);
+  assert.deepEqual(got.filter((v) => v.startsWith('p0-')), ['p0-15', 'p0-16', 'p0-17', 'p0-18', 'p0-19'], 'partition 0 resumes at its stored offset');
+  assert.equal(got.filter((v) => v.startsWith('p1-')).length, 20, 'partition 1 resumes from the group offset (none: the beginning)');
+});
+
+test('in batch mode ctx.deadLetter sends a message to the DLQ before the handler finishes, with its attempts, and it is not counted as processed', async () => {
+  const topic = unique('dead-now');
+  const dlqTopic = unique('dlq');
+  await client.ensureTopics([{ topic, partitions: 1 }, dlqTopic]);
+  await producer.send(topic, ['a', 'b', 'c'].map((value) => ({ key: 'k', value })));
+  const dlq = await collect(dlqTopic);
+  let seenBeforeReturn = -1;
+  const handle = await client.consume({
+    groupId: unique('g'),
+    topics: [topic],
+    dlqTopic,
+    decode: text,
+    handleBatch: async (items, ctx) => {
+      const b = items.find((i) => i.value === 'b');
+      if (!b) return;
+      await ctx.deadLetter([{ msg: b.msg, error: new Error('b failed 4 times'), attempts: 4 }]);
+      await until(() => dlq.seen.length === 1);
+      seenBeforeReturn = dlq.seen.length;
+    },
+  }, producer);
+  await until(() => handle.stats.processed === 2);
+  await handle.stop();
+  await dlq.stop();
+  assert.equal(seenBeforeReturn, 1, 'the dead letter was in the DLQ while the handler still ran');
+  assert.equal(dlq.seen[0].value.toString(), 'b');
+  assert.equal(dlq.seen[0].headers.attempts, '4');
+  assert.equal(handle.stats.sentToDlq, 1);
 });
 
 test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { deadLetterHeaders, DLQ_HEADERS } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 
-test('dead-letter headers name the original topic, partition, offset, error and time', () => {
+test('dead-letter headers name the original topic, partition, offset, error, time and attempts', () => {
   const at = new Date('2026-01-02T03:04:05.678Z');
   const h = deadLetterHeaders({ topic: TOPICS.jobsIngest, partition: 7, offset: '42' }, new Error('not valid JSON'), at);
   assert.deepEqual(h, {
@@ -12,8 +12,14 @@ test('dead-letter headers name the original topic, partition, offset, error and 
     'original-offset': '42',
     'error-message': 'not valid JSON',
     'error-timestamp': '2026-01-02T03:04:05.678Z',
+    attempts: '1',
   });
   assert.deepEqual(Object.values(DLQ_HEADERS).sort(), Object.keys(h).sort());
+});
+
+test('a message given up on after its retries says how many times it was tried', () => {
+  const h = deadLetterHeaders({ topic: 'orders', partition: 0, offset: '9' }, new Error('failed'), new Date(), 4);
+  assert.equal(h.attempts, '4');
 });
 
 test('a very long error message is cut to 2000 characters', () => {

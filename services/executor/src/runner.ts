@@ -177,7 +177,7 @@ export function createRunner(o: RunnerOptions) {
                 {
                   key: msg.key,
                   value: msg.value,
-                  headers: { ...msg.headers, ...deadLetterHeaders(msg, err instanceof Error ? err : new Error(error), new Date()), attempts: String(attempt) },
+                  headers: { ...msg.headers, ...deadLetterHeaders(msg, err instanceof Error ? err : new Error(error), new Date(), attempt) },
                 },
               ],
               { compress: true },
