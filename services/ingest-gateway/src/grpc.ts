@@ -1,7 +1,8 @@
-import { invalidArgument, prom, unary, type Logger, type MessageProducer, type SendResult } from '@pipewright/platform';
+import { invalidArgument, prom, unary, type AvroCodec, type Logger, type MessageProducer, type SendResult } from '@pipewright/platform';
 import { ingestV1 } from '@pipewright/proto';
-import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type JobRequest, type ValidationOptions } from '@pipewright/contracts';
+import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type JobRequest, type Order, type ValidationOptions } from '@pipewright/contracts';
 import { validateForGrpc } from './jobs';
+import { orderFromRequest } from './orders';
 import type { Config } from './config';
 
 /** Well under Kafka's default message.max.bytes (1 MiB) for one record batch. */
@@ -26,12 +27,18 @@ export function chunksOfBytes<T>(items: T[], size: (item: T) => number, max: num
   return chunks;
 }
 
-export function gatewayHandlers(config: Config, producer: MessageProducer, registry: prom.Registry, logger: Logger): Partial<ingestV1.IngestGatewayServer> {
+export function gatewayHandlers(config: Config, producer: MessageProducer, registry: prom.Registry, logger: Logger, orderCodec: AvroCodec<Order>): Partial<ingestV1.IngestGatewayServer> {
   const apps = readAppNames(config.APPS_CONFIG);
   const opts: ValidationOptions = { defaultZone: config.INGEST_DEFAULT_TIMEZONE, apps };
   const jobsCounter = new prom.Counter({
     name: 'ingest_jobs_total',
     help: 'Job requests through ScheduleJob(s), by outcome: accepted (published) or invalid (INVALID_ARGUMENT)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const ordersCounter = new prom.Counter({
+    name: 'ingest_orders_total',
+    help: 'Orders through SubmitOrders, by outcome: accepted (published) or invalid (INVALID_ARGUMENT)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -85,6 +92,26 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
       jobsCounter.inc({ outcome: 'accepted' }, prepared.length);
       logger.info({ count: prepared.length }, 'jobs accepted');
       return { jobs: prepared.map((p, i) => accepted(p.job, sent[i])) };
+    }),
+
+    // Every order is checked before any is published; then they go in the order given, keyed
+    // by order id, in as few produce requests as fit.
+    submitOrders: unary(logger, async (req: ingestV1.SubmitOrdersRequest) => {
+      if (req.orders.length === 0) throw invalidArgument('orders', 'must hold at least one order');
+      if (req.orders.length > config.INGEST_MAX_BATCH) throw invalidArgument('orders', `must hold at most ${config.INGEST_MAX_BATCH} orders`);
+      let orders: Order[];
+      try {
+        orders = req.orders.map((o, i) => orderFromRequest(o, `orders[${i}].`));
+      } catch (err) {
+        ordersCounter.inc({ outcome: 'invalid' }, req.orders.length);
+        throw err;
+      }
+      const messages = orders.map((o) => ({ key: o.orderId, value: orderCodec.encode(o) }));
+      const sent: SendResult[] = [];
+      for (const chunk of chunksOfBytes(messages, (m) => m.value.length + m.key.length, MAX_REQUEST_BYTES)) sent.push(...(await producer.send(TOPICS.orders, chunk)));
+      ordersCounter.inc({ outcome: 'accepted' }, orders.length);
+      logger.info({ count: orders.length }, 'orders accepted');
+      return { accepted: orders.length, orders: orders.map((o, i) => ({ orderId: o.orderId, partition: sent[i].partition, offset: Number(sent[i].offset) })) };
     }),
   };
 }

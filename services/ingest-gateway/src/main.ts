@@ -1,5 +1,5 @@
-import { runService, withUnimplemented } from '@pipewright/platform';
-import { TOPICS } from '@pipewright/contracts';
+import { avroCodec, runService, withUnimplemented } from '@pipewright/platform';
+import { TOPICS, orderSchema, type Order } from '@pipewright/contracts';
 import { ingestV1 } from '@pipewright/proto';
 import { settings } from './config';
 import { gatewayHandlers } from './grpc';
@@ -7,11 +7,13 @@ import { gatewayHandlers } from './grpc';
 void runService('ingest-gateway', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.orders, TOPICS.stockScrapingTasks]);
   const producer = await svc.producer();
+  // With a schema registry, the Order schema is registered under orders-value at start-up.
+  const orderCodec = await avroCodec<Order>({ schema: orderSchema, subject: `${TOPICS.orders}-value`, registryUrl: svc.config.SCHEMA_REGISTRY_URL, register: true });
   await svc.serveGrpc([
     {
       name: 'pipewright.ingest.v1.IngestGateway',
       definition: ingestV1.IngestGatewayService,
-      implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers(svc.config, producer, svc.registry, svc.logger)),
+      implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers(svc.config, producer, svc.registry, svc.logger, orderCodec)),
     },
   ]);
 });

@@ -1,10 +1,167 @@
-// gRPC control and status of the aggregates, pipewright.orders.v1.OrderAggregator: GetAggregate,
-// ListAggregates and GetStats go here, each calling domain functions and store.ts, never SQL.
-//
-// Not built yet: no method is implemented, so main.ts's withUnimplemented answers every call
-// UNIMPLEMENTED.
-import type { ordersV1 } from '@pipewright/proto';
+// pipewright.orders.v1.OrderAggregator: the aggregates, their windows, a stream of their changes,
+// and what the aggregator counted. Every read goes through store.ts.
+import { grpc, invalidArgument, notFound, parseDuration, toStatus, unary, type Logger, type Pool } from '@pipewright/platform';
+import { TOPICS } from '@pipewright/contracts';
+import { ordersV1 } from '@pipewright/proto';
+import { aggregatorStats, listAggregates, listWindows, overallAggregate, productAggregate, type AggregateRow, type AggregateSort, type WindowRow } from './store';
+import type { ChangeFeed } from './watch';
+import type { Config } from './config';
 
-export function orderAggregatorHandlers(): Partial<ordersV1.OrderAggregatorServer> {
-  return {};
+const MAX_PAGE = 1000;
+const DAY_MS = 86_400_000;
+
+export function toAggregate(r: AggregateRow): ordersV1.Aggregate {
+  return {
+    product: r.product,
+    total: r.total,
+    count: Number(r.count),
+    average: r.average,
+    min: r.min_amount,
+    max: r.max_amount,
+    quantity: Number(r.quantity),
+    firstOrderTime: r.first_at ?? undefined,
+    lastOrderTime: r.last_at ?? undefined,
+  };
+}
+
+/** How windows sizes are written back: the largest unit that divides the size. */
+export function formatSize(ms: number): string {
+  for (const [unit, size] of [
+    ['d', DAY_MS],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+function toWindow(r: WindowRow): ordersV1.Window {
+  const size = Number(r.size_ms);
+  return {
+    product: r.product,
+    windowSize: formatSize(size),
+    startTime: r.window_start,
+    endTime: new Date(r.window_start.getTime() + size),
+    total: r.total,
+    count: Number(r.count),
+    average: r.average,
+    min: r.min_amount,
+    max: r.max_amount,
+    quantity: Number(r.quantity),
+  };
+}
+
+const SORTS: Record<ordersV1.AggregateOrder, AggregateSort | undefined> = {
+  [ordersV1.AggregateOrder.AGGREGATE_ORDER_UNSPECIFIED]: 'product',
+  [ordersV1.AggregateOrder.AGGREGATE_ORDER_TOTAL]: 'total',
+  [ordersV1.AggregateOrder.AGGREGATE_ORDER_COUNT]: 'count',
+  [ordersV1.AggregateOrder.AGGREGATE_ORDER_AVERAGE]: 'average',
+  [ordersV1.AggregateOrder.UNRECOGNIZED]: undefined,
+};
+
+function pageSize(n: number): number {
+  if (n < 0 || n > MAX_PAGE) throw invalidArgument('page_size', `must be from 0 to ${MAX_PAGE}`);
+  return n || 100;
+}
+
+/** Page tokens: the last row of the page, opaque to callers. */
+const encodeToken = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+function decodeToken<T>(token: string, check: (v: unknown) => v is T): T | undefined {
+  if (!token) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    v = undefined;
+  }
+  if (!check(v)) throw invalidArgument('page_token', 'is not a token this method returned');
+  return v;
+}
+
+type AggregatesToken = { s: AggregateSort; v: string; p: string };
+const isAggregatesToken = (v: unknown): v is AggregatesToken => typeof v === 'object' && v !== null && typeof (v as AggregatesToken).v === 'string' && typeof (v as AggregatesToken).p === 'string';
+type WindowsToken = { t: number };
+const isWindowsToken = (v: unknown): v is WindowsToken => typeof v === 'object' && v !== null && Number.isFinite((v as WindowsToken).t);
+
+export function orderAggregatorHandlers(pool: Pool, feed: ChangeFeed, config: Config, logger: Logger): Partial<ordersV1.OrderAggregatorServer> {
+  return {
+    getAggregate: unary(logger, async (req: ordersV1.GetAggregateRequest) => {
+      if (!req.product) return toAggregate(await overallAggregate(pool));
+      const row = await productAggregate(pool, req.product);
+      if (!row) throw notFound(`aggregate of product "${req.product}"`);
+      return toAggregate(row);
+    }),
+
+    listAggregates: unary(logger, async (req: ordersV1.ListAggregatesRequest) => {
+      const sort = SORTS[req.orderBy];
+      if (!sort) throw invalidArgument('order_by', 'is not a known AggregateOrder');
+      const limit = pageSize(req.pageSize);
+      const after = decodeToken(req.pageToken, isAggregatesToken);
+      if (after && after.s !== sort) throw invalidArgument('page_token', 'belongs to a listing in another order');
+      const rows = await listAggregates(pool, sort, limit + 1, after ? { value: after.v, product: after.p } : undefined);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        aggregates: page.map(toAggregate),
+        nextPageToken: rows.length > limit && last ? encodeToken({ s: sort, v: last.sort_value, p: last.product }) : '',
+      };
+    }),
+
+    listWindows: unary(logger, async (req: ordersV1.ListWindowsRequest) => {
+      if (!req.product) throw invalidArgument('product', 'is required');
+      let sizeMs: number;
+      try {
+        sizeMs = parseDuration(req.windowSize || '');
+      } catch {
+        throw invalidArgument('window_size', `must be one of ${config.ORDERS_WINDOWS.map(formatSize).join(', ')}`);
+      }
+      if (!config.ORDERS_WINDOWS.includes(sizeMs))
+        throw invalidArgument('window_size', `must be one of ${config.ORDERS_WINDOWS.map(formatSize).join(', ') || '(no windows are kept: ORDERS_WINDOWS=none)'}`);
+      const to = req.to ?? new Date();
+      const from = req.from ?? new Date(to.getTime() - DAY_MS);
+      if (from > to) throw invalidArgument('from', 'must not be after to');
+      const limit = pageSize(req.pageSize);
+      const after = decodeToken(req.pageToken, isWindowsToken);
+      const rows = await listWindows(pool, { product: req.product, sizeMs, from, to, limit: limit + 1, afterStart: after ? new Date(after.t) : undefined });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return { windows: page.map(toWindow), nextPageToken: rows.length > limit && last ? encodeToken({ t: last.window_start.getTime() }) : '' };
+    }),
+
+    watchAggregates: (call: grpc.ServerWritableStream<ordersV1.WatchAggregatesRequest, ordersV1.Aggregate>) => {
+      const products = new Set(call.request.products.filter(Boolean));
+      const watcher = {
+        products,
+        send: (rows: AggregateRow[]) => {
+          for (const r of rows) call.write(toAggregate(r));
+        },
+        end: () => call.end(),
+      };
+      const end = () => feed.remove(watcher);
+      call.on('cancelled', end);
+      call.on('close', end);
+      void (async () => {
+        // Listen first, then send the current figures: no change falls between the two.
+        await feed.add(watcher);
+        const current = products.size ? await Promise.all([...products].map((p) => productAggregate(pool, p))) : await listAggregates(pool, 'product', MAX_PAGE);
+        watcher.send(current.filter((r): r is AggregateRow => r !== undefined));
+      })().catch((err: unknown) => {
+        end();
+        const { status } = toStatus(err);
+        call.emit('error', status);
+      });
+    },
+
+    getStats: unary(logger, async () => {
+      const s = await aggregatorStats(pool, TOPICS.orders);
+      return {
+        messagesProcessed: Number(s.processed),
+        messagesRetried: Number(s.retried),
+        messagesSentToDlq: Number(s.dead_lettered),
+        duplicates: Number(s.duplicates),
+        late: Number(s.late),
+      };
+    }),
+  };
 }
