@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { clients } from '../scripts/lib/clients.mjs';
-import { startStack, eventually } from '@pipewright/testkit';
+import { startStack, eventually, groupsToEnd as moveGroupsToEnd } from '@pipewright/testkit';
 
 const require = createRequire(import.meta.url);
 const { ingestV1 } = require('@pipewright/proto');
@@ -48,30 +48,8 @@ export const JOB_GROUPS = [
   { groupId: 'executor', topic: 'jobs.due' },
 ];
 
-/**
- * Moves consumer groups to the end of their topics (the groups must have no member running):
- * every stack shares the broker, so a stack that starts its services after this reads only
- * what is produced from now on, not what earlier stacks left unread. A topic that does not
- * exist yet holds nothing to skip.
- */
-export async function groupsToEnd(kafka, groups = JOB_GROUPS) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = new Set(await admin.listTopics());
-    for (const { groupId, topic } of groups) {
-      if (!topics.has(topic)) continue;
-      // A topic created a moment ago may not answer for its partitions yet: tried again until it does.
-      await eventually(async () => {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-        return true;
-      }, { timeoutMs: 60_000, intervalMs: 500, message: `${groupId} moved to the end of ${topic}` });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
+/** Moves the job path's groups (or those given) to the end of their topics: see the testkit's groupsToEnd. */
+export const groupsToEnd = (kafka, groups = JOB_GROUPS) => moveGroupsToEnd(kafka, groups);
 
 /**
  * A stack with its own database: the gateway, `schedulers` scheduler and `executors` executor

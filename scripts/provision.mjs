@@ -47,3 +47,15 @@ if (!process.env.KAFKA_BROKERS) {
   }
   say(`Kafka jars ready in ${kafkaHome()}`);
 }
+
+// The tests also run a real schema registry (Apicurio Registry, from Maven Central) for the
+// Confluent wire format of orders; the local run does not need it.
+if (process.argv.includes('--with-registry')) {
+  const { ensureRegistry, registryHome } = await import('./lib/registry.mjs');
+  try {
+    ensureRegistry({ log: say });
+  } catch (err) {
+    fail(err.prerequisite ? err.message : `${err.message}; the schema registry is fetched from Maven Central`);
+  }
+  say(`Apicurio Registry ready in ${registryHome()}`);
+}

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
-import { startStack, eventually, sleep, startTcpRelay, tapTopic } from '@pipewright/testkit';
+import { startStack, eventually, sleep, startTcpRelay, tapTopic, groupsToEnd } from '@pipewright/testkit';
 
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
@@ -22,6 +22,8 @@ const PRODUCTS = Array.from({ length: 40 }, (_, i) => `eo-product-${String(i).pa
 
 before(async () => {
   stack = await startStack({ envFor: { 'order-aggregator': ENV } });
+  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
+  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
   producer = stack.kafka.producer();
   await producer.connect();
   dlq = await tapTopic(stack.kafka, TOPICS.ordersDlq);

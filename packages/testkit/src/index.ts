@@ -2,7 +2,7 @@
 export { sleep, eventually, deferred, millis, type EventuallyOptions, type Truthy } from './wait.js';
 export { startInfrastructure, createDatabase, makeTestDir, testDir, type Infrastructure } from './infrastructure.js';
 export { startStack, writeAppsFile, type Stack, type StackOptions, type ServiceProcess, type AppConfig } from './stack.js';
-export { tapTopic, messageJson, sameBytes, recordingApp, executionsPerJob, type Tap, type TappedMessage } from './topics.js';
+export { tapTopic, groupsToEnd, messageJson, sameBytes, recordingApp, executionsPerJob, type Tap, type TappedMessage } from './topics.js';
 export {
   clients,
   clientFor,

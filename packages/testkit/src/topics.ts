@@ -79,3 +79,31 @@ export function executionsPerJob(messages: ReadonlyArray<{ value: Buffer | null 
   }
   return perJob;
 }
+
+/**
+ * Moves consumer groups to the end of their topics (the groups must have no member running):
+ * every stack of a run shares the broker, so services started after this read only what is
+ * produced from now on, not what earlier stacks left unread. A topic that does not exist yet
+ * holds nothing to skip.
+ */
+export async function groupsToEnd(kafka: Kafka, groups: Array<{ groupId: string; topic: string }>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = new Set(await admin.listTopics());
+    for (const { groupId, topic } of groups) {
+      if (!topics.has(topic)) continue;
+      // A topic created a moment ago may not answer for its partitions yet: tried again until it does.
+      await eventually(
+        async () => {
+          const ends = await admin.fetchTopicOffsets(topic);
+          await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+          return true;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, message: `${groupId} moved to the end of ${topic}` },
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -178,8 +178,9 @@ export interface AggregateRow {
   last_at: Date | null;
 }
 
-const AGGREGATE_COLUMNS = `product, total::text, count::text, round(total / count, 6)::text AS average,
-  min_amount::text, max_amount::text, quantity::text, first_at, last_at`;
+// Money as exact decimal text without trailing zeros (12.5 x 2 is "25", not "25.0").
+const AGGREGATE_COLUMNS = `product, trim_scale(total)::text AS total, count::text, trim_scale(round(total / count, 6))::text AS average,
+  trim_scale(min_amount)::text AS min_amount, trim_scale(max_amount)::text AS max_amount, quantity::text, first_at, last_at`;
 
 /** One product's running aggregate, or undefined when none of its orders was counted. */
 export async function productAggregate(db: Queryable, product: string): Promise<AggregateRow | undefined> {
@@ -196,9 +197,9 @@ export async function productAggregates(db: Queryable, products: string[]): Prom
 /** Every product together: summed from the per-product rows, so no single row is written by every batch. */
 export async function overallAggregate(db: Queryable): Promise<AggregateRow> {
   const { rows } = await db.query<AggregateRow>(
-    `SELECT '' AS product, coalesce(sum(total), 0)::text AS total, coalesce(sum(count), 0)::text AS count,
-            coalesce(round(sum(total) / nullif(sum(count), 0), 6), 0)::text AS average,
-            coalesce(min(min_amount), 0)::text AS min_amount, coalesce(max(max_amount), 0)::text AS max_amount,
+    `SELECT '' AS product, trim_scale(coalesce(sum(total), 0))::text AS total, coalesce(sum(count), 0)::text AS count,
+            trim_scale(coalesce(round(sum(total) / nullif(sum(count), 0), 6), 0))::text AS average,
+            trim_scale(coalesce(min(min_amount), 0))::text AS min_amount, trim_scale(coalesce(max(max_amount), 0))::text AS max_amount,
             coalesce(sum(quantity), 0)::text AS quantity, min(first_at) AS first_at, max(last_at) AS last_at
        FROM product_totals`,
   );
@@ -246,8 +247,8 @@ export interface WindowRow {
 /** Windows of one product and size that start in [from, to), oldest first, after the given start. */
 export async function listWindows(db: Queryable, q: { product: string; sizeMs: number; from: Date; to: Date; limit: number; afterStart?: Date }): Promise<WindowRow[]> {
   const { rows } = await db.query<WindowRow>(
-    `SELECT product, size_ms::text, window_start, total::text, count::text, round(total / count, 6)::text AS average,
-            min_amount::text, max_amount::text, quantity::text
+    `SELECT product, size_ms::text, window_start, trim_scale(total)::text AS total, count::text, trim_scale(round(total / count, 6))::text AS average,
+            trim_scale(min_amount)::text AS min_amount, trim_scale(max_amount)::text AS max_amount, quantity::text
        FROM product_windows
       WHERE product = $1 AND size_ms = $2 AND window_start >= $3 AND window_start < $4 AND ($6::timestamptz IS NULL OR window_start > $6)
       ORDER BY window_start LIMIT $5`,
