@@ -205,7 +205,7 @@ async function kafkajsFill(kafka, topic, records) {
 }
 
 /** A raw kafkajs consumer in a fresh group reading every message of `topic` from its start. */
-async function kafkajsConsume(kafka, topic, records) {
+export async function kafkajsConsume(kafka, topic, records) {
   const consumer = kafka.consumer({ groupId: `bench-ceiling-${randomBytes(5).toString('hex')}` });
   await consumer.connect();
   try {

@@ -331,6 +331,20 @@ function cronSection(c) {
   ];
 }
 
+function ordersSection(o) {
+  const row = (name, r) => `| ${name} | ${r.ordersPerSec} orders/s from the first count to the last (${r.includingStartPerSec} counting the start-up); ${r.countedInTotals} in the totals; CPU ${r.cpuMsPerOrder} ms per order |`;
+  return [
+    '', '## (h) Orders aggregated exactly once', '',
+    `Run ${o.date}; load average ${o.loadStart} at the start, ${o.loadEnd} at the end. ${o.orders} plain-Avro orders of ${o.products} products on \`orders\` (12 partitions), read by a raw kafkajs consumer that does nothing with them, then counted by one order-aggregator (aggregates and offsets in one PostgreSQL transaction per batch, windows 1m and 1h).`, '',
+    '| | |', '|---|---|',
+    `| raw kafkajs consumer (fresh group, from the start) | ${o.raw.messagesPerSec} messages/s from the first message |`,
+    row('order-aggregator, dedupe on (default)', o.exactlyOnce),
+    row('order-aggregator, ORDERS_DEDUPE_WINDOW=0', o.noDedupe),
+    '',
+    `Ratio to the raw consumer: **${o.ratio}** with dedupe, ${o.ratioNoDedupe} without (target ${o.target}).`,
+  ];
+}
+
 /** The whole report: whichever sections the results hold. */
 export function markdown(r) {
   return [
@@ -339,5 +353,6 @@ export function markdown(r) {
     ...(r.compare ? comparison(r.compare) : []),
     ...(r.targets ? targetsSection(r.targets) : []),
     ...(r.cron ? cronSection(r.cron) : []),
+    ...(r.orders ? ordersSection(r.orders) : []),
   ].join('\n');
 }

@@ -10,9 +10,10 @@
 //   (e) same-run comparison with graphile-worker, pg-boss and the broker's own ceilings
 //       (bench/compare.mjs, bench/peers.mjs);
 //   (f) the throughput targets: ingest from a filled topic, jobs due in the same second, steady
-//       jobs due per second, single jobs at a low rate, tracing on vs off (bench/targets.mjs).
+//       jobs due per second, single jobs at a low rate, tracing on vs off (bench/targets.mjs);
+//   (h) orders aggregated exactly once per second against a raw kafkajs consumer (bench/orders.mjs).
 //
-// Usage: node bench/run.mjs [all | scenarios | compare | targets | cron] (or BENCH_ONLY=...); default
+// Usage: node bench/run.mjs [all | scenarios | compare | targets | cron | orders] (or BENCH_ONLY=...); default
 // all. Writes bench/results/latest.md and latest.json; a partial run keeps the other sections of
 // the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
 // BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs, for (f) bench/targets.mjs.
@@ -30,6 +31,7 @@ import { log, summary, rate, stackWith, stopStack, submit, countWhere, until, ru
 import { markdown } from './report.mjs';
 import { compare } from './compare.mjs';
 import { targets } from './targets.mjs';
+import { ordersBench } from './orders.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -43,7 +45,7 @@ const N = {
   e2e: size('BENCH_E2E_JOBS', 2000),
 };
 
-const MODES = ['all', 'scenarios', 'compare', 'targets', 'cron'];
+const MODES = ['all', 'scenarios', 'compare', 'targets', 'cron', 'orders'];
 const mode = process.argv[2] ?? process.env.BENCH_ONLY ?? 'all';
 if (!MODES.includes(mode)) {
   process.stderr.write(`usage: node bench/run.mjs [${MODES.join(' | ')}] (got ${mode})\n`);
@@ -236,6 +238,7 @@ try {
       compare: previous.compare,
       targets: previous.targets,
       cron: previous.cron,
+      orders: previous.orders,
     };
   }
   if (mode === 'all' || mode === 'compare') {
@@ -253,6 +256,10 @@ try {
     if (r.status !== 0) throw new Error(`bench/cron.mjs failed: ${r.stderr}`);
     result.cron = { date: new Date().toISOString(), loadAvg: loadavg().map((v) => v.toFixed(2)), output: r.stdout.trimEnd() };
     log('cron: next occurrence costs measured');
+  }
+  if (mode === 'all' || mode === 'orders') {
+    result.orders = await ordersBench({ brokers: infra.brokers });
+    if (!result.machine) result = { ...result, date: result.orders.date, machine: m };
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
