@@ -35,6 +35,19 @@ export function windowStart(t: number, sizeMs: number): number {
  * in Kafka Streams): an order is late for a window once that window's end plus the grace period
  * is at or before the stream time.
  */
+/** Prices repeat: their decimal text is remembered (up to PRICE_CACHE prices, then started over). */
+const PRICE_CACHE = 50_000;
+let prices = new Map<number, string>();
+function cachedPriceDecimal(price: number): string {
+  let text = prices.get(price);
+  if (text === undefined) {
+    if (prices.size >= PRICE_CACHE) prices = new Map();
+    text = priceDecimal(price);
+    prices.set(price, text);
+  }
+  return text;
+}
+
 export function planBatch(input: Array<{ order: Order; recordTime: number }>, opts: { streamTime: number | null; windowSizes: number[]; graceMs: number }): BatchPlan {
   let streamTime = opts.streamTime;
   let late = 0;
@@ -57,7 +70,7 @@ export function planBatch(input: Array<{ order: Order; recordTime: number }>, op
       }
       return start;
     });
-    orders.push({ orderId: order.orderId, product: order.product, price: priceDecimal(order.price), quantity: order.quantity, at, windows });
+    orders.push({ orderId: order.orderId, product: order.product, price: cachedPriceDecimal(order.price), quantity: order.quantity, at, windows });
   }
   return { orders, inBatchDuplicates, late, streamTime };
 }
@@ -79,7 +92,8 @@ export async function processWithRetries<T>(
     const next: typeof pending = [];
     for (const p of pending) {
       try {
-        await step(p.item);
+        const done = step(p.item);
+        if (done) await done;
       } catch (err) {
         next.push({ item: p.item, error: err instanceof Error ? err : new Error(String(err)) });
       }

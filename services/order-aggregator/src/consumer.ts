@@ -92,7 +92,7 @@ export function handleOrders(deps: OrderConsumerDeps) {
         counting.map((g) => ({ order: g.order, recordTime: Number(g.msg.timestamp) })),
         { streamTime: state.streamTime, windowSizes: config.ORDERS_WINDOWS, graceMs: config.ORDERS_WINDOW_GRACE },
       );
-      const { applied, products } = await applyOrders(client, plan.orders, config.ORDERS_WINDOWS, config.ORDERS_DEDUPE_WINDOW);
+      const { applied, products } = await applyOrders(client, partition, plan.orders, config.ORDERS_WINDOWS, config.ORDERS_DEDUPE_WINDOW);
       const duplicates = plan.inBatchDuplicates + plan.orders.length - applied;
       const deadLettered = dead.filter((d) => BigInt(d.msg.offset) >= from).length;
       const moved = await advancePartition(client, {

@@ -1,5 +1,7 @@
 // All SQL of the order-aggregator, one named function per operation, over its tables in the
-// `orders` schema (migrations/001_aggregates.sql). A batch is applied by lockPartition,
+// `orders` schema (migrations/): totals and windows are kept per partition (partition_totals,
+// partition_windows) and read summed over the partitions (the views product_totals and
+// product_windows). A batch is applied by lockPartition,
 // applyOrders and advancePartition in one transaction: the aggregates and the partition's
 // offset change together or not at all.
 import type { Pool, PoolClient } from 'pg';
@@ -61,10 +63,10 @@ applied AS (
   SELECT i.order_id, i.product, i.quantity, i.at_ms, i.price * i.quantity AS amount FROM input i JOIN fresh USING (order_id)
 ),
 totals AS (
-  INSERT INTO product_totals AS p (product, total, count, quantity, min_amount, max_amount, first_at, last_at)
-  SELECT product, sum(amount), count(*), sum(quantity), min(amount), max(amount), to_timestamp(min(at_ms) / 1000.0), to_timestamp(max(at_ms) / 1000.0)
+  INSERT INTO partition_totals AS p (product, part, total, count, quantity, min_amount, max_amount, first_at, last_at)
+  SELECT product, $10, sum(amount), count(*), sum(quantity), min(amount), max(amount), to_timestamp(min(at_ms) / 1000.0), to_timestamp(max(at_ms) / 1000.0)
     FROM applied GROUP BY product ORDER BY product
-  ON CONFLICT (product) DO UPDATE SET
+  ON CONFLICT (product, part) DO UPDATE SET
     total = p.total + EXCLUDED.total,
     count = p.count + EXCLUDED.count,
     quantity = p.quantity + EXCLUDED.quantity,
@@ -75,11 +77,11 @@ totals AS (
   RETURNING product
 ),
 windows AS (
-  INSERT INTO product_windows AS w (product, size_ms, window_start, total, count, quantity, min_amount, max_amount)
-  SELECT a.product, x.size_ms, to_timestamp(x.start_ms / 1000.0), sum(a.amount), count(*), sum(a.quantity), min(a.amount), max(a.amount)
+  INSERT INTO partition_windows AS w (product, part, size_ms, window_start, total, count, quantity, min_amount, max_amount)
+  SELECT a.product, $10, x.size_ms, to_timestamp(x.start_ms / 1000.0), sum(a.amount), count(*), sum(a.quantity), min(a.amount), max(a.amount)
     FROM unnest($7::text[], $8::bigint[], $9::bigint[]) AS x(order_id, size_ms, start_ms) JOIN applied a USING (order_id)
-   GROUP BY a.product, x.size_ms, x.start_ms ORDER BY 1, 2, 3
-  ON CONFLICT (product, size_ms, window_start) DO UPDATE SET
+   GROUP BY a.product, x.size_ms, x.start_ms ORDER BY 1, 3, 4
+  ON CONFLICT (product, size_ms, window_start, part) DO UPDATE SET
     total = w.total + EXCLUDED.total,
     count = w.count + EXCLUDED.count,
     quantity = w.quantity + EXCLUDED.quantity,
@@ -92,11 +94,11 @@ SELECT (SELECT count(*) FROM applied)::int AS applied,
        (SELECT count(*) FROM windows)::int AS windows`;
 
 /**
- * Counts the orders (those not already counted within dedupeMs; 0 turns dedupe off) into the
- * running totals and into each window they are not late for. Returns how many were counted and
+ * Counts the orders of one partition (those not already counted within dedupeMs; 0 turns dedupe
+ * off) into that partition's running totals and into each window they are not late for. Returns how many were counted and
  * the products whose totals changed.
  */
-export async function applyOrders(client: PoolClient, orders: CountedOrder[], windowSizes: number[], dedupeMs: number): Promise<{ applied: number; products: string[] }> {
+export async function applyOrders(client: PoolClient, partition: number, orders: CountedOrder[], windowSizes: number[], dedupeMs: number): Promise<{ applied: number; products: string[] }> {
   if (orders.length === 0) return { applied: 0, products: [] };
   const w: [string[], number[], number[]] = [[], [], []];
   for (const o of orders) {
@@ -115,6 +117,7 @@ export async function applyOrders(client: PoolClient, orders: CountedOrder[], wi
     orders.map((o) => o.at),
     dedupeMs,
     ...w,
+    partition,
   ]);
   return rows[0];
 }
@@ -292,8 +295,8 @@ export async function deleteExpiredOrderIds(db: Queryable, dedupeMs: number): Pr
 /** Deletes up to CLEANUP_BATCH windows that ended longer ago than retentionMs; returns how many. */
 export async function deleteOldWindows(db: Queryable, retentionMs: number): Promise<number> {
   const r = await db.query(
-    `DELETE FROM product_windows WHERE ctid IN (
-       SELECT ctid FROM product_windows
+    `DELETE FROM partition_windows WHERE ctid IN (
+       SELECT ctid FROM partition_windows
         WHERE window_start + size_ms * interval '1 millisecond' < now() - $1::bigint * interval '1 millisecond' LIMIT $2)`,
     [retentionMs, CLEANUP_BATCH],
   );
