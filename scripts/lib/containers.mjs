@@ -22,9 +22,12 @@ export const SERVICES = SERVICE_LIST.map((s) => s.name);
 /** @param {string} m */
 const toStderr = (m) => void process.stderr.write(`${m}\n`);
 
-/** Debian's packages that provide everything here; the commands they bring. */
-const PACKAGES = ['podman', 'buildah', 'runc', 'mmdebstrap', 'netavark'];
-const COMMANDS = { podman: 'podman', buildah: 'buildah', runc: 'runc', mmdebstrap: 'mmdebstrap', netavark: '/usr/lib/podman/netavark' };
+/**
+ * Debian's packages that provide everything here, and a command each brings: catatonit is the
+ * init of the pause container that holds a pod of podman kube play.
+ */
+const PACKAGES = ['podman', 'buildah', 'runc', 'mmdebstrap', 'netavark', 'catatonit'];
+const COMMANDS = { podman: 'podman', buildah: 'buildah', runc: 'runc', mmdebstrap: 'mmdebstrap', netavark: '/usr/lib/podman/netavark', catatonit: 'catatonit' };
 
 /** The Debian release of the base image, and the image's name (one per Node.js version). */
 const DEBIAN_SUITE = 'bookworm';
@@ -46,9 +49,14 @@ export function storageDir() {
   return join(cacheDir(), 'containers');
 }
 
-/** The environment podman runs with: the project's containers.conf and storage.conf. */
+/** The environment podman runs with: the project's containers.conf, storage.conf and registries.conf. */
 export function podmanEnv(env = process.env) {
-  return { ...env, CONTAINERS_CONF: join(CONFIG_DIR, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(CONFIG_DIR, 'storage.conf') };
+  return {
+    ...env,
+    CONTAINERS_CONF: join(CONFIG_DIR, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: join(CONFIG_DIR, 'storage.conf'),
+    CONTAINERS_REGISTRIES_CONF: join(CONFIG_DIR, 'registries.conf'),
+  };
 }
 
 /** podman's global options: the storage location. */
@@ -93,7 +101,7 @@ const missingCommands = () => PACKAGES.filter((p) => {
 });
 
 /**
- * podman, buildah, runc, mmdebstrap and netavark: installed with apt-get when missing and this
+ * podman, buildah, runc, mmdebstrap, netavark and catatonit: installed with apt-get when missing and this
  * process is root; otherwise a PrerequisiteError saying, in one line, what to install. An
  * install that fails is an Error.
  * @param {LogOption} [options]

@@ -9,25 +9,30 @@
 // TypeScript sources or tests. Skipped only when podman cannot run on this machine at all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SERVICES, UMBRELLA, render } from '../../scripts/lib/k8s-charts.mjs';
+import { EXTERNAL_VALUES, ROOT, SERVICES, UMBRELLA, render, yaml } from '../../scripts/lib/k8s-charts.mjs';
 import { podEnvironment, productionPackages } from '../../scripts/lib/k8s-pod.mjs';
 import { workspacePackages } from '../../scripts/lib/k8s-image-files.mjs';
 import { buildImages, imageName, podman, podmanUnavailable, spawnPodman, tryPodman } from '../../scripts/lib/containers.mjs';
-import { startStack } from '@pipewright/testkit';
+import { freePort, startStack } from '@pipewright/testkit';
 import { assertServesWithReflection } from './serving.mjs';
 
 const unavailable = podmanUnavailable();
 const skip = unavailable ? `podman cannot run on this machine: ${unavailable}` : false;
 const { objects } = unavailable ? { objects: [] } : render(UMBRELLA);
 const CMD = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m)?.[1];
+/** The pod spec of a service's Deployment among rendered objects. */
+const podSpec = (rendered, service) => rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === `pipewright-${service}`).spec.template.spec;
 const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 let stack;
 let workDir;
 /** @type {Set<string>} */
 const containers = new Set();
+// The tests after the build run only on the images this run built, never on older ones.
+let built = false;
+const needImages = () => assert.ok(built, 'the images were built by this run (see the build test)');
 before(async () => {
   if (skip) return;
   stack = await startStack();
@@ -41,10 +46,11 @@ after(async () => {
 
 test('the seven images build from the Dockerfile with podman, offline, sharing all but their own layer', { skip, timeout: 15 * 60_000 }, (t) => {
   const t0 = Date.now();
-  const built = buildImages(SERVICES, { log: (m) => t.diagnostic(m) });
+  const images = buildImages(SERVICES, { log: (m) => t.diagnostic(m) });
   t.diagnostic(`7 images built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  built = true;
   const layers = new Map();
-  for (const { service, image } of built) {
+  for (const { service, image } of images) {
     const [inspect] = JSON.parse(podman(['image', 'inspect', image]));
     assert.deepEqual(inspect.Config.Cmd, JSON.parse(CMD ?? 'null'), `${service}: the Dockerfile's CMD`);
     assert.equal(inspect.Config.User, '1000:1000', `${service}: runs as the node user`);
@@ -83,6 +89,7 @@ function appFiles(image) {
 }
 
 test('each runtime image holds production dependencies, compiled code, migrations and proto/ only', { skip }, () => {
+  needImages();
   const production = new Set(productionPackages().map((p) => p.slice('node_modules/'.length)));
   const manifests = [join(ROOT, 'package.json'), ...['packages', 'services', 'bench'].flatMap((top) => ['', ...readdirSync(join(ROOT, top))].map((d) => join(ROOT, top, d, 'package.json')))].filter((m) => existsSync(m));
   const dev = new Set(manifests.flatMap((m) => Object.keys(JSON.parse(readFileSync(m, 'utf8')).devDependencies ?? {})).filter((name) => !production.has(name)));
@@ -114,7 +121,11 @@ function waitExit(name) {
     const p = spawnPodman(['wait', name], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    p.on('exit', () => resolve(Number.parseInt(out.trim(), 10)));
+    p.on('exit', () => {
+      const code = Number.parseInt(out.trim(), 10);
+      // podman wait can return without the code when the container stops as it starts waiting.
+      resolve(Number.isNaN(code) ? Number.parseInt(tryPodman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout, 10) : code);
+    });
   });
 }
 
@@ -135,7 +146,7 @@ const tmpfsSize = (q) => (q ? `,size=${q.replace(/Mi$/, 'm').replace(/Gi$/, 'g')
 async function startContainer(service) {
   const dir = join(workDir, service);
   const pod = await podEnvironment(objects, service, { brokers: stack.brokers, databaseUrl: stack.databaseUrl, dir, relocate: false });
-  const spec = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `pipewright-${service}`).spec.template.spec;
+  const spec = podSpec(objects, service);
   const [c] = spec.containers;
   const name = `pipewright-test-${service}-${process.pid}`;
   const args = ['run', '--detach', '--name', name, '--network=host', '--user', `${spec.securityContext.runAsUser}:${spec.securityContext.runAsGroup}`];
@@ -159,6 +170,7 @@ async function startContainer(service) {
 }
 
 test('every image starts with its chart\'s pod settings, serves gRPC, reflection and /metrics, and stops within its grace period', { skip, timeout: 10 * 60_000 }, async (t) => {
+  needImages();
   const t0 = Date.now();
   const started = await Promise.all(SERVICES.map(startContainer));
   try {
@@ -186,5 +198,100 @@ test('every image starts with its chart\'s pod settings, serves gRPC, reflection
       assert.equal(s.code, 0, `${s.service} stops cleanly on SIGTERM within ${s.pod.graceMs} ms (got ${s.code} after ${s.ms} ms):\n${log}`);
       t.diagnostic(`${s.service}: stopped on SIGTERM in ${s.ms} ms (grace period ${s.pod.graceMs} ms)`);
     }
+  }
+});
+
+/**
+ * The umbrella chart as a cluster with its own Kafka and PostgreSQL would install it
+ * (values-external.yaml), pointed at this file's Kafka and PostgreSQL, each service on ports
+ * of its own (every pod shares the host's network here), images never pulled.
+ */
+async function renderForKubePlay() {
+  /** @type {Record<string, string | number | boolean>} */
+  const set = { 'global.kafka.existingSecret': '', 'global.kafka.tls': false, 'global.kafka.saslMechanism': '', 'global.kafka.caSecret.name': '', 'global.kafka.replicationFactor': 1, 'global.otel.endpoint': '', 'global.image.pullPolicy': 'Never' };
+  /** @type {Record<string, { grpc: number, metrics: number }>} */
+  const ports = {};
+  for (const service of SERVICES) {
+    ports[service] = { grpc: await freePort(), metrics: await freePort() };
+    set[`${service}.grpcPort`] = ports[service].grpc;
+    set[`${service}.metricsPort`] = ports[service].metrics;
+  }
+  set['monitor.httpPort'] = await freePort();
+  return { ports, ...render(UMBRELLA, { valuesFiles: [EXTERNAL_VALUES], set, setString: { 'global.kafka.brokers': stack.brokers } }) };
+}
+
+test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play, every pod ready', { skip, timeout: 10 * 60_000 }, async (t) => {
+  needImages();
+  const { ports, objects: rendered } = await renderForKubePlay();
+  // kube play takes Pods, Deployments, ConfigMaps and PersistentVolumeClaims; the Services,
+  // ServiceAccounts, HorizontalPodAutoscalers and PodDisruptionBudgets are cluster objects it
+  // has no use for.
+  const played = rendered.filter((o) => o.kind === 'Deployment' || o.kind === 'ConfigMap');
+  // No cluster network, no Services: the pods use the host's network, where this file's Kafka
+  // and PostgreSQL listen on loopback. kube play would publish every containerPort on the host
+  // (which the host's network refuses); there the ports are the processes' own already.
+  for (const d of played) {
+    if (d.kind !== 'Deployment') continue;
+    d.spec.template.spec.hostNetwork = true;
+    for (const c of d.spec.template.spec.containers) {
+      delete c.ports;
+      // kube play fills in metadata.name but not the namespace (it has none): the value the
+      // kubelet would give, the release's namespace.
+      for (const e of c.env ?? []) if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') Object.assign(e, { value: 'pipewright', valueFrom: undefined });
+    }
+  }
+  assert.deepEqual(played.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort(), SERVICES.map((s) => `pipewright-${s}`).sort(), 'a Deployment per service');
+  const file = join(workDir, 'kube-play.yaml');
+  writeFileSync(file, played.map((o) => yaml().stringify(o)).join('---\n'));
+  // The Secret the chart's pods take DATABASE_URL from: kube play (4.3) takes no Secret
+  // objects, and reads a secretKeyRef from the podman secret of that name, a JSON object of
+  // base64 values (a Secret's data alone).
+  const secretFile = join(workDir, 'secret.json');
+  writeFileSync(secretFile, JSON.stringify({ url: Buffer.from(stack.databaseUrl).toString('base64') }));
+  tryPodman(['secret', 'rm', 'pipewright-database']);
+  podman(['secret', 'create', 'pipewright-database', secretFile]);
+  // A pod of the same name left by an earlier run that was killed.
+  const pods = SERVICES.map((service) => `pipewright-${service}-pod-0`);
+  const removePods = () => tryPodman(['pod', 'rm', '--force', '--ignore', '--time', '0', ...pods]);
+  removePods();
+  const t0 = Date.now();
+  try {
+    podman(['kube', 'play', file]);
+    for (const service of SERVICES) {
+      const pod = `pipewright-${service}-pod-0`;
+      const isDead = () => {
+        const state = tryPodman(['pod', 'inspect', '--format', '{{.State}}', pod]).stdout?.trim();
+        return state && state !== 'Running' ? `${pod} is ${state}:\n${logsOf(`${pod}-${service}`)}` : undefined;
+      };
+      await assertServesWithReflection(service, `127.0.0.1:${ports[service].grpc}`, isDead);
+      const res = await fetch(`http://127.0.0.1:${ports[service].metrics}/metrics`);
+      assert.equal(res.status, 200, `${service}: /metrics`);
+      t.diagnostic(`${pod}: ready ${Date.now() - t0} ms after kube play`);
+      // What kube play made of the pod's security settings.
+      const spec = podSpec(played, service);
+      const [c] = JSON.parse(podman(['container', 'inspect', `${pod}-${service}`]));
+      assert.equal(c.Config.User, `${spec.securityContext.runAsUser}:${spec.securityContext.runAsGroup}`, `${service}: the pod's user`);
+      assert.equal(c.HostConfig.ReadonlyRootfs, true, `${service}: read-only root filesystem`);
+      assert.deepEqual(c.EffectiveCaps ?? [], [], `${service}: no capabilities`);
+      assert.ok(c.HostConfig.SecurityOpt.includes('no-new-privileges'), `${service}: no privilege escalation`);
+      assert.ok(c.Mounts.some((m) => m.Destination === '/tmp'), `${service}: its emptyDir at /tmp`);
+    }
+    // kube play sets no stop timeout from terminationGracePeriodSeconds (podman's default is
+    // 10 s): each pod is stopped with its own, all at once as a rollout would.
+    await Promise.all(SERVICES.map(async (service) => {
+      const pod = `pipewright-${service}-pod-0`;
+      const grace = podSpec(played, service).terminationGracePeriodSeconds;
+      const t1 = Date.now();
+      await new Promise((resolve) => spawnPodman(['pod', 'stop', '--time', String(grace), pod], { stdio: 'ignore' }).on('exit', resolve));
+      const ms = Date.now() - t1;
+      const code = Number(podman(['container', 'inspect', '--format', '{{.State.ExitCode}}', `${pod}-${service}`]).trim());
+      assert.equal(code, 0, `${service}: stops cleanly on SIGTERM (exit ${code} after ${ms} ms):\n${logsOf(`${pod}-${service}`)}`);
+      assert.ok(ms < grace * 1000, `${service}: stopped within ${grace} s (${ms} ms)`);
+      t.diagnostic(`${pod}: stopped on SIGTERM in ${ms} ms (grace period ${grace} s)`);
+    }));
+  } finally {
+    tryPodman(['kube', 'down', file]);
+    removePods();
+    tryPodman(['secret', 'rm', 'pipewright-database']);
   }
 });
