@@ -78,6 +78,7 @@ async function aggregate(orders, from, env) {
       ordersPerSec: Math.round((counted / Math.max(1, end - first)) * 1000),
       includingStartPerSec: figures.jobsPerSec,
       cpuMsPerOrder: figures.cpuMsPerJob.benchTree,
+      cpuMsPerOrderByProcess: figures.cpuMsPerJob.byProcess,
     };
   } finally {
     await stack.stop();

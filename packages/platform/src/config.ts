@@ -92,7 +92,7 @@ export const setting = {
     return opts.formerly ? { ...made, formerly: opts.formerly } : made;
   },
   /** Comma-separated durations (1m,1h), read as milliseconds in the order written; "none" is the empty list when allowEmpty. */
-  durations(description: string, opts: { default: string; minMs?: number; maxMs?: number; allowEmpty?: boolean }): Setting<number[]> {
+  durations(description: string, opts: { default: string; minMs?: number; maxMs?: number; allowEmpty?: boolean; maxItems?: number }): Setting<number[]> {
     const parse = (raw: string): number[] => {
       if (opts.allowEmpty && raw.trim() === 'none') return [];
       const items = raw
@@ -100,6 +100,7 @@ export const setting = {
         .map((x) => x.trim())
         .filter(Boolean);
       if (items.length === 0) throw new Error(`expected comma-separated durations such as 1m,1h${opts.allowEmpty ? ', or none' : ''}`);
+      if (opts.maxItems !== undefined && items.length > opts.maxItems) throw new Error(`expected at most ${opts.maxItems} durations, got ${items.length}`);
       return items.map((x) => parseDuration(x, opts.minMs, opts.maxMs));
     };
     return make('durations', description, parse, { default: parse(opts.default) }, () => opts.default);

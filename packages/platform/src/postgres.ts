@@ -17,14 +17,18 @@ const ident = (s: string) => {
   return `"${s}"`;
 };
 
-/** A pool whose connections resolve unqualified names in the service's own schema. */
+/**
+ * A pool whose connections resolve unqualified names in the service's own schema, and print
+ * floats as the shortest text that reads back the same (PostgreSQL 12's default, whatever the
+ * server's configuration says).
+ */
 export function createPool(url: string, max: number, logger: Logger, schema?: string): Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-    options: schema ? `-c search_path=${ident(schema)},public` : undefined,
+    options: [schema ? `-c search_path=${ident(schema)},public` : '', '-c extra_float_digits=1'].filter(Boolean).join(' '),
   });
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
   // pg-pool listens for errors only on idle clients: a connection lost while a client is checked

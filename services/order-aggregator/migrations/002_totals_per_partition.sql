@@ -20,3 +20,8 @@ CREATE VIEW product_windows AS
   SELECT product, size_ms, window_start, sum(total) AS total, sum(count) AS count, sum(quantity) AS quantity,
          min(min_amount) AS min_amount, max(max_amount) AS max_amount
     FROM partition_windows GROUP BY product, size_ms, window_start;
+
+-- counted_at grows with the order in which ids are counted: a BRIN index finds the expired ones
+-- for the cleanup at a fraction of a B-tree's cost per insert.
+DROP INDEX counted_orders_at_idx;
+CREATE INDEX counted_orders_at_brin ON counted_orders USING brin (counted_at);

@@ -1,18 +1,18 @@
 // What one batch of orders does to the aggregates, as plain data for the store: the orders to
-// count (once each), the window each falls in per window size, which are too late for their
-// window, and the partition's new stream time. No I/O here.
-import { priceDecimal, type Order } from '@pipewright/contracts';
+// count (once each), the window sizes each is too late for, and the partition's new stream
+// time. No I/O here.
+import type { Order } from '@pipewright/contracts';
 
 export interface CountedOrder {
   orderId: string;
   product: string;
-  /** Exact decimal text of the unit price. */
-  price: string;
+  /** Unit price as read from the Avro float; the store counts it as the shortest decimal that reads back as that float. */
+  price: number;
   quantity: number;
   /** The order's time: createdAt when the producer set it, else the record's timestamp (ms). */
   at: number;
-  /** Per window size (in ORDERS_WINDOWS order): the window's start (ms), or null when too late for it. */
-  windows: Array<number | null>;
+  /** Bit i set: too late for the i-th window size (in ORDERS_WINDOWS order). */
+  lateFor: number;
 }
 
 export interface BatchPlan {
@@ -35,19 +35,6 @@ export function windowStart(t: number, sizeMs: number): number {
  * in Kafka Streams): an order is late for a window once that window's end plus the grace period
  * is at or before the stream time.
  */
-/** Prices repeat: their decimal text is remembered (up to PRICE_CACHE prices, then started over). */
-const PRICE_CACHE = 50_000;
-let prices = new Map<number, string>();
-function cachedPriceDecimal(price: number): string {
-  let text = prices.get(price);
-  if (text === undefined) {
-    if (prices.size >= PRICE_CACHE) prices = new Map();
-    text = priceDecimal(price);
-    prices.set(price, text);
-  }
-  return text;
-}
-
 export function planBatch(input: Array<{ order: Order; recordTime: number }>, opts: { streamTime: number | null; windowSizes: number[]; graceMs: number }): BatchPlan {
   let streamTime = opts.streamTime;
   let late = 0;
@@ -62,15 +49,14 @@ export function planBatch(input: Array<{ order: Order; recordTime: number }>, op
     seen.add(order.orderId);
     const at = order.createdAt ?? recordTime;
     streamTime = streamTime === null ? at : Math.max(streamTime, at);
-    const windows = opts.windowSizes.map((size) => {
-      const start = windowStart(at, size);
-      if (start + size + opts.graceMs <= (streamTime as number)) {
+    let lateFor = 0;
+    opts.windowSizes.forEach((size, i) => {
+      if (windowStart(at, size) + size + opts.graceMs <= (streamTime as number)) {
         late += 1;
-        return null;
+        lateFor |= 1 << i;
       }
-      return start;
     });
-    orders.push({ orderId: order.orderId, product: order.product, price: cachedPriceDecimal(order.price), quantity: order.quantity, at, windows });
+    orders.push({ orderId: order.orderId, product: order.product, price: order.price, quantity: order.quantity, at, lateFor });
   }
   return { orders, inBatchDuplicates, late, streamTime };
 }

@@ -4,7 +4,12 @@ import { postgresSettings, schemaRegistrySettings, serviceSettings, setting, typ
 export const settings = serviceSettings(service('order-aggregator').grpcPort, {
   ...postgresSettings,
   ...schemaRegistrySettings,
-  ORDERS_WINDOWS: setting.durations('sizes of the tumbling windows kept per product, aligned to the epoch, comma-separated; none: no windows', { default: '1m,1h', minMs: 1000, allowEmpty: true }),
+  ORDERS_WINDOWS: setting.durations('sizes of the tumbling windows kept per product, aligned to the epoch, comma-separated; none: no windows', {
+    default: '1m,1h',
+    minMs: 1000,
+    allowEmpty: true,
+    maxItems: 8,
+  }),
   ORDERS_WINDOW_GRACE: setting.duration('how long after its end a window still takes late orders (by stream time)', { default: '5m' }),
   ORDERS_WINDOW_RETENTION: setting.duration('windows that ended longer ago than this are deleted', { default: '7d', minMs: 60_000 }),
   ORDERS_DEDUPE_WINDOW: setting.duration('an order whose orderId was counted within this time is a duplicate and is not counted again (0: no dedupe)', { default: '24h' }),
