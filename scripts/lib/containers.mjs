@@ -5,6 +5,7 @@
 // packages plus this machine's Node.js runtime, given to the Dockerfile as NODE_IMAGE.
 // scripts/images.mjs is the command line; test/k8s/container.test.mjs builds and runs them.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,11 +32,15 @@ const COMMANDS = { podman: 'podman', buildah: 'buildah', runc: 'runc', mmdebstra
 
 /** The Debian release of the base image, and the image's name (one per Node.js version). */
 const DEBIAN_SUITE = 'bookworm';
-export const BASE_IMAGE = `localhost/pipewright-node:${process.versions.node}-${DEBIAN_SUITE}-slim`;
 /** What Debian's own slim images leave out of every package: documentation, manuals, translations. */
 const SLIM = ['/usr/share/doc/*', '/usr/share/groff/*', '/usr/share/info/*', '/usr/share/linda/*', '/usr/share/lintian/*', '/usr/share/locale/*', '/usr/share/man/*']
   .map((p) => `--dpkgopt=path-exclude=${p}`)
   .concat(['--dpkgopt=path-include=/usr/share/doc/*/copyright']);
+/** What the machine lends the root filesystem while mmdebstrap makes it; podman provides its own to every container. */
+const HOST_FILES = ['etc/resolv.conf', 'etc/hostname', 'etc/hosts', 'etc/apt/sources.list', 'etc/apt/sources.list.d', 'var/lib/apt/lists'];
+// One name per Node.js version and recipe: a change to how the base is made makes a new one.
+const RECIPE = createHash('sha256').update([DEBIAN_SUITE, ...SLIM, ...HOST_FILES, ensureBaseImage.toString()].join('\n')).digest('hex').slice(0, 8);
+export const BASE_IMAGE = `localhost/pipewright-node:${process.versions.node}-${DEBIAN_SUITE}-slim-${RECIPE}`;
 
 /**
  * An image's name as the charts refer to it, and as skaffold.yaml names the artifact:
@@ -169,8 +174,8 @@ function debianSources() {
  * documentation Debian's slim images leave out) with this
  * machine's node binary and npm laid out as the official node images have them
  * (/usr/local/bin, /usr/local/lib/node_modules/npm), and user and group node (1000). The apt
- * sources the root filesystem was made from are removed: nothing of this machine's
- * configuration stays in the image.
+ * sources it was made from and the name server and host name mmdebstrap copies in are removed:
+ * nothing of this machine's configuration stays in the image.
  * @param {LogOption} [options]
  */
 export function ensureBaseImage({ log = toStderr } = {}) {
@@ -188,9 +193,9 @@ export function ensureBaseImage({ log = toStderr } = {}) {
       const sources = debianSources();
       const r = spawnSync('mmdebstrap', ['--variant=minbase', '--include=ca-certificates', ...SLIM, '--quiet', DEBIAN_SUITE, rootfs, ...(sources ? [sources] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (r.status !== 0) throw new Error(`mmdebstrap failed (exit ${r.status}); see the output above`);
-      for (const f of ['etc/apt/sources.list', 'etc/apt/sources.list.d']) rmSync(join(rootfs, f), { recursive: true, force: true });
+      // Nothing of this machine's own configuration stays: its name server, host name, apt sources.
+      for (const f of HOST_FILES) rmSync(join(rootfs, f), { recursive: true, force: true });
       mkdirSync(join(rootfs, 'etc/apt/sources.list.d'));
-      rmSync(join(rootfs, 'var/lib/apt/lists'), { recursive: true, force: true });
       mkdirSync(join(rootfs, 'var/lib/apt/lists/partial'), { recursive: true });
       // Node.js and npm where the official images have them.
       cpSync(realpathSync(process.execPath), join(rootfs, 'usr/local/bin/node'));
