@@ -208,7 +208,7 @@ async function main() {
   console.log(`  monitor     http://127.0.0.1:${monitor.httpPort}/`);
   console.log(`  processes   ${join(home, 'processes.json')}`);
   console.log('');
-  say('a process that exits is started again; try: npm run schedule-demo   (Ctrl-C stops everything)');
+  say('a process that exits is started again; try: npm run schedule-demo, npm run orders-demo   (Ctrl-C stops everything)');
 }
 
 try {

@@ -40,7 +40,7 @@ export function encodeOrder(order: Partial<Order> & Pick<Order, 'orderId' | 'pro
 export function orderRuleViolation(order: Order): string | undefined {
   if (!order.orderId) return 'orderId: is required';
   if (!order.product) return 'product: is required';
-  if (!Number.isFinite(order.price) || order.price < 0) return `price: must be a finite number >= 0 (got ${order.price})`;
+  if (!Number.isFinite(order.price) || order.price < 0) return `price: must be a finite number >= 0 (got ${Number.isFinite(order.price) ? priceDecimal(order.price) : order.price})`;
   if (!Number.isInteger(order.quantity) || order.quantity < 1) return `quantity: must be a whole number >= 1 (got ${order.quantity})`;
   return undefined;
 }

@@ -46,7 +46,7 @@ export interface BatchItem<T> {
   trace?: Context;
 }
 
-/** A message given up on; attempts (default 1) is how many times it was tried. */
+/** A message given up on; attempts, when set, is how many times its work was tried. */
 export interface DeadLetter {
   msg: InboundMessage;
   error: Error;
@@ -86,6 +86,12 @@ export interface BatchConsumerSpec<T> extends CommonSpec<T> {
   handleBatch: (items: Array<BatchItem<T>>, ctx: BatchContext) => Promise<BatchOutcome | void>;
   /** Most messages handed to one handleBatch call (a fetched batch is split). Default 1000. */
   maxBatchSize?: number;
+  /**
+   * False for a consumer whose offsets live only in its own store (onAssignment resumes from
+   * it): nothing is committed to Kafka. For a reader of __consumer_offsets, whose own commits
+   * would be records for it to read, and commit, again.
+   */
+  commitToKafka?: boolean;
   /** Linger: the broker holds a fetch until minBytes are there or maxWaitMs has passed. */
   linger?: { maxWaitMs: number; minBytes: number };
 }
@@ -144,7 +150,7 @@ class PartitionProgress {
  * back-pressure on fetching), and the slot is released by work the loop does not await, which
  * a limiter that wraps one function call does not express.
  */
-class Slots {
+export class Slots {
   private free: number;
   private readonly waiting: Array<() => void> = [];
 
@@ -226,7 +232,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   const maxRestarts = spec.maxRestarts ?? 5;
   const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0 };
 
-  // The original headers go along as they came (bytes, repeated values), plus the six; all
+  // The original headers go along as they came (bytes, repeated values), plus the five (and attempts); all
   // the dead letters of a batch in one produce request, gzipped: the broker checks the
   // compressed size, so a record it took compressed fits the dead-letter topic the same way.
   const sendDeadLetters = async (entries: DeadLetter[]) => {
@@ -513,7 +519,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
               await track(async () => {
                 await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
                 resolveOffset(last);
-                await commitAfter(topic, partition, last);
+                if (s.commitToKafka !== false) await commitAfter(topic, partition, last);
               });
             } catch (err) {
               // A stopping consumer gives up on a batch: it stays uncommitted for the next

@@ -1,4 +1,5 @@
-// What a dead-lettered message carries: the original bytes, the original headers, and these six.
+// What a dead-lettered message carries: the original bytes, the original headers, these five, and
+// attempts when the work was tried.
 import { createHash } from 'node:crypto';
 
 /**
@@ -37,15 +38,15 @@ export class InvalidMessageError extends Error {
   }
 }
 
-/** Times the message was tried before it was given up on: 1 for one that can never be processed. */
-export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>, err: Error, at: Date, attempts = 1): Record<string, string> {
+/** attempts: how many times the work was tried before it was given up on; no header when not given (never tried). */
+export function deadLetterHeaders(msg: Pick<InboundMessage, 'topic' | 'partition' | 'offset'>, err: Error, at: Date, attempts?: number): Record<string, string> {
   return {
     [DLQ_HEADERS.topic]: msg.topic,
     [DLQ_HEADERS.partition]: String(msg.partition),
     [DLQ_HEADERS.offset]: String(msg.offset),
     [DLQ_HEADERS.error]: err.message.slice(0, 2000),
     [DLQ_HEADERS.timestamp]: at.toISOString(),
-    [DLQ_HEADERS.attempts]: String(attempts),
+    ...(attempts === undefined ? {} : { [DLQ_HEADERS.attempts]: String(attempts) }),
   };
 }
 

@@ -38,7 +38,7 @@ async function collect(topic) {
   return { seen, stop: () => handle.stop() };
 }
 
-test('an undecodable message goes to the DLQ with its bytes, its headers and the six DLQ headers; the next one is processed', async () => {
+test('an undecodable message goes to the DLQ with its bytes, its headers and the five DLQ headers; the next one is processed', async () => {
   const topic = unique('in');
   const dlqTopic = unique('dlq');
   await client.ensureTopics([topic, dlqTopic]);

@@ -4,13 +4,13 @@
 // where PostgreSQL says (onAssignment). The offsets are committed to Kafka after, for lag tools.
 //
 // Per batch: decode (bytes that are not an Order → orders-dlq), check the rules (→ orders-dlq),
-// run the per-order step with retries (an order that fails every attempt → orders-dlq), send
-// those dead letters, then count the rest in one transaction. A database error retries the
-// whole batch: nothing goes to the DLQ for it.
-import { InvalidMessageError, withTransaction, type AvroCodec, type BatchContext, type BatchItem, type DeadLetter, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
+// run the per-order step with retries (an order that fails every attempt → orders-dlq), then
+// count the rest and record those dead letters in one transaction, and send them after it. A
+// database error retries the whole batch: nothing goes to the DLQ for it.
+import { InvalidMessageError, withTransaction, type AvroCodec, type BatchItem, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
 import { orderRuleViolation, type Order } from '@pipewright/contracts';
 import { planBatch, processWithRetries } from './aggregate';
-import { advancePartition, applyOrders, lockPartition, storedOffsets } from './store';
+import { advancePartition, applyOrders, insertDeadLetters, lockPartition, sendDeadLetters, storedOffsets, type PendingDeadLetter } from './store';
 import type { OrderMetrics } from './metrics';
 import type { Config } from './config';
 
@@ -22,6 +22,8 @@ export interface OrderConsumerDeps {
   logger: Logger;
   /** The per-order step: throwing fails this attempt of the order. */
   step: (order: Order) => void | Promise<void>;
+  /** Sends dead letters to orders-dlq (after the batch that decided them has committed). */
+  sendDeadLetters: (letters: PendingDeadLetter[]) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,6 +42,18 @@ export function resumeFromStore(pool: Pool) {
   };
 }
 
+/** The original headers as bytes, repeated values kept. */
+function headerBytes(msg: InboundMessage): Record<string, Buffer[]> {
+  const out: Record<string, Buffer[]> = {};
+  for (const [name, v] of Object.entries(msg.rawHeaders)) {
+    if (v === undefined) continue;
+    out[name] = (Array.isArray(v) ? v : [v]).map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x)));
+  }
+  return out;
+}
+
+type Decided = { msg: InboundMessage; error: Error; attempts: number; reason: string; orderId?: string };
+
 export function handleOrders(deps: OrderConsumerDeps) {
   const { pool, codec, config, metrics, logger } = deps;
   const sleep = deps.sleep ?? sleepFor;
@@ -47,13 +61,13 @@ export function handleOrders(deps: OrderConsumerDeps) {
   // already (a redelivery) and are skipped before any work. The transaction checks again.
   const known = new Map<string, bigint>();
 
-  return async (items: Array<BatchItem<InboundMessage>>, ctx: BatchContext): Promise<void> => {
+  return async (items: Array<BatchItem<InboundMessage>>): Promise<void> => {
     const { topic, partition } = items[0].msg;
     const key = `${topic}\u0000${partition}`;
     const floor = known.get(key) ?? -1n;
     const fresh = items.filter((i) => BigInt(i.msg.offset) >= floor);
 
-    const dead: Array<DeadLetter & { reason: string; orderId?: string }> = [];
+    const dead: Decided[] = [];
     const good: Array<{ msg: InboundMessage; order: Order }> = [];
     await codec.load(fresh.map((i) => i.msg.value));
     for (const { msg } of fresh) {
@@ -62,11 +76,11 @@ export function handleOrders(deps: OrderConsumerDeps) {
         order = codec.decode(msg.value);
       } catch (err) {
         if (!(err instanceof InvalidMessageError)) throw err;
-        dead.push({ msg, error: err, reason: 'invalid' });
+        dead.push({ msg, error: err, attempts: 1, reason: 'invalid' });
         continue;
       }
       const broken = orderRuleViolation(order);
-      if (broken) dead.push({ msg, error: new InvalidMessageError(`invalid order: ${broken}`), reason: 'rule', orderId: order.orderId });
+      if (broken) dead.push({ msg, error: new InvalidMessageError(`invalid order: ${broken}`), attempts: 1, reason: 'rule', orderId: order.orderId });
       else good.push({ msg, order });
     }
 
@@ -74,27 +88,36 @@ export function handleOrders(deps: OrderConsumerDeps) {
     for (const f of failed) dead.push({ msg: f.item.msg, error: f.error, attempts: f.attempts, reason: 'failed', orderId: f.item.order.orderId });
     const failedMsgs = new Set(failed.map((f) => f.item.msg));
 
-    // In the DLQ before the offset that covers them is stored: none is given up on unseen.
-    if (dead.length) {
-      dead.sort((a, b) => Number(BigInt(a.msg.offset) - BigInt(b.msg.offset)));
-      await ctx.deadLetter(dead);
-      for (const d of dead)
-        logger.warn({ orderId: d.orderId, offset: d.msg.offset, partition, attempts: d.attempts ?? 1, error: d.error.message }, `Moved to DLQ: orderId ${d.orderId ?? '(undecodable)'}`);
-    }
-
+    // The counts, the dead letters decided and the offset, in one transaction: an order is
+    // counted or dead-lettered, once. The dead letters are sent after it commits.
     const last = BigInt(items[items.length - 1].msg.offset);
     const outcome = await withTransaction(pool, async (client) => {
       const state = await lockPartition(client, topic, partition);
       const from = state.nextOffset;
-      const counting = good.filter((g) => !failedMsgs.has(g.msg) && BigInt(g.msg.offset) >= from);
       if (last < from) return { from, skipped: true as const };
+      const counting = good.filter((g) => !failedMsgs.has(g.msg) && BigInt(g.msg.offset) >= from);
       const plan = planBatch(
         counting.map((g) => ({ order: g.order, recordTime: Number(g.msg.timestamp) })),
         { streamTime: state.streamTime, windowSizes: config.ORDERS_WINDOWS, graceMs: config.ORDERS_WINDOW_GRACE },
       );
       const { applied, products } = await applyOrders(client, partition, plan.orders, config.ORDERS_WINDOWS, config.ORDERS_DEDUPE_WINDOW);
       const duplicates = plan.inBatchDuplicates + plan.orders.length - applied;
-      const deadLettered = dead.filter((d) => BigInt(d.msg.offset) >= from).length;
+      const deadNow = dead.filter((d) => BigInt(d.msg.offset) >= from);
+      await insertDeadLetters(
+        client,
+        deadNow.map((d) => ({
+          topic,
+          partition,
+          offset: d.msg.offset,
+          key: d.msg.key,
+          value: d.msg.value,
+          headers: headerBytes(d.msg),
+          error: d.error.message,
+          attempts: d.attempts,
+          reason: d.reason,
+          orderId: d.orderId ?? null,
+        })),
+      );
       const moved = await advancePartition(client, {
         topic,
         partition,
@@ -104,7 +127,7 @@ export function handleOrders(deps: OrderConsumerDeps) {
         processed: applied,
         duplicates,
         late: plan.late,
-        deadLettered,
+        deadLettered: deadNow.length,
         retried: retries,
         changed: products,
       });
@@ -113,12 +136,13 @@ export function handleOrders(deps: OrderConsumerDeps) {
       return { from, skipped: false as const, applied, duplicates, late: plan.late };
     });
     known.set(key, last + 1n);
-    metrics.retried(retries);
-    for (const d of dead) metrics.deadLettered(d.reason);
+    // A failure here leaves them stored: the batch is retried (already counted, it only sends).
+    while ((await sendDeadLetters(pool, deps.sendDeadLetters, { topic, partition })) > 0);
     if (outcome.skipped) {
       logger.debug({ partition, from: items[0].msg.offset, stored: outcome.from.toString() }, 'batch already counted; skipped');
       return;
     }
+    metrics.retried(retries);
     metrics.counted(outcome.applied, outcome.duplicates, outcome.late);
   };
 }

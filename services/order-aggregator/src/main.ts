@@ -10,7 +10,8 @@ import { simulatedFailure } from './aggregate';
 import { orderAggregatorHandlers } from './grpc';
 import { OrderMetrics } from './metrics';
 import { ChangeFeed } from './watch';
-import { CLEANUP_BATCH, deleteExpiredOrderIds, deleteOldWindows } from './store';
+import { CLEANUP_BATCH, deleteExpiredOrderIds, deleteOldWindows, sendDeadLetters } from './store';
+import { deadLetterSender } from './dead-letters';
 
 void runService('order-aggregator', settings, async (svc) => {
   const { config, logger } = svc;
@@ -23,6 +24,11 @@ void runService('order-aggregator', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.orders, { topic: TOPICS.ordersDlq, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES }]);
   const codec = await avroCodec<Order>({ schema: orderSchema, olderSchemas: olderOrderSchemas, subject: `${TOPICS.orders}-value`, registryUrl: config.SCHEMA_REGISTRY_URL });
   const metrics = new OrderMetrics(svc.registry);
+  const producer = await svc.producer();
+  const sender = deadLetterSender(producer, metrics, logger);
+  // Dead letters a process decided but did not get to send (it stopped, or Kafka refused) go
+  // out from here, whichever replica now holds their partition.
+  svc.every('dead letters left to send', 10_000, () => sendDeadLetters(pool, sender), 500);
   const feed = new ChangeFeed(pool, config.ORDERS_WATCH_INTERVAL, logger.child({ component: 'watch' }));
   svc.onStop('intake', 'aggregate watchers', () => feed.close());
 
@@ -35,7 +41,7 @@ void runService('order-aggregator', settings, async (svc) => {
     dlqTopic: TOPICS.ordersDlq,
     decode: (msg) => msg,
     onAssignment: resumeFromStore(pool),
-    handleBatch: handleOrders({ pool, codec, config, metrics, logger, step: simulatedFailure(config.ORDERS_FAILURE_RATE) }),
+    handleBatch: handleOrders({ pool, codec, config, metrics, logger, step: simulatedFailure(config.ORDERS_FAILURE_RATE), sendDeadLetters: sender }),
     maxBatchSize: config.ORDERS_BATCH,
     partitionsConsumedConcurrently: 4,
   });

@@ -4,7 +4,7 @@
 // product_windows). A batch is applied by lockPartition,
 // applyOrders and advancePartition in one transaction: the aggregates and the partition's
 // offset change together or not at all.
-import type { Pool, PoolClient } from 'pg';
+import { withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
 import type { CountedOrder } from './aggregate';
 
 type Queryable = Pick<Pool | PoolClient, 'query'>;
@@ -42,14 +42,14 @@ export async function lockPartition(client: PoolClient, topic: string, partition
   return { nextOffset: BigInt(rows[0].next_offset), streamTime: rows[0].stream_ms === null ? null : Number(rows[0].stream_ms) };
 }
 
-// The orders of the batch that were not counted within the dedupe window: inserting an id
-// counts it; an id counted longer ago than the window is counted again (its time moves on).
+// The orders of the batch whose id was not counted within the dedupe window (by the time they
+// were counted): inserting an id counts it; an id counted longer ago is counted again.
 const DEDUPED = `
   fresh AS (
     INSERT INTO counted_orders AS c (order_id, counted_at)
-    SELECT order_id, to_timestamp(at_ms / 1000.0) FROM input
+    SELECT order_id, now() FROM input
     ON CONFLICT (order_id) DO UPDATE SET counted_at = EXCLUDED.counted_at
-      WHERE c.counted_at < EXCLUDED.counted_at - $2::bigint * interval '1 millisecond'
+      WHERE c.counted_at < now() - $2::bigint * interval '1 millisecond'
     RETURNING order_id
   )`;
 const NOT_DEDUPED = `
@@ -268,6 +268,91 @@ export async function aggregatorStats(db: Queryable, topic: string): Promise<Sto
     [topic],
   );
   return rows[0];
+}
+
+/** A dead letter decided in a batch's transaction, waiting to be sent to orders-dlq. */
+export interface PendingDeadLetter {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** The original headers, each value as bytes. */
+  headers: Record<string, Buffer[]>;
+  error: string;
+  attempts: number;
+  reason: string;
+  orderId: string | null;
+}
+
+/** Records dead letters with the batch that decided them (they are sent after it commits). */
+export async function insertDeadLetters(client: PoolClient, letters: PendingDeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  const rows = letters.map((l) => ({
+    t: l.topic,
+    p: l.partition,
+    o: l.offset,
+    k: l.key?.toString('base64') ?? null,
+    v: l.value?.toString('base64') ?? null,
+    h: Object.fromEntries(Object.entries(l.headers).map(([name, values]) => [name, values.map((b) => b.toString('base64'))])),
+    e: l.error,
+    a: l.attempts,
+    r: l.reason,
+    i: l.orderId,
+  }));
+  await client.query(
+    `INSERT INTO dead_letters (topic, part, msg_offset, msg_key, msg_value, headers, error, attempts, reason, order_id)
+     SELECT t, p, o, decode(k, 'base64'), decode(v, 'base64'), h, e, a, r, i
+       FROM json_to_recordset($1::json) AS x(t text, p int, o bigint, k text, v text, h jsonb, e text, a int, r text, i text)
+     ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/**
+ * Hands dead letters waiting to be sent (of one partition, or any) to send, oldest first, and
+ * deletes those it sent, in one transaction: rows another process is sending are skipped.
+ */
+export async function sendDeadLetters(pool: Pool, send: (letters: PendingDeadLetter[]) => Promise<void>, only?: { topic: string; partition: number }, limit = 500): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{
+      topic: string;
+      part: number;
+      msg_offset: string;
+      msg_key: Buffer | null;
+      msg_value: Buffer | null;
+      headers: Record<string, string[]>;
+      error: string;
+      attempts: number;
+      reason: string;
+      order_id: string | null;
+    }>(
+      `SELECT topic, part, msg_offset::text, msg_key, msg_value, headers, error, attempts, reason, order_id FROM dead_letters
+        WHERE ($1::text IS NULL OR (topic = $1 AND part = $2)) ORDER BY topic, part, msg_offset LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [only?.topic ?? null, only?.partition ?? null, limit],
+    );
+    if (rows.length === 0) return 0;
+    await send(
+      rows.map((r) => ({
+        topic: r.topic,
+        partition: r.part,
+        offset: r.msg_offset,
+        key: r.msg_key,
+        value: r.msg_value,
+        headers: Object.fromEntries(Object.entries(r.headers).map(([name, values]) => [name, values.map((b) => Buffer.from(b, 'base64'))])),
+        error: r.error,
+        attempts: r.attempts,
+        reason: r.reason,
+        orderId: r.order_id,
+      })),
+    );
+    await client.query('DELETE FROM dead_letters WHERE (topic, part, msg_offset) IN (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]))', [
+      rows.map((r) => r.topic),
+      rows.map((r) => r.part),
+      rows.map((r) => r.msg_offset),
+    ]);
+    return rows.length;
+  });
 }
 
 export const CLEANUP_BATCH = 10_000;
