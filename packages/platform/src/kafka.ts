@@ -7,7 +7,7 @@ import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 
-export { InvalidMessageError, deadLetterHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
+export { InvalidMessageError, deadLetterHeaders, oversizeHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
 export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchContext, BatchConsumerSpec, DeadLetter, MessageConsumerSpec } from './consumer';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 

@@ -221,7 +221,8 @@ export class Service<C = BaseConfig> {
   /** Joins a consumer group; failed messages go to spec.dlqTopic through the shared producer. */
   async consume<T>(spec: ConsumerSpec<T>): Promise<ConsumerHandle> {
     const handle = await this.kafka().consume(spec, await this.producer());
-    this.watchLag(spec.groupId, spec.topics);
+    // A group that commits nothing to Kafka has no lag Kafka could tell.
+    if (!(spec.handleBatch && spec.commitToKafka === false)) this.watchLag(spec.groupId, spec.topics);
     this.countMessages(spec.groupId, handle.stats);
     this.onStop('intake', `consumer ${spec.groupId}`, () => handle.stop());
     this.addReadinessCheck(`consumer ${spec.groupId}`, () => handle.isHealthy());
