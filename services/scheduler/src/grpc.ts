@@ -1,7 +1,7 @@
 // gRPC control and status of jobs: pipewright.scheduler.v1.Scheduler.
 import { failedPrecondition, invalidArgument, notFound, unary, type ConsumerStats, type Logger, type Pool } from '@pipewright/platform';
 import { schedulerV1 } from '@pipewright/proto';
-import { cancelJob, CONTROL_FROM, getJob, listJobs, listRuns, pauseJob, resumeJob, triggerNow, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
+import { cancelJob, CONTROL_FROM, countJobs, getJob, listJobs, listRuns, pauseJob, resumeJob, triggerNow, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
 import type { SchedulerMetrics } from './metrics';
 
 const { JobStatus: PbStatus } = schedulerV1;
@@ -155,6 +155,15 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest:
         fireLatenessMaxMs: l.max,
         overlapSkips: c.overlapSkips,
       };
+    }),
+
+    countJobs: unary(logger, async (req: schedulerV1.CountJobsRequest) => {
+      const byStatus = new Map<schedulerV1.JobStatus, number>();
+      for (const r of await countJobs(pool, req.appName || undefined)) {
+        const status = STATUS_TO_PB[r.status] ?? PbStatus.JOB_STATUS_UNSPECIFIED;
+        byStatus.set(status, (byStatus.get(status) ?? 0) + Number(r.count));
+      }
+      return { counts: [...byStatus].sort(([a], [b]) => a - b).map(([status, count]) => ({ status, count })) };
     }),
   };
 }

@@ -433,6 +433,12 @@ export async function listJobs(pool: Pool, f: JobFilter): Promise<JobView[]> {
   return rows;
 }
 
+/** How many jobs are in each status (of one app when appName is set). */
+export async function countJobs(pool: Pool, appName?: string): Promise<Array<{ status: string; count: string }>> {
+  const { rows } = await pool.query<{ status: string; count: string }>('SELECT status, count(*) AS count FROM jobs WHERE ($1::text IS NULL OR app_name = $1) GROUP BY status', [appName ?? null]);
+  return rows;
+}
+
 export async function listRuns(pool: Pool, jobId: string, after: string | undefined, limit: number): Promise<RunRow[]> {
   const { rows } = await pool.query<RunRow>(
     `SELECT id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error FROM runs
