@@ -1,5 +1,5 @@
-// The monitor's web page. The dashboard (progress, lag, DLQ counts) is not built yet; until it
-// is, the page says so and points at what exists.
+// The monitor's web page. The dashboard is not built yet; until it is, the page points at what
+// the monitor serves over gRPC and on /metrics.
 import http from 'node:http';
 import type { Logger } from '@pipewright/platform';
 
@@ -7,7 +7,10 @@ const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pipewright monitor</title></head>
 <body>
 <h1>pipewright monitor</h1>
-<p>The pipeline dashboard is not built yet. The monitor's gRPC methods answer UNIMPLEMENTED.</p>
+<p>The dashboard is not built yet. What the monitor shows is served over gRPC, <code>pipewright.monitor.v1.Monitor</code>:
+<code>GetOverview</code>, <code>ListConsumerGroups</code>, <code>GetConsumerLag</code>, <code>WatchConsumerLag</code>,
+<code>GetDlqCounts</code>, <code>ListDeadLetters</code>, <code>ReplayDeadLetters</code> and <code>ListRecentErrors</code>;
+consumer lag is also on its <code>/metrics</code> (kafka-lag-exporter's names).</p>
 <p>Job status: <code>pipewright.scheduler.v1.Scheduler/GetJob</code> and <code>ListJobs</code>; metrics: each service's <code>/metrics</code>.</p>
 </body></html>
 `;
