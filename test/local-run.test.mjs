@@ -22,7 +22,7 @@ async function eventually(what, check, timeoutMs = 60_000) {
       const v = await check();
       if (v) return v;
     } catch (err) {
-      last = err.message;
+      last = /** @type {Error} */ (err).message;
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${last})` : ''}`);
     await sleep(250);
@@ -115,8 +115,8 @@ describe('npm start supervises what it runs', { timeout: 600_000 }, () => {
       return /Ctrl-C stops everything/.test(run.output());
     }, 300_000);
     for (const m of run.output().matchAll(/^ {2}([a-z0-9-]+) +127\.0\.0\.1:(\d+) +http:/gm)) table.set(m[1], Number(m[2]));
-    brokers = /^ {2}Kafka +(\S+)/m.exec(run.output())[1];
-    databaseUrl = /^ {2}PostgreSQL +(\S+)/m.exec(run.output())[1];
+    brokers = /^ {2}Kafka +(\S+)/m.exec(run.output())?.[1];
+    databaseUrl = /^ {2}PostgreSQL +(\S+)/m.exec(run.output())?.[1];
   });
 
   after(async () => {
@@ -207,7 +207,7 @@ test('a missing prerequisite is one line that says what to do, with no stack tra
     const { code } = await run.exit;
     assert.equal(code, 1);
     const lines = run.output().trim().split('\n');
-    assert.match(lines.at(-1), /^\[pipewright\] cannot start: java is required to run the Kafka broker .*install it/);
+    assert.match(lines.at(-1) ?? '', /^\[pipewright\] cannot start: java is required to run the Kafka broker .*install it/);
     assert.doesNotMatch(run.output(), /^\s+at /m);
   } finally {
     rmSync(emptyBin, { recursive: true, force: true });

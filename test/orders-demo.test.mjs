@@ -6,24 +6,22 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { TOPICS } from '@pipewright/contracts';
-import { startStack, groupsToEnd, ROOT } from '@pipewright/testkit';
+import { startOrderStack, ROOT } from '@pipewright/testkit';
 
+/** @type {import('@pipewright/testkit').OrderStack} */
+let started;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('@pipewright/testkit').OrdersClient} */
 let orders;
 
 before(async () => {
-  stack = await startStack();
-  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
-  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
-  await stack.start('ingest-gateway');
   // Half of the processing attempts fail: retries show, and a few orders fail all four.
-  await stack.start('order-aggregator', { env: { ORDERS_FAILURE_RATE: '0.5', ORDERS_RETRY_BACKOFF: '20ms,20ms,20ms' } });
+  started = await startOrderStack({ services: ['ingest-gateway', 'order-aggregator'], envFor: { 'order-aggregator': { ORDERS_FAILURE_RATE: '0.5', ORDERS_RETRY_BACKOFF: '20ms,20ms,20ms' } } });
+  ({ stack } = started);
   orders = stack.client('order-aggregator');
 });
-after(async () => stack?.stop());
+after(async () => started?.stop());
 
 /** Runs the demo against the stack; resolves with what it printed (it exits 0). */
 async function demo(...args) {

@@ -7,8 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
-import { startStack, eventually, sleep, startTcpRelay, tapTopic, groupsToEnd } from '@pipewright/testkit';
+import { startOrderStack, ORDER_GROUP, eventually, sleep, startTcpRelay } from '@pipewright/testkit';
 
+/** @type {import('@pipewright/testkit').OrderStack} */
+let orders;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('kafkajs').Producer} */
@@ -21,19 +23,11 @@ const ENV = { KAFKA_SESSION_TIMEOUT: '6s', ORDERS_BATCH: '2000' };
 const PRODUCTS = Array.from({ length: 40 }, (_, i) => `eo-product-${String(i).padStart(2, '0')}`);
 
 before(async () => {
-  stack = await startStack({ envFor: { 'order-aggregator': ENV } });
-  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
-  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
-  producer = stack.kafka.producer();
-  await producer.connect();
-  dlq = await tapTopic(stack.kafka, TOPICS.ordersDlq);
+  orders = await startOrderStack({ envFor: { 'order-aggregator': ENV } });
+  ({ stack, producer, dlq } = orders);
 });
 
-after(async () => {
-  await dlq?.stop();
-  await producer?.disconnect();
-  await stack?.stop();
-});
+after(async () => orders?.stop());
 
 /** n orders with prices of whole cents; returns the expected total (in cents) and count per product. */
 function makeOrders(n, seed) {
@@ -89,7 +83,7 @@ async function offsets() {
   const admin = stack.kafka.admin();
   await admin.connect();
   try {
-    const [committed] = await admin.fetchOffsets({ groupId: 'order-aggregator', topics: [TOPICS.orders] });
+    const [committed] = await admin.fetchOffsets({ groupId: ORDER_GROUP.groupId, topics: [TOPICS.orders] });
     const kafka = Object.fromEntries(committed.partitions.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]));
     return { stored: Object.fromEntries(stored.map((r) => [r.part, r.next_offset])), kafka };
   } finally {

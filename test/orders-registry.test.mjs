@@ -11,7 +11,7 @@ import { TOPICS, olderOrderSchemas, orderSchema as schema } from '@pipewright/co
 
 /** @type {any} */
 const orderSchema = schema;
-import { startStack, eventually, tapTopic, testDir, groupsToEnd } from '@pipewright/testkit';
+import { startOrderStack, eventually, tapTopic, testDir } from '@pipewright/testkit';
 
 // By a specifier tsc does not follow: scripts/lib's JavaScript carries no types yet.
 const REGISTRY_MODULE = '../scripts/lib/registry.mjs';
@@ -19,6 +19,8 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /** @type {{ url: string, stop: () => Promise<unknown> }} */
 let registry;
+/** @type {import('@pipewright/testkit').OrderStack} */
+let orders;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('kafkajs').Producer} */
@@ -31,22 +33,14 @@ let topic;
 before(async () => {
   const { startRegistry } = await import(REGISTRY_MODULE);
   registry = await startRegistry({ logFile: join(testDir(), `orders-registry-${process.pid}.log`) });
-  stack = await startStack({ env: { SCHEMA_REGISTRY_URL: registry.url } });
-  dlq = await tapTopic(stack.kafka, TOPICS.ordersDlq);
+  orders = await startOrderStack({ services: ['ingest-gateway', 'order-aggregator'], env: { SCHEMA_REGISTRY_URL: registry.url } });
+  ({ stack, producer, dlq } = orders);
   topic = await tapTopic(stack.kafka, TOPICS.orders);
-  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
-  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
-  await stack.start('ingest-gateway');
-  await stack.start('order-aggregator');
-  producer = stack.kafka.producer();
-  await producer.connect();
 });
 
 after(async () => {
-  await dlq?.stop();
   await topic?.stop();
-  await producer?.disconnect();
-  await stack?.stop();
+  await orders?.stop();
   await registry?.stop();
 });
 
@@ -75,8 +69,8 @@ test('the gateway registers order.avsc under orders-value and writes the Conflue
   const res = await fetch(`${registry.url}/subjects/${TOPICS.orders}-value/versions/latest`);
   const latest = /** @type {{ id: number, schema: string }} */ (await res.json());
   assert.deepEqual(JSON.parse(latest.schema).fields.map((f) => f.name), orderSchema.fields.map((f) => f.name));
-  const m = topic.messages.find((x) => x.key?.toString() === orderId);
-  assert.ok(m?.value);
+  const m = await eventually(() => topic.messages.find((x) => x.key?.toString() === orderId), { timeoutMs: 20_000, message: 'the order on the topic' });
+  assert.ok(m.value);
   assert.equal(m.value[0], 0, 'magic byte 0');
   assert.equal(m.value.readUInt32BE(1), latest.id, 'the registered schema id');
 });

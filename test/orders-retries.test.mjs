@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
 import { ordersV1 } from '@pipewright/proto';
-import { startStack, eventually, tapTopic, sameBytes, groupsToEnd } from '@pipewright/testkit';
+import { startOrderStack, eventually, sameBytes } from '@pipewright/testkit';
 
+/** @type {import('@pipewright/testkit').OrderStack} */
+let orders;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('kafkajs').Producer} */
@@ -16,19 +18,11 @@ let producer;
 let dlq;
 
 before(async () => {
-  stack = await startStack();
-  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
-  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
-  producer = stack.kafka.producer();
-  await producer.connect();
-  dlq = await tapTopic(stack.kafka, TOPICS.ordersDlq);
+  orders = await startOrderStack();
+  ({ stack, producer, dlq } = orders);
 });
 
-after(async () => {
-  await dlq?.stop();
-  await producer?.disconnect();
-  await stack?.stop();
-});
+after(async () => orders?.stop());
 
 test('an order that fails every attempt is retried 3 times with backoff, then moved to orders-dlq with its bytes and attempts 4', async () => {
   await stack.start('order-aggregator', { as: 'always-failing', env: { ORDERS_FAILURE_RATE: '1' } });

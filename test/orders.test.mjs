@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
 import { status } from '@grpc/grpc-js';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
-import { startStack, eventually, tapTopic, sameBytes, grpcError, groupsToEnd } from '@pipewright/testkit';
+import { startOrderStack, eventually, sameBytes, grpcError } from '@pipewright/testkit';
 
+/** @type {import('@pipewright/testkit').OrderStack} */
+let started;
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('kafkajs').Producer} */
@@ -21,23 +23,13 @@ let orders;
 let gateway;
 
 before(async () => {
-  stack = await startStack({ envFor: { 'order-aggregator': { ORDERS_WINDOW_GRACE: '1m' } } });
-  // Earlier stacks of this run share the broker: the aggregator reads only what is sent from now on.
-  await groupsToEnd(stack.kafka, [{ groupId: 'order-aggregator', topic: TOPICS.orders }]);
-  await stack.start('ingest-gateway');
-  await stack.start('order-aggregator');
-  producer = stack.kafka.producer();
-  await producer.connect();
-  dlq = await tapTopic(stack.kafka, TOPICS.ordersDlq);
+  started = await startOrderStack({ services: ['ingest-gateway', 'order-aggregator'], envFor: { 'order-aggregator': { ORDERS_WINDOW_GRACE: '1m' } } });
+  ({ stack, producer, dlq } = started);
   orders = stack.client('order-aggregator');
   gateway = stack.client('ingest-gateway');
 });
 
-after(async () => {
-  await dlq?.stop();
-  await producer?.disconnect();
-  await stack?.stop();
-});
+after(async () => started?.stop());
 
 const product = (name) => `${name}-${randomUUID().slice(0, 8)}`;
 /** The aggregate of a product once it has counted `count` orders. */

@@ -10,6 +10,7 @@ import { stopChild } from '../scripts/lib/proc.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A unit running `node -e <program>`; `failStarts` first starts fail. Records what happened. */
+/** @param {string} name @param {string} group @param {{ program?: string, failStarts?: number, events?: any[] }} [options] */
 function unit(name, group, { program = 'setInterval(() => {}, 1000)', failStarts = 0, events = [] } = {}) {
   const u = {
     name,

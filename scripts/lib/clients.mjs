@@ -24,6 +24,7 @@ const insecure = () => grpc.credentials.createInsecure();
 /** ts-proto encoders want complete messages; callers here pass the fields they care about,
  * which are laid over the message's defaults (top level only). */
 function lenientClient(definition, name) {
+  /** @type {Record<string, any>} */
   const lenient = {};
   for (const [method, def] of Object.entries(definition)) {
     const defaults = def.requestDeserialize(Buffer.alloc(0));
@@ -48,7 +49,7 @@ export const clients = {
 let HealthClient;
 /** grpc.health.v1.Health/Check; resolves to SERVING, NOT_SERVING, ... */
 export function healthCheck(addr, service = '', deadlineMs = 2000) {
-  HealthClient ??= grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String })).grpc.health.v1.Health;
+  HealthClient ??= /** @type {any} */ (grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String }))).grpc.health.v1.Health;
   const c = new HealthClient(addr, insecure());
   return new Promise((resolve, reject) =>
     c.check({ service }, { deadline: Date.now() + deadlineMs }, (err, res) => {
@@ -69,7 +70,7 @@ export async function waitServing(addr, { timeoutMs = 60_000, isDead = () => fal
       last = await healthCheck(addr);
       if (last === 'SERVING') return;
     } catch (err) {
-      last = err.message;
+      last = /** @type {Error} */ (err).message;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -83,7 +84,7 @@ let ReflectionClient;
 function reflect(addr, request, deadlineMs = 5000) {
   if (!ReflectionClient) {
     const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-    ReflectionClient = grpc.loadPackageDefinition(protoLoader.loadSync(file)).grpc.reflection.v1.ServerReflection;
+    ReflectionClient = /** @type {any} */ (grpc.loadPackageDefinition(protoLoader.loadSync(file))).grpc.reflection.v1.ServerReflection;
   }
   const c = new ReflectionClient(addr, insecure());
   return new Promise((resolve, reject) => {

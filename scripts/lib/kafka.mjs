@@ -17,7 +17,7 @@ export function kafkaHome() {
 function need(cmd, args, what) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new PrerequisiteError(`${cmd} is required to ${what} but could not be run (${r.error?.code ?? r.stderr?.trim().split('\n')[0]}): install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}), or set KAFKA_BROKERS to an existing Kafka cluster`);
+    throw new PrerequisiteError(`${cmd} is required to ${what} but could not be run (${/** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code ?? r.stderr?.trim().split('\n')[0]}): install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'}), or set KAFKA_BROKERS to an existing Kafka cluster`);
   }
 }
 
@@ -72,8 +72,9 @@ function log4jConfig(dir) {
 /**
  * Starts a single-node KRaft broker. Internal topics use replication factor 1, or consumer
  * groups never find a coordinator. Resolves once the broker accepts connections.
+ * @param {{ dataDir: string, port?: number, controllerPort?: number, logFile?: string, heap?: string }} options
  */
-export async function startKafka({ dataDir, port, controllerPort, logFile, heap = '512m' } = {}) {
+export async function startKafka({ dataDir, port, controllerPort, logFile, heap = '512m' }) {
   const libs = ensureKafkaJars();
   port ??= await freePort();
   controllerPort ??= await freePort();
@@ -115,8 +116,9 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
   // Its own process group: a terminal's Ctrl-C reaches the launcher, which stops it last.
   const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out, out], detached: true });
   if (typeof out === 'number') closeSync(out);
+  /** @type {{ error?: string, code?: number | null, signal?: string | null } | null} */
   let exited = null;
-  child.on('error', (err) => { exited ??= { error: err.code ?? err.message }; });
+  child.on('error', (/** @type {NodeJS.ErrnoException} */ err) => { exited ??= { error: err.code ?? err.message }; });
   child.on('exit', (code, signal) => { exited = { code, signal }; });
   const onExit = () => { if (!exited) child.kill('SIGTERM'); };
   process.on('exit', onExit);
@@ -124,7 +126,7 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
   try {
     await waitForPort(port, { timeoutMs: 90_000, isDead: () => exited && `Kafka exited (${JSON.stringify(exited)}); see ${logFile ?? 'its output'}` });
   } catch (err) {
-    if (exited?.error === 'ENOENT') need('java', ['-version'], 'run the Kafka broker');
+    if (/** @type {{ error?: string } | null} */ (exited)?.error === 'ENOENT') need('java', ['-version'], 'run the Kafka broker');
     if (!exited) child.kill('SIGKILL');
     throw err;
   }

@@ -221,6 +221,7 @@ function logTail(file) {
  * benchmarks may pass false (fsync off) and say so. `install`: a PostgreSQL installation
  * (bin/, lib/, share/) other than the packaged one. Output goes to logFile (default
  * `dataDir`/postgres.log). Resolves once it answers a query.
+ * @param {{ dataDir?: string, port?: number, durable?: boolean, install?: string, logFile?: string, timeoutMs?: number }} [options]
  */
 export async function startPostgres({ dataDir, port, durable = true, install, logFile, timeoutMs = 60_000 } = {}) {
   if (!dataDir) throw new Error('startPostgres needs a dataDir');
@@ -252,7 +253,7 @@ export async function startPostgres({ dataDir, port, durable = true, install, lo
     ...(durable ? [] : ['-c', 'fsync=off']),
   ];
   // Its own process group: a terminal's Ctrl-C reaches the launcher, which stops it last.
-  const child = spawn(join(install, 'bin', 'postgres'), flags, { ...ids, cwd: dirname(pgdata), env, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(join(/** @type {string} */ (install), 'bin', 'postgres'), flags, { ...ids, cwd: dirname(pgdata), env, stdio: ['ignore', out, out], detached: true });
   closeSync(out);
   let exited;
   child.on('error', (err) => (exited = err.message));
@@ -275,7 +276,7 @@ export async function startPostgres({ dataDir, port, durable = true, install, lo
     try {
       client = await connect(admin);
     } catch (err) {
-      last = err.message;
+      last = /** @type {Error} */ (err).message;
       await sleep(100);
     }
   }

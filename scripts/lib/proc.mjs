@@ -45,6 +45,7 @@ function tryListen(port) {
   });
 }
 
+/** @returns {Promise<number>} */
 export async function freePort() {
   if (PORT_RANGE) {
     for (let i = 0; i < 200; i++) {
@@ -64,6 +65,11 @@ export async function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves once something accepts connections on host:port; isDead says why waiting is pointless.
+ * @param {number} port
+ * @param {{ host?: string, timeoutMs?: number, isDead?: () => string | false | null | undefined }} [options]
+ */
 export async function waitForPort(port, { host = '127.0.0.1', timeoutMs = 30_000, isDead = () => false } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -22,9 +22,15 @@ export class Supervisor {
    * log: a line for each exit and restart. baseMs/maxMs: the backoff. stableMs: a process that
    * ran this long before it exited starts again after baseMs (its count of exits in a row ends).
    * onChange: called after each start, with list().
+   * @param {{ log?: (line: string) => void, baseMs?: number, maxMs?: number, stableMs?: number, onChange?: (list: any[]) => void }} [options]
    */
   constructor({ log = () => {}, baseMs = 1000, maxMs = 30_000, stableMs = 60_000, onChange = () => {} } = {}) {
-    Object.assign(this, { log, baseMs, maxMs, stableMs, onChange });
+    this.log = log;
+    this.baseMs = baseMs;
+    this.maxMs = maxMs;
+    this.stableMs = stableMs;
+    this.onChange = onChange;
+    /** @type {any[]} */
     this.entries = [];
     this.stopping = false;
     this.abort = new AbortController();
@@ -84,7 +90,7 @@ export class Supervisor {
     } catch (err) {
       if (this.stopping) return;
       entry.failures += 1;
-      this.#schedule(entry, `${entry.unit.name} did not come back (${err.message.split('\n')[0]})`);
+      this.#schedule(entry, `${entry.unit.name} did not come back (${/** @type {Error} */ (err).message.split('\n')[0]})`);
       return;
     } finally {
       entry.starting = undefined;
@@ -98,7 +104,10 @@ export class Supervisor {
     return this.entries.map((e) => ({ name: e.unit.name, group: e.unit.group, restarts: e.restarts, pid: e.handle?.child.pid, handle: e.handle }));
   }
 
-  /** Stops everything, group by group (the last added group first), each group's units together. */
+  /**
+   * Stops everything, group by group (the last added group first), each group's units together.
+   * @param {{ onGroup?: (group: string) => void }} [options]
+   */
   async stop({ onGroup = () => {} } = {}) {
     this.stopping = true;
     this.abort.abort();

@@ -36,6 +36,7 @@ export function assertBuilt() {
  * Kafka and PostgreSQL for tests and benchmarks (or the existing ones KAFKA_BROKERS and
  * DATABASE_URL name). PostgreSQL runs with fsync off unless `durable` (the local run is durable:
  * it supervises its own, see scripts/dev.mjs); the log says which.
+ * @param {{ workDir: string, log?: (line: string) => void, durable?: boolean }} options
  */
 export async function startInfrastructure({ workDir, log = () => {}, durable = false }) {
   mkdirSync(workDir, { recursive: true });
@@ -68,6 +69,8 @@ export async function startInfrastructure({ workDir, log = () => {}, durable = f
 /**
  * Starts one service process. env adds to (and overrides) the defaults; returns its handle.
  * Output goes to logFile (or is ignored).
+ * @param {string} name
+ * @param {{ brokers: string, databaseUrl?: string, env?: Record<string, string | undefined>, logFile?: string, port?: number, metricsPort?: number, otlpEndpoint?: string }} options
  */
 export async function startService(name, { brokers, databaseUrl, env = {}, logFile, port, metricsPort, otlpEndpoint }) {
   port ??= await freePort();

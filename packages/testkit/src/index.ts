@@ -27,3 +27,4 @@ export {
 export { ROOT, LAUNCHED_SERVICES, freePort, kafkaJars, startKafka, startOtlpReceiver, type LocalKafka, type OtlpReceiver, type ReceivedSpan } from './system.js';
 export { listen, startTcpRelay, type TcpRelay } from './net.js';
 export { startKafkaClient, type PlatformKafka } from './platform.js';
+export { startOrderStack, ORDER_GROUP, type OrderStack } from './orders.js';
