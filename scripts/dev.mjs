@@ -99,6 +99,14 @@ function onSignal(signal) {
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
+/** The monitor's web page port, and every instance of the run for its overview's health checks. */
+function monitorEnv(inst) {
+  return {
+    MONITOR_HTTP_PORT: String(inst.httpPort),
+    MONITOR_SERVICES: instances.map((i) => `${i.service}=127.0.0.1:${i.port}`).join(','),
+  };
+}
+
 function serviceUnit(inst, { brokers, databaseUrl }) {
   const logFile = join(logs, `${inst.name}.log`);
   return {
@@ -112,7 +120,7 @@ function serviceUnit(inst, { brokers, databaseUrl }) {
         metricsPort: inst.metricsPort,
         logFile,
         otlpEndpoint: otlp?.endpoint,
-        env: inst.httpPort ? { MONITOR_HTTP_PORT: String(inst.httpPort) } : {},
+        env: inst.service === 'monitor' ? monitorEnv(inst) : {},
       });
       try {
         await waitServing(p.address, {

@@ -111,7 +111,19 @@ export function serviceSchema(own = {}) {
 
 /** What is truly a service's own, beyond the shared keys. */
 const OWN = {
-  monitor: { httpPort: port('MONITOR_HTTP_PORT, the web dashboard') },
+  monitor: {
+    httpPort: port('MONITOR_HTTP_PORT, the web dashboard'),
+    healthTargets: {
+      ...list(obj({ service: str('a service name, as GetOverview reports it'), port: port('its gRPC port') }, { required: ['service', 'port'] })),
+      description: 'MONITOR_SERVICES: each is checked at <release>-<service>-headless:<port>, every ready pod a replica',
+    },
+    podMonitor: obj({
+      enabled: bool('a Prometheus Operator PodMonitor for the metrics port'),
+      interval: str('scrape interval'),
+      scrapeTimeout: str('scrape timeout'),
+      labels: map({ type: 'string' }),
+    }),
+  },
 };
 
 export function umbrellaSchema() {
