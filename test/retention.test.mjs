@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually } from '@pipewright/testkit';
+import { startJobStack, eventually } from '@pipewright/testkit';
 
 const { JobStatus } = schedulerV1;
 
@@ -15,12 +15,7 @@ let gateway;
 let scheduler;
 
 before(async () => {
-  stack = await startStack({
-    services: ['ingest-gateway', 'scheduler', 'executor'],
-    envFor: { scheduler: { SCHEDULER_RETENTION: '2s' }, executor: { EXECUTOR_RETENTION: '2s' } },
-  });
-  gateway = stack.client('ingest-gateway');
-  scheduler = stack.client('scheduler');
+  ({ stack, gateway, scheduler } = await startJobStack({ envFor: { scheduler: { SCHEDULER_RETENTION: '2s' }, executor: { EXECUTOR_RETENTION: '2s' } } }));
 });
 
 after(async () => stack?.stop());

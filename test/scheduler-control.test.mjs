@@ -11,7 +11,7 @@ import kafkajs from 'kafkajs';
 import grpc from '@grpc/grpc-js';
 import { TOPICS } from '@pipewright/contracts';
 import { ingestV1, schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually, clients, rejection } from '@pipewright/testkit';
+import { startJobStack, eventually, clients, rejection } from '@pipewright/testkit';
 
 const { AssignerProtocol } = kafkajs;
 const { JobStatus } = schedulerV1;
@@ -34,12 +34,7 @@ let gateway;
 let scheduler;
 
 before(async () => {
-  stack = await startStack({
-    services: ['ingest-gateway', 'scheduler', 'executor'],
-    envFor: { scheduler: { SCHEDULER_FIRE_BATCH: '1' } },
-  });
-  gateway = stack.client('ingest-gateway');
-  scheduler = stack.client('scheduler');
+  ({ stack, gateway, scheduler } = await startJobStack({ envFor: { scheduler: { SCHEDULER_FIRE_BATCH: '1' } } }));
 });
 
 after(async () => stack?.stop());

@@ -28,3 +28,4 @@ export { ROOT, LAUNCHED_SERVICES, freePort, kafkaJars, startKafka, startOtlpRece
 export { listen, startTcpRelay, type TcpRelay } from './net.js';
 export { startKafkaClient, type PlatformKafka } from './platform.js';
 export { startOrderStack, ORDER_GROUP, type OrderStack } from './orders.js';
+export { startJobStack, type JobStack } from './jobs.js';
