@@ -6,7 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { descriptorSetPath } from '@pipewright/proto';
 import { setting } from './config';
 import type { Logger } from './logger';
-import { toStatus } from './grpc-errors';
+import { invalidArgument, toStatus } from './grpc-errors';
 
 export { grpc };
 
@@ -30,6 +30,28 @@ export function unary<Req, Res>(logger: Logger, fn: (req: Req, call: grpc.Server
       },
     );
   };
+}
+
+/** A list method's page_size: 0 takes dflt; outside 0 to max is INVALID_ARGUMENT. */
+export function pageSizeOf(n: number, max = 1000, dflt = 100): number {
+  if (!Number.isInteger(n) || n < 0 || n > max) throw invalidArgument('page_size', `must be from 0 to ${max}`);
+  return n || dflt;
+}
+
+/** A page token: the last row of a page (or where the next starts), opaque to callers. */
+export const encodePageToken = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** What encodePageToken wrote, checked; undefined for an empty token, INVALID_ARGUMENT for one no method returned. */
+export function decodePageToken<T>(token: string, check: (v: unknown) => v is T): T | undefined {
+  if (!token) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    v = undefined;
+  }
+  if (!check(v)) throw invalidArgument('page_token', 'is not a token this method returned');
+  return v;
 }
 
 /**

@@ -2,6 +2,7 @@ export * from './config';
 export * from './logger';
 export * from './kafka';
 export * from './postgres';
+export * from './listen';
 export * from './grpc';
 export * from './metrics';
 export * from './telemetry';

@@ -6,6 +6,7 @@ import { producerSpans, tracingEnabled } from './telemetry';
 import { ConfigError, setting } from './config';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
+export { Slots } from './consumer';
 
 export { InvalidMessageError, deadLetterHeaders, oversizeHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
 export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchContext, BatchConsumerSpec, DeadLetter, MessageConsumerSpec } from './consumer';
@@ -197,6 +198,20 @@ export class KafkaClient {
           await sleep(Math.min(100 * attempt, 1000));
         }
       }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** How many partitions a topic has (it must exist). */
+  async partitionCount(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const n = meta.topics[0]?.partitions.length ?? 0;
+      if (n === 0) throw new Error(`topic ${topic} has no partitions`);
+      return n;
     } finally {
       await admin.disconnect();
     }

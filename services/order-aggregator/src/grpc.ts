@@ -1,6 +1,6 @@
 // pipewright.orders.v1.OrderAggregator: the aggregates, their windows, a stream of their changes,
 // and what the aggregator counted. Every read goes through store.ts.
-import { grpc, invalidArgument, notFound, parseDuration, toStatus, unary, type Logger, type Pool } from '@pipewright/platform';
+import { decodePageToken, encodePageToken, grpc, invalidArgument, notFound, pageSizeOf, parseDuration, toStatus, unary, type Logger, type Pool } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { ordersV1 } from '@pipewright/proto';
 import { aggregatorStats, listAggregates, listWindows, overallAggregate, productAggregate, type AggregateRow, type AggregateSort, type WindowRow } from './store';
@@ -60,24 +60,7 @@ const SORTS: Record<ordersV1.AggregateOrder, AggregateSort | undefined> = {
   [ordersV1.AggregateOrder.UNRECOGNIZED]: undefined,
 };
 
-function pageSize(n: number): number {
-  if (n < 0 || n > MAX_PAGE) throw invalidArgument('page_size', `must be from 0 to ${MAX_PAGE}`);
-  return n || 100;
-}
-
-/** Page tokens: the last row of the page, opaque to callers. */
-const encodeToken = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
-function decodeToken<T>(token: string, check: (v: unknown) => v is T): T | undefined {
-  if (!token) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    v = undefined;
-  }
-  if (!check(v)) throw invalidArgument('page_token', 'is not a token this method returned');
-  return v;
-}
+const pageSize = (n: number) => pageSizeOf(n, MAX_PAGE);
 
 type AggregatesToken = { s: AggregateSort; v: string; p: string };
 const isAggregatesToken = (v: unknown): v is AggregatesToken => typeof v === 'object' && v !== null && typeof (v as AggregatesToken).v === 'string' && typeof (v as AggregatesToken).p === 'string';
@@ -97,14 +80,14 @@ export function orderAggregatorHandlers(pool: Pool, feed: ChangeFeed, config: Co
       const sort = SORTS[req.orderBy];
       if (!sort) throw invalidArgument('order_by', 'is not a known AggregateOrder');
       const limit = pageSize(req.pageSize);
-      const after = decodeToken(req.pageToken, isAggregatesToken);
+      const after = decodePageToken(req.pageToken, isAggregatesToken);
       if (after && after.s !== sort) throw invalidArgument('page_token', 'belongs to a listing in another order');
       const rows = await listAggregates(pool, sort, limit + 1, after ? { value: after.v, product: after.p } : undefined);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
         aggregates: page.map(toAggregate),
-        nextPageToken: rows.length > limit && last ? encodeToken({ s: sort, v: last.sort_value, p: last.product }) : '',
+        nextPageToken: rows.length > limit && last ? encodePageToken({ s: sort, v: last.sort_value, p: last.product }) : '',
       };
     }),
 
@@ -122,11 +105,11 @@ export function orderAggregatorHandlers(pool: Pool, feed: ChangeFeed, config: Co
       const from = req.from ?? new Date(to.getTime() - DAY_MS);
       if (from > to) throw invalidArgument('from', 'must not be after to');
       const limit = pageSize(req.pageSize);
-      const after = decodeToken(req.pageToken, isWindowsToken);
+      const after = decodePageToken(req.pageToken, isWindowsToken);
       const rows = await listWindows(pool, { product: req.product, sizeMs, from, to, limit: limit + 1, afterStart: after ? new Date(after.t) : undefined });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { windows: page.map(toWindow), nextPageToken: rows.length > limit && last ? encodeToken({ t: last.window_start.getTime() }) : '' };
+      return { windows: page.map(toWindow), nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.window_start.getTime() }) : '' };
     }),
 
     watchAggregates: (call: grpc.ServerWritableStream<ordersV1.WatchAggregatesRequest, ordersV1.Aggregate>) => {

@@ -2,7 +2,7 @@
 // products they changed (store.CHANGES_CHANNEL), so a watcher on any replica sees them all. One
 // LISTEN connection per process, opened while someone watches; each watcher gets at most one
 // message per product per interval, the aggregate as it is when sent.
-import type { Logger, Pool, PoolClient } from '@pipewright/platform';
+import { ChannelListener, type Logger, type Pool } from '@pipewright/platform';
 import { CHANGES_CHANNEL, listAggregates, productAggregates, type AggregateRow } from './store';
 
 export interface Watcher {
@@ -18,8 +18,7 @@ const ALL_LIMIT = 1000;
 
 export class ChangeFeed {
   private readonly watchers = new Set<Watcher>();
-  private client?: PoolClient;
-  private connecting?: Promise<void>;
+  private readonly listener: ChannelListener;
   private pending = new Set<string>();
   private everything = false;
   private timer?: NodeJS.Timeout;
@@ -29,7 +28,9 @@ export class ChangeFeed {
     private readonly pool: Pool,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.listener = new ChannelListener(pool, CHANGES_CHANNEL, (payload) => this.changed(payload), logger);
+  }
 
   async add(w: Watcher): Promise<void> {
     this.watchers.add(w);
@@ -48,26 +49,13 @@ export class ChangeFeed {
     this.release();
   }
 
-  private listen(): Promise<void> {
-    if (this.client || this.closed) return Promise.resolve();
-    this.connecting ??= (async () => {
-      try {
-        const client = await this.pool.connect();
-        client.on('notification', (n) => this.changed(n.payload ?? ''));
-        client.on('error', (err) => {
-          this.logger.warn({ err: err.message }, 'watch connection lost; listening again');
-          this.drop();
-          setTimeout(() => void this.listen().catch(() => undefined), 1000).unref();
-        });
-        await client.query(`LISTEN ${CHANGES_CHANNEL}`);
-        this.client = client;
-        this.timer = setInterval(() => void this.flush(), this.intervalMs);
-        this.timer.unref();
-      } finally {
-        this.connecting = undefined;
-      }
-    })();
-    return this.connecting;
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    await this.listener.start();
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flush(), this.intervalMs);
+      this.timer.unref();
+    }
   }
 
   private changed(payload: string): void {
@@ -103,16 +91,10 @@ export class ChangeFeed {
     return listAggregates(this.pool, 'product', ALL_LIMIT);
   }
 
+  /** Stops listening while nobody watches. */
   private release(): void {
-    this.drop();
-  }
-
-  /** The listening connection is closed, not returned to the pool: it would keep listening. */
-  private drop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const client = this.client;
-    this.client = undefined;
-    client?.release(true);
+    this.listener.stop();
   }
 }
