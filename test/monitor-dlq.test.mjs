@@ -28,6 +28,7 @@ let producer;
 let executions;
 /** @type {import('@pipewright/testkit').Tap} */
 let ingest;
+/** @type {string[]} */
 const requestIds = Array.from({ length: JOBS }, () => randomUUID());
 const orderId = `order-${tag}`;
 const raw = Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]);

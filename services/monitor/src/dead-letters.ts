@@ -26,7 +26,7 @@ export function serviceOf(topic: string, originalTopic?: string | null): string 
 }
 
 /** Text PostgreSQL can hold: it refuses NUL characters (a header may quote the bytes it could not read). */
-export const storable = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+export const storable = (s: string) => s.replaceAll('\u0000', '\uFFFD');
 const header = (s: string | undefined) => (s === undefined ? null : storable(s));
 const int = (s: string | undefined) => (s !== undefined && /^-?\d+$/.test(s) ? Number(s) : null);
 const time = (s: string | undefined) => (s && !Number.isNaN(Date.parse(s)) ? new Date(s) : null);

@@ -2,7 +2,7 @@
 // WatchConsumerLag stream), dead letters (GetDlqCounts, ListDeadLetters, ReplayDeadLetters),
 // ListRecentErrors and GetOverview. Each calls the lag tracker, the health watcher, the
 // dead-letter functions and store.ts, never SQL. The pipeline's methods are in pipeline/.
-import { grpc, invalidArgument, notFound, parseDuration, toStatus, unary, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
+import { decodePageToken, encodePageToken, grpc, invalidArgument, notFound, pageSizeOf, parseDuration, toStatus, unary, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
 import { monitorV1 } from '@pipewright/proto';
 import type { GroupStatus, PartitionStatus } from './burrow';
 import { DLQ_TOPICS, replayDeadLetters, type PayloadDecoder, type ReplayOutcome } from './dead-letters';
@@ -69,19 +69,13 @@ function toSummary(g: GroupLagView, described?: { state: string; members: number
   };
 }
 
-/** Page tokens: the last dead letter of the page, opaque to callers. */
+/** A page token of ListDeadLetters: the last dead letter of the page. */
 type Token = { t: number; q: string; p: number; o: string };
-function decodeToken(token: string): Token | undefined {
-  if (!token) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Token;
-    if (Number.isFinite(v.t) && typeof v.q === 'string' && Number.isInteger(v.p) && /^\d+$/.test(v.o)) return v;
-  } catch {
-    // not a token: below
-  }
-  throw invalidArgument('page_token', 'is not a token this method returned');
-}
-const encodeToken = (d: StoredDeadLetter) => Buffer.from(JSON.stringify({ t: d.dead_at.getTime(), q: d.dlq_topic, p: d.part, o: d.off })).toString('base64url');
+const isToken = (v: unknown): v is Token => {
+  const t = v as Token | null;
+  return typeof t === 'object' && t !== null && Number.isFinite(t.t) && typeof t.q === 'string' && Number.isInteger(t.p) && /^\d+$/.test(String(t.o));
+};
+const pageToken = (d: StoredDeadLetter) => encodePageToken({ t: d.dead_at.getTime(), q: d.dlq_topic, p: d.part, o: d.off });
 
 function dlqTopic(field: string, topic: string, required: boolean): string | undefined {
   if (!topic) {
@@ -252,10 +246,9 @@ export function monitorHandlers(deps: MonitorDeps): Partial<monitorV1.MonitorSer
 
     listDeadLetters: unary(logger, async (req: monitorV1.ListDeadLettersRequest) => {
       const topic = dlqTopic('dlq_topic', req.dlqTopic, false);
-      if (req.pageSize < 0 || req.pageSize > 500) throw invalidArgument('page_size', 'must be from 0 to 500');
+      const limit = pageSizeOf(req.pageSize, 500, 50);
       timeRange(req.from, req.to);
-      const limit = req.pageSize || 50;
-      const after = decodeToken(req.pageToken);
+      const after = decodePageToken(req.pageToken, isToken);
       const rows = await listDeadLetters(pool, {
         dlqTopic: topic,
         originalTopic: req.originalTopic || undefined,
@@ -268,7 +261,7 @@ export function monitorHandlers(deps: MonitorDeps): Partial<monitorV1.MonitorSer
       const page = rows.slice(0, limit);
       return {
         deadLetters: await Promise.all(page.map((d) => toDeadLetter(d, payloads))),
-        nextPageToken: rows.length > limit ? encodeToken(page[page.length - 1]) : '',
+        nextPageToken: rows.length > limit ? pageToken(page[page.length - 1]) : '',
       };
     }),
 
