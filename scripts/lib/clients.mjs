@@ -44,6 +44,8 @@ export const clients = {
   executor: make(proto.executorV1.ExecutorService, 'pipewright.executor.v1.Executor'),
   orders: make(proto.ordersV1.OrderAggregatorService, 'pipewright.orders.v1.OrderAggregator'),
   monitor: make(proto.monitorV1.MonitorService, 'pipewright.monitor.v1.Monitor'),
+  stockScraper: make(proto.stockscraperV1.StockScraperService, 'pipewright.stockscraper.v1.StockScraper'),
+  stockProcessor: make(proto.stockprocessorV1.StockProcessorService, 'pipewright.stockprocessor.v1.StockProcessor'),
 };
 
 let HealthClient;

@@ -6,4 +6,7 @@ export * from './schedule';
 export * from './apps';
 export * from './orders';
 export * from './stock-tasks';
+export * from './stock-regions';
+export * from './stock-run';
 export * from './services';
+export * from './random';

@@ -2,7 +2,7 @@
 // generated protos: a unary method takes the request's top-level fields it cares about (the
 // others keep their defaults) and resolves to the response.
 import type { Metadata, ServiceError, status } from '@grpc/grpc-js';
-import type { executorV1, ingestV1, monitorV1, ordersV1, schedulerV1 } from '@pipewright/proto';
+import type { executorV1, ingestV1, monitorV1, ordersV1, schedulerV1, stockprocessorV1, stockscraperV1 } from '@pipewright/proto';
 import * as scripts from '../../../scripts/lib/clients.mjs';
 
 interface UnaryMethod<Request, Response> {
@@ -35,6 +35,8 @@ export type SchedulerClient = PromiseClient<typeof schedulerV1.SchedulerService,
 export type ExecutorClient = PromiseClient<typeof executorV1.ExecutorService, executorV1.ExecutorClient>;
 export type OrdersClient = PromiseClient<typeof ordersV1.OrderAggregatorService, ordersV1.OrderAggregatorClient>;
 export type MonitorClient = PromiseClient<typeof monitorV1.MonitorService, monitorV1.MonitorClient>;
+export type StockScraperClient = PromiseClient<typeof stockscraperV1.StockScraperService, stockscraperV1.StockScraperClient>;
+export type StockProcessorClient = PromiseClient<typeof stockprocessorV1.StockProcessorService, stockprocessorV1.StockProcessorClient>;
 
 export interface Clients {
   gateway(address: string): GatewayClient;
@@ -42,6 +44,8 @@ export interface Clients {
   executor(address: string): ExecutorClient;
   orders(address: string): OrdersClient;
   monitor(address: string): MonitorClient;
+  stockScraper(address: string): StockScraperClient;
+  stockProcessor(address: string): StockProcessorClient;
 }
 
 export const clients = scripts.clients as unknown as Clients;
@@ -53,6 +57,8 @@ export interface ServiceClients {
   executor: ExecutorClient;
   'order-aggregator': OrdersClient;
   monitor: MonitorClient;
+  'stock-scraper': StockScraperClient;
+  'stock-processor': StockProcessorClient;
 }
 
 const clientOf: { [S in keyof ServiceClients]: (address: string) => ServiceClients[S] } = {
@@ -61,6 +67,8 @@ const clientOf: { [S in keyof ServiceClients]: (address: string) => ServiceClien
   executor: clients.executor,
   'order-aggregator': clients.orders,
   monitor: clients.monitor,
+  'stock-scraper': clients.stockScraper,
+  'stock-processor': clients.stockProcessor,
 };
 
 /** A client of `service` at `address`. */

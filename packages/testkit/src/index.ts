@@ -23,6 +23,8 @@ export {
   type ExecutorClient,
   type OrdersClient,
   type MonitorClient,
+  type StockScraperClient,
+  type StockProcessorClient,
 } from './clients.js';
 export { ROOT, LAUNCHED_SERVICES, freePort, kafkaJars, startKafka, startOtlpReceiver, type LocalKafka, type OtlpReceiver, type ReceivedSpan } from './system.js';
 export { listen, startTcpRelay, type TcpRelay } from './net.js';

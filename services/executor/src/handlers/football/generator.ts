@@ -1,6 +1,6 @@
 // demo.football's generator: full-time match records drawn from a seeded random source and the
 // reference data. Pure: the same seed (and `now`) always gives the same records.
-import { createRng, type Rng } from './random';
+import { createRng, type Rng } from '@pipewright/contracts';
 import type { FormResult, MatchRecord, TeamStats } from './records';
 import {
   CLUBS,

@@ -1,15 +1,15 @@
 // demo.football: generated football match records, routed to topics by rules on the data.
 //
-// The random source, the generator and the routing rules are pure functions (a seed in, records
-// out) so they can be tested without Kafka; the handler only wires them to the run context.
+// The generator (over the seeded random source of @pipewright/contracts) and the routing rules
+// are pure functions (a seed in, records out) so they can be tested without Kafka; the handler
+// only wires them to the run context.
 //
-//   random.ts          seeded random source
 //   reference-data.ts  clubs, rivalries, competitions, referees, weather, the season
 //   records.ts         the shape of a published match record
 //   generator.ts       match records from a seed
 //   routing.ts         which topics a match goes to
 //   handler.ts         the demo.football handler
-export { createRng, seedHash, type Rng } from './random';
+export { createRng, seedHash, type Rng } from '@pipewright/contracts';
 export { CLUBS, RIVALRY_LEVELS, WEATHER_CONDITIONS, rivalryLevel, type Club, type RivalryLevel, type WeatherCondition } from './reference-data';
 export type { FormResult, MatchRecord, TeamStats } from './records';
 export { generateMatch, generateMatches, matchOdds } from './generator';

@@ -1,5 +1,6 @@
-// demo.football's seeded random source: identical seeds give identical streams, so generated
-// records can be reproduced (and a retried run publishes the same matches again).
+// A seeded random source: identical seeds give identical streams, so generated data can be
+// reproduced (a retried demo.football run publishes the same matches again; the synthetic stock
+// source gives the same companies and figures for a region and trading date).
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -23,7 +24,7 @@ export function seedHash(seed: string | number): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, fast and good enough for demo data; identical seeds give identical streams. */
+/** mulberry32: small, fast and good enough for generated data; identical seeds give identical streams. */
 export function createRng(seed: string | number): Rng {
   let a = seedHash(seed);
   const next = () => {
