@@ -1,8 +1,9 @@
 import { invalidArgument, prom, unary, type AvroCodec, type Logger, type MessageProducer, type SendResult } from '@pipewright/platform';
 import { ingestV1 } from '@pipewright/proto';
-import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, type JobRequest, type Order, type ValidationOptions } from '@pipewright/contracts';
+import { TOPICS, jobRequestKey, jobRequestToWire, readAppNames, stockRunRecords, type JobRequest, type Order, type ValidationOptions } from '@pipewright/contracts';
 import { validateForGrpc } from './jobs';
 import { orderFromRequest } from './orders';
+import { planFromRequest } from './stocks';
 import type { Config } from './config';
 
 /** Well under Kafka's default message.max.bytes (1 MiB) for one record batch. */
@@ -27,7 +28,17 @@ export function chunksOfBytes<T>(items: T[], size: (item: T) => number, max: num
   return chunks;
 }
 
-export function gatewayHandlers(config: Config, producer: MessageProducer, registry: prom.Registry, logger: Logger, orderCodec: AvroCodec<Order>): Partial<ingestV1.IngestGatewayServer> {
+export interface GatewayDeps {
+  config: Config;
+  producer: MessageProducer;
+  registry: prom.Registry;
+  logger: Logger;
+  orderCodec: AvroCodec<Order>;
+  /** Partitions of stock-scraping-tasks, over which a run's regions are spread. */
+  scrapingPartitions: number;
+}
+
+export function gatewayHandlers({ config, producer, registry, logger, orderCodec, scrapingPartitions }: GatewayDeps): Partial<ingestV1.IngestGatewayServer> {
   const apps = readAppNames(config.APPS_CONFIG);
   const opts: ValidationOptions = { defaultZone: config.INGEST_DEFAULT_TIMEZONE, apps };
   const jobsCounter = new prom.Counter({
@@ -39,6 +50,12 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
   const ordersCounter = new prom.Counter({
     name: 'ingest_orders_total',
     help: 'Orders through SubmitOrders, by outcome: accepted (published) or invalid (INVALID_ARGUMENT)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const stockRunsCounter = new prom.Counter({
+    name: 'ingest_stock_runs_total',
+    help: 'Market-data runs through StartStockRun, by outcome: accepted (announced, tasks published) or invalid (INVALID_ARGUMENT)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -112,6 +129,23 @@ export function gatewayHandlers(config: Config, producer: MessageProducer, regis
       ordersCounter.inc({ outcome: 'accepted' }, orders.length);
       logger.info({ count: orders.length }, 'orders accepted');
       return { accepted: orders.length, orders: orders.map((o, i) => ({ orderId: o.orderId, partition: sent[i].partition, offset: Number(sent[i].offset) })) };
+    }),
+
+    // The announcement first, so that the monitor knows the run before any of its tasks is
+    // done; then one scraping task per region, in one produce request.
+    startStockRun: unary(logger, async (req: ingestV1.StartStockRunRequest) => {
+      let plan;
+      try {
+        plan = planFromRequest(req, new Date());
+      } catch (err) {
+        stockRunsCounter.inc({ outcome: 'invalid' });
+        throw err;
+      }
+      for (const r of stockRunRecords(plan, scrapingPartitions)) await producer.send(r.topic, r.messages);
+      stockRunsCounter.inc({ outcome: 'accepted' });
+      const { runId, regions, tradingDate } = plan.announcement;
+      logger.info({ runId, regions, tradingDate, source: plan.announcement.source }, 'stock run started');
+      return { runId, tasksSent: plan.tasks.length, tradingDate, regions };
     }),
   };
 }

@@ -5,7 +5,8 @@ import { settings } from './config';
 import { gatewayHandlers } from './grpc';
 
 void runService('ingest-gateway', settings, async (svc) => {
-  await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.orders, TOPICS.stockScrapingTasks]);
+  await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.orders, TOPICS.stockRuns, TOPICS.stockScrapingTasks]);
+  const scrapingPartitions = await svc.kafka().partitionCount(TOPICS.stockScrapingTasks);
   const producer = await svc.producer();
   // With a schema registry, the Order schema is registered under orders-value at start-up.
   const orderCodec = await avroCodec<Order>({ schema: orderSchema, subject: `${TOPICS.orders}-value`, registryUrl: svc.config.SCHEMA_REGISTRY_URL, register: true });
@@ -13,7 +14,7 @@ void runService('ingest-gateway', settings, async (svc) => {
     {
       name: 'pipewright.ingest.v1.IngestGateway',
       definition: ingestV1.IngestGatewayService,
-      implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers(svc.config, producer, svc.registry, svc.logger, orderCodec)),
+      implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers({ config: svc.config, producer, registry: svc.registry, logger: svc.logger, orderCodec, scrapingPartitions })),
     },
   ]);
 });
