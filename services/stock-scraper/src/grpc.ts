@@ -1,10 +1,11 @@
-// gRPC status of the scraper, pipewright.stockscraper.v1.StockScraper: GetStats goes here,
-// calling domain functions, never SQL.
-//
-// Not built yet: no method is implemented, so main.ts's withUnimplemented answers every call
-// UNIMPLEMENTED.
+// gRPC status of the scraper, pipewright.stockscraper.v1.StockScraper: GetStats, what this
+// replica did since it started (the scraper keeps no state of its own).
+import { unary, type Logger } from '@pipewright/platform';
 import type { stockscraperV1 } from '@pipewright/proto';
+import type { ScraperMetrics } from './metrics';
 
-export function stockScraperHandlers(): Partial<stockscraperV1.StockScraperServer> {
-  return {};
+export function stockScraperHandlers(metrics: ScraperMetrics, deadLettered: () => number, logger: Logger): Partial<stockscraperV1.StockScraperServer> {
+  return {
+    getStats: unary(logger, async () => ({ ...metrics.stats, deadLettered: deadLettered() })),
+  };
 }
