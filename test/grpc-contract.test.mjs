@@ -123,23 +123,25 @@ test('GetJob of an unknown id is NOT_FOUND; an empty id is INVALID_ARGUMENT', as
   await assert.rejects(s.getJob({ jobId: '' }), grpcError(status.INVALID_ARGUMENT, /job_id/));
 });
 
-test('methods not built yet answer UNIMPLEMENTED, not fake data', async () => {
+test('GetPipelineStatus without a run id is INVALID_ARGUMENT naming run_id; of a run the monitor never heard of, NOT_FOUND', async () => {
   const monitor = stack.client('monitor');
-  await assert.rejects(monitor.getPipelineStatus({ runId: 'any' }), grpcError(status.UNIMPLEMENTED));
+  await assert.rejects(monitor.getPipelineStatus({ runId: '' }), grpcError(status.INVALID_ARGUMENT, 'run_id: is required'));
+  await assert.rejects(monitor.getPipelineStatus({ runId: `never-${randomUUID()}` }), grpcError(status.NOT_FOUND));
 });
 
-test('a streaming method not built yet ends its stream with UNIMPLEMENTED at once', async () => {
+test('WatchPipeline without a run id ends its stream with INVALID_ARGUMENT at once', async () => {
   const monitor = stack.client('monitor');
   const call = monitor.raw.watchPipeline(monitorV1.GetPipelineStatusRequest.fromPartial({}), { deadline: Date.now() + 10_000 });
   const started = Date.now();
-  /** @type {Error & { code?: number }} */
+  /** @type {Error & { code?: number, details?: string }} */
   const err = await new Promise((resolve) => {
     call.on('data', () => resolve(new Error('a message arrived')));
     call.on('error', resolve);
     call.on('end', () => resolve(new Error('the stream ended without a status error')));
   });
   monitor.close();
-  assert.equal(err.code, status.UNIMPLEMENTED, err.message);
+  assert.equal(err.code, status.INVALID_ARGUMENT, err.message);
+  assert.equal(err.details, 'run_id: is required');
   assert.ok(Date.now() - started < 5000, 'answered before the deadline');
 });
 

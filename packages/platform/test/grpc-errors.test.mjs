@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { unary, invalidArgument, grpc, createLogger } from '@pipewright/platform';
+import { unary, invalidArgument, grpc, createLogger, withUnimplemented } from '@pipewright/platform';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs');
@@ -83,4 +83,33 @@ test('an unexpected error is INTERNAL with a generic message; the log keeps the 
   assert.equal(logged[0].obj.errorId, id);
   assert.match(logged[0].obj.err.message, /secret-internals/);
   assert.equal(logged[0].obj.method, '/test.Errors/Fail');
+});
+
+test('methods without a handler answer UNIMPLEMENTED, a stream ending with it at once', async () => {
+  const text = { requestSerialize: (v) => Buffer.from(v), requestDeserialize: (b) => b.toString(), responseSerialize: (v) => Buffer.from(v), responseDeserialize: (b) => b.toString() };
+  const later = {
+    soon: { path: '/test.Later/Soon', requestStream: false, responseStream: false, ...text },
+    watch: { path: '/test.Later/Watch', requestStream: false, responseStream: true, ...text },
+  };
+  const s = new grpc.Server();
+  s.addService(later, withUnimplemented(later, {}));
+  const port = await new Promise((res, rej) => s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const c = new (grpc.makeGenericClientConstructor(later, 'Later'))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const unaryErr = await new Promise((resolve) => c.soon('x', (err) => resolve(err)));
+    assert.equal(unaryErr.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(unaryErr.details, '/test.Later/Soon is not implemented yet');
+    const started = Date.now();
+    const streamErr = await new Promise((resolve) => {
+      const call = c.watch('x', { deadline: Date.now() + 10_000 });
+      call.on('data', () => resolve(new Error('a message arrived')));
+      call.on('error', resolve);
+      call.on('end', () => resolve(new Error('the stream ended without a status error')));
+    });
+    assert.equal(streamErr.code, grpc.status.UNIMPLEMENTED, streamErr.message);
+    assert.ok(Date.now() - started < 5000, 'answered before the deadline');
+  } finally {
+    c.close();
+    s.forceShutdown();
+  }
 });

@@ -15,6 +15,7 @@ import { LagTracker } from './lag';
 import { registerLagMetrics } from './metrics';
 import { CONSUMER_OFFSETS_TOPIC } from './offsets';
 import { HealthWatcher } from './overview';
+import { startPipeline } from './pipeline';
 import { deleteOldDeadLetters, deleteOldEnds, trimRecentErrors } from './store';
 
 /** Topics whose messages are errors: run statuses (FAILED, DEAD) and the pipeline's error topics. */
@@ -73,6 +74,7 @@ void runService('monitor', settings, async (svc) => {
     decode: (msg) => msg,
     handleBatch: handleErrorEvents({ pool, logger }),
   });
+  const pipeline = await startPipeline(svc, pool);
 
   const watches = new Set<() => void>();
   svc.onStop('intake', 'lag watchers', async () => {
@@ -80,6 +82,6 @@ void runService('monitor', settings, async (svc) => {
   });
   const web = await startMonitorHttp(config.GRPC_HOST, config.MONITOR_HTTP_PORT, logger);
   svc.onStop('serve', 'web page', () => web.close());
-  const handlers = monitorHandlers({ pool, lag, health, payloads, producer, config, logger, watches });
+  const handlers = { ...monitorHandlers({ pool, lag, health, payloads, producer, config, logger, watches, activeStockRuns: pipeline.activeRuns }), ...pipeline.handlers };
   await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, handlers) }]);
 });
