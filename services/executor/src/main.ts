@@ -42,6 +42,7 @@ void runService('executor', settings, async (svc) => {
       await svc.kafka().ensureTopics([topic]);
       knownTopics.add(topic);
     },
+    partitionCount: (topic) => svc.kafka().partitionCount(topic),
     isStopping: () => stopping,
     leaseMs: config.EXECUTOR_RUN_LEASE,
     inlineRetryMaxMs: config.EXECUTOR_INLINE_RETRY_MAX,

@@ -19,6 +19,7 @@ export interface RunnerOptions {
   defaultMaxRetries: number;
   defaultBackoff: Backoff;
   ensureTopic(topic: string): Promise<void>;
+  partitionCount(topic: string): Promise<number>;
   /** True once the process is shutting down: no new attempt starts, the run is handed back. */
   isStopping(): boolean;
   /** How long a claim holds its run without renewal; renewed every third of it while running. */
@@ -151,6 +152,7 @@ export function createRunner(o: RunnerOptions) {
             options: app.options,
             producer: o.producer,
             ensureTopic: o.ensureTopic,
+            partitionCount: o.partitionCount,
             logger: o.logger.child({ runId: due.runId, attempt }),
             published: (topic, n = 1) => o.metrics.published(topic, n),
           });

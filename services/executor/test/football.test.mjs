@@ -269,6 +269,9 @@ function fakeContext(jobData, runId = 'run-abc') {
     async ensureTopic(topic) {
       calls.push(`ensure ${topic}`);
     },
+    async partitionCount() {
+      return 12;
+    },
     published(topic, n = 1) {
       published[topic] = (published[topic] ?? 0) + n;
     },

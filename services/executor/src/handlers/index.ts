@@ -6,6 +6,7 @@ import { http } from './http';
 import { noop } from './noop';
 import { fail } from './fail';
 import { demoFootball } from './football';
+import { stockRun } from './stock-run';
 
 export * from './types';
 
@@ -15,4 +16,5 @@ export const BUILT_IN_HANDLERS: Record<string, Handler> = {
   noop,
   fail,
   'demo.football': demoFootball,
+  'stock.run': stockRun,
 };

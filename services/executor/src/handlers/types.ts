@@ -20,6 +20,8 @@ export interface RunContext {
   producer: MessageProducer;
   /** Creates a topic the first time a handler writes to it. */
   ensureTopic(topic: string): Promise<void>;
+  /** How many partitions a topic has (it must exist). */
+  partitionCount(topic: string): Promise<number>;
   logger: Logger;
   /** Counts messages a handler published, per topic, for the executor's stats. */
   published(topic: string, n?: number): void;
