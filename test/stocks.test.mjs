@@ -8,10 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { TOPICS, createRng } from '@pipewright/contracts';
 import { ingestV1, monitorV1, stockprocessorV1 } from '@pipewright/proto';
-import { startStack, eventually, tapTopic, groupsToEnd, messageJson, grpcError } from '@pipewright/testkit';
+import { startStack, eventually, tapTopic, groupsToEnd, messageJson, grpcError, ROOT } from '@pipewright/testkit';
 
 const { RatioField } = stockprocessorV1;
 const PROCESSING_FAILURE_RATE = 0.05;
@@ -430,4 +432,28 @@ test('a scheduled stock.run job starts a run: its run id is the executor run id'
   assert.deepEqual(s.regions, ['es']);
   assert.equal(s.tradingDate, TRADING_DATE);
   assert.equal(s.processing?.sent, 10);
+});
+
+test('npm run stock-demo starts a run, prints its progress until 100%, then the top of the screener', { timeout: 180_000 }, async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['scripts/stock-demo.mjs', '--regions', 'au,hk', '--limit', '30', '--date', TRADING_DATE, '--max-pe', '25', '--top', '5', '--gateway', stack.address('ingest-gateway'), '--monitor', stack.address('monitor-2'), '--processor', stack.address('stock-processor-2')],
+    { cwd: ROOT, timeout: 150_000 },
+  );
+  const lines = stdout.trim().split('\n');
+  const runId = /^run (\S+): 2 scraping tasks \(au, hk\), trading date 2026-03-02$/.exec(lines[0])?.[1];
+  assert.ok(runId, lines[0]);
+  const progress = lines.filter((l) => /^\s*[\d.]+s\s+[\d.]+%/.test(l));
+  assert.match(progress[progress.length - 1], /100\.0%  regions 2\/2 \(0 failed\)  symbols sent    60/);
+  assert.ok(lines.some((l) => /^complete in [\d.]+ s: scraping/.test(l)));
+  const header = lines.findIndex((l) => /^top \d+ by return on equity with P\/E <= 25:$/.test(l));
+  assert.ok(header > 0, stdout);
+  assert.match(lines[header + 1], /^symbol\s+name\s+region\s+sector\s+price/);
+  const shown = lines.slice(header + 2);
+  assert.ok(shown.length >= 1 && shown.length <= 5, stdout);
+  const { ratios } = await processor.listRatios({ runId, filters: [{ field: RatioField.RATIO_FIELD_PE, max: 25 }], orderBy: RatioField.RATIO_FIELD_ROE, descending: true, pageSize: 5 });
+  assert.deepEqual(
+    shown.map((l) => l.split(/\s+/)[0]),
+    ratios.map((r) => r.symbol),
+  );
 });
