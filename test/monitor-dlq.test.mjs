@@ -37,8 +37,9 @@ const startMonitor = () => stack.start('monitor', { env: { MONITOR_SERVICES: `sc
 
 before(async () => {
   stack = await startStack();
-  // The broker is shared with the other test files: the monitor reads only the dead letters and errors of this one.
+  // The broker is shared with the other test files: the scheduler and the monitor read only what this one sends.
   await groupsToEnd(stack.kafka, [
+    { groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest },
     ...Object.values(TOPICS)
       .filter((t) => /[.-]dlq$/.test(t))
       .map((topic) => ({ groupId: 'monitor.dead-letters', topic })),

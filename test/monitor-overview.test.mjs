@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@pipewright/contracts';
 import { ingestV1, monitorV1, schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually, sleep } from '@pipewright/testkit';
+import { startStack, eventually, sleep, groupsToEnd } from '@pipewright/testkit';
 
 const { HealthState } = monitorV1;
 const { JobStatus } = schedulerV1;
@@ -19,7 +19,11 @@ let stack;
 let monitor;
 
 before(async () => {
-  stack = await startStack({ services: ['scheduler', 'ingest-gateway'] });
+  stack = await startStack();
+  // The broker is shared with the other test files: the scheduler stores only the jobs of this one.
+  await groupsToEnd(stack.kafka, [{ groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest }]);
+  await stack.start('scheduler');
+  await stack.start('ingest-gateway');
   await stack.start('scheduler', { as: 'scheduler-2' });
   const services = [`scheduler=${stack.address('scheduler')}`, `scheduler=${stack.address('scheduler-2')}`, `ingest-gateway=${stack.address('ingest-gateway')}`];
   await stack.start('monitor', { env: { MONITOR_SERVICES: services.join(','), MONITOR_HEALTH_INTERVAL: `${HEALTH_INTERVAL_MS}ms`, MONITOR_LAG_INTERVAL: '500ms' } });
