@@ -345,6 +345,21 @@ function ordersSection(o) {
   ];
 }
 
+function stocksSection(s) {
+  const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const row = (name, r, vs) => `| ${name} | ${sec(r.wallMs)} | ${sec(r.scrapingMs)} scraping, ${sec(r.processingMs)} processing (monitor) | ${vs} |`;
+  return [
+    '', '## (i) Market-data pipeline against a sequential script', '',
+    `Run ${s.date}; load average ${s.loadStart} at the start, ${s.loadEnd} at the end. Regions ${s.regions.join(', ')}, ${s.limit} symbols each (${s.sequential.symbols} in all), from the synthetic source at ${s.latencyMs} ms a page of ${s.pageSize} companies (${s.pages} pages); each scraper fetches up to ${s.concurrency} pages at once. Wall time from the start of the run to the monitor reporting it complete, the median of ${s.rounds} rounds; the sequential script scrapes then processes region after region, one page and one INSERT at a time.`, '',
+    '| | wall time | stages | ratio |', '|---|---|---|---|',
+    `| sequential script (one process) | ${sec(s.sequential.wallMs)} | ${sec(s.sequential.scrapeMs)} scraping, ${sec(s.sequential.processMs)} processing | 1 |`,
+    row('pipeline, 1 scraper + 1 processor', s.pipeline1, `${s.ratios.pipeline1VsSequential}x the script`),
+    row('pipeline, 3 scrapers + 3 processors', s.pipeline3, `${s.ratios.pipeline3VsSequential}x the script, ${s.ratios.pipeline3Vs1}x one replica`),
+    '',
+    `Rounds (ms): sequential ${s.sequential.roundsMs.join(', ')}; x1 ${s.pipeline1.roundsMs.join(', ')}; x3 ${s.pipeline3.roundsMs.join(', ')}. Targets: ${s.targets.vsSequential} against the script, ${s.targets.threeVsOne} from one replica to three; a region is one scraping task, so five regions over three scrapers put two on one of them (at most 2.5x).`,
+  ];
+}
+
 /** The whole report: whichever sections the results hold. */
 export function markdown(r) {
   return [
@@ -354,5 +369,6 @@ export function markdown(r) {
     ...(r.targets ? targetsSection(r.targets) : []),
     ...(r.cron ? cronSection(r.cron) : []),
     ...(r.orders ? ordersSection(r.orders) : []),
+    ...(r.stocks ? stocksSection(r.stocks) : []),
   ].join('\n');
 }

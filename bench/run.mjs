@@ -11,9 +11,10 @@
 //       (bench/compare.mjs, bench/peers.mjs);
 //   (f) the throughput targets: ingest from a filled topic, jobs due in the same second, steady
 //       jobs due per second, single jobs at a low rate, tracing on vs off (bench/targets.mjs);
-//   (h) orders aggregated exactly once per second against a raw kafkajs consumer (bench/orders.mjs).
+//   (h) orders aggregated exactly once per second against a raw kafkajs consumer (bench/orders.mjs);
+//   (i) the market-data pipeline with one and three replicas per stage against a sequential script (bench/stocks.mjs).
 //
-// Usage: node bench/run.mjs [all | scenarios | compare | targets | cron | orders] (or BENCH_ONLY=...); default
+// Usage: node bench/run.mjs [all | scenarios | compare | targets | cron | orders | stocks] (or BENCH_ONLY=...); default
 // all. Writes bench/results/latest.md and latest.json; a partial run keeps the other sections of
 // the previous results. Sizes: BENCH_INGEST_JOBS, BENCH_FIRE_JOBS, BENCH_IDLE_JOBS,
 // BENCH_E2E_JOBS for (a) to (d); for (e) see bench/compare.mjs, for (f) bench/targets.mjs.
@@ -32,6 +33,7 @@ import { markdown } from './report.mjs';
 import { compare } from './compare.mjs';
 import { targets } from './targets.mjs';
 import { ordersBench } from './orders.mjs';
+import { stocksBench } from './stocks.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -45,7 +47,7 @@ const N = {
   e2e: size('BENCH_E2E_JOBS', 2000),
 };
 
-const MODES = ['all', 'scenarios', 'compare', 'targets', 'cron', 'orders'];
+const MODES = ['all', 'scenarios', 'compare', 'targets', 'cron', 'orders', 'stocks'];
 const mode = process.argv[2] ?? process.env.BENCH_ONLY ?? 'all';
 if (!MODES.includes(mode)) {
   process.stderr.write(`usage: node bench/run.mjs [${MODES.join(' | ')}] (got ${mode})\n`);
@@ -239,6 +241,7 @@ try {
       targets: previous.targets,
       cron: previous.cron,
       orders: previous.orders,
+      stocks: previous.stocks,
     };
   }
   if (mode === 'all' || mode === 'compare') {
@@ -260,6 +263,10 @@ try {
   if (mode === 'all' || mode === 'orders') {
     result.orders = await ordersBench({ brokers: infra.brokers });
     if (!result.machine) result = { ...result, date: result.orders.date, machine: m };
+  }
+  if (mode === 'all' || mode === 'stocks') {
+    result.stocks = await stocksBench();
+    if (!result.machine) result = { ...result, date: result.stocks.date, machine: m };
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
