@@ -137,10 +137,26 @@ export async function scrapeRegion(task: ScrapingTask, o: ScrapeOptions): Promis
   const first = await fetchPage(1);
   take(first);
   if (first.totalPages !== undefined) {
-    // The page count is known: the next pages a window at a time, taken in page order.
-    for (let next = 2; next <= first.totalPages && !enough(); next += o.window) {
-      const numbers = Array.from({ length: Math.min(o.window, first.totalPages - next + 1) }, (_, i) => next + i);
-      for (const p of await Promise.all(numbers.map(fetchPage))) take(p);
+    // The page count is known: up to `window` pages in flight, taken in page order, none asked
+    // for beyond what the limit still needs (without a filter, which may drop some).
+    const total = first.totalPages;
+    const inFlight = new Map<number, Promise<Page>>();
+    const needed = () => (task.limit === undefined ? Infinity : Math.ceil((task.limit - kept.length) / o.pageSize));
+    let next = 2;
+    try {
+      for (let want = 2; want <= total && !enough(); want += 1) {
+        for (; next <= total && inFlight.size < o.window && next - want < Math.max(1, needed()); next += 1) {
+          const page = fetchPage(next);
+          // Settled here if it is never taken (the limit came first, or an earlier page failed).
+          page.catch(() => undefined);
+          inFlight.set(next, page);
+        }
+        const page = inFlight.get(want) as Promise<Page>;
+        inFlight.delete(want);
+        take(await page);
+      }
+    } finally {
+      await Promise.allSettled(inFlight.values());
     }
   } else {
     // Until a page comes back empty.
