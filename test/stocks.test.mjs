@@ -214,7 +214,7 @@ let mainRun = '';
 test('StartStockRun checks every field and names it: an unknown region, min above max, an unparseable cap', async () => {
   await assert.rejects(gateway.startStockRun({ regions: ['us', 'xx'] }), grpcError(status.INVALID_ARGUMENT, /^regions\[1\]: "xx" is not a known region/));
   await assert.rejects(gateway.startStockRun({ regions: [] }), grpcError(status.INVALID_ARGUMENT, /^regions: must name at least one region/));
-  await assert.rejects(gateway.startStockRun({ regions: ['us'], marketCap: { min: '1B', max: '100M' } }), grpcError(status.INVALID_ARGUMENT, 'market_cap.min: must not be above marketCap.max (1000000000 > 100000000)'));
+  await assert.rejects(gateway.startStockRun({ regions: ['us'], marketCap: { min: '1B', max: '100M' } }), grpcError(status.INVALID_ARGUMENT, 'market_cap.min: must not be above max (1000000000 > 100000000)'));
   await assert.rejects(gateway.startStockRun({ regions: ['us'], marketCap: { min: undefined, max: 'plenty' } }), grpcError(status.INVALID_ARGUMENT, /^market_cap\.max: "plenty" is not an amount/));
   await assert.rejects(gateway.startStockRun({ regions: ['us'], tradingDate: '2026-13-01' }), grpcError(status.INVALID_ARGUMENT, /^trading_date: must be a date YYYY-MM-DD/));
   await assert.rejects(gateway.startStockRun({ regions: ['us'], source: 'ftp' }), grpcError(status.INVALID_ARGUMENT, /^source: must be one of synthetic, http/));

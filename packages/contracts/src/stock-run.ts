@@ -90,7 +90,7 @@ export function planStockRun(input: StockRunInput, opts: { now: Date; origin: st
       problem(`marketCap.${bound}`, (err as Error).message);
     }
   }
-  if (marketCap.min !== undefined && marketCap.max !== undefined && marketCap.min > marketCap.max) problem('marketCap.min', `must not be above marketCap.max (${marketCap.min} > ${marketCap.max})`);
+  if (marketCap.min !== undefined && marketCap.max !== undefined && marketCap.min > marketCap.max) problem('marketCap.min', `must not be above max (${marketCap.min} > ${marketCap.max})`);
 
   let limit: number | undefined;
   if (input.limit !== undefined && input.limit !== null && input.limit !== 0) {

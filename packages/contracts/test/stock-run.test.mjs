@@ -63,7 +63,7 @@ test('every bad field of a run is named', () => {
     'regions[1]: "xx" is not a known region (us, ca, uk, fr, de, nl, ch, es, it, jp, hk, au)',
     'regions[2]: "us" is listed twice',
   ]);
-  assert.deepEqual(problems({ regions: ['us'], marketCap: { min: '1B', max: '100M' } }), ['marketCap.min: must not be above marketCap.max (1000000000 > 100000000)']);
+  assert.deepEqual(problems({ regions: ['us'], marketCap: { min: '1B', max: '100M' } }), ['marketCap.min: must not be above max (1000000000 > 100000000)']);
   assert.deepEqual(problems({ regions: ['us'], marketCap: { max: 'big' } }), ['marketCap.max: "big" is not an amount such as 2500000000, "100M" or "1B"']);
   assert.deepEqual(problems({ regions: ['us'], limit: 2.5, source: 'ftp', tradingDate: '2026-02-30', runId: '-x' }), [
     'runId: must be 1 to 128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',

@@ -148,6 +148,8 @@ interface Listing {
   psFactor: number;
   pbFactor: number;
   margin: number;
+  /** Return on equity the company earns when it makes a profit: its book equity follows from it. */
+  roe: number;
   pays: boolean;
   payout: number;
   negativeEquity: boolean;
@@ -190,6 +192,7 @@ function universe(region: StockRegion): Listing[] {
       psFactor: Math.exp(0.4 * rng.normal()),
       pbFactor: Math.exp(0.5 * rng.normal()),
       margin: sector.margin + 0.08 * rng.normal(),
+      roe: Math.min(0.45, Math.max(0.02, 0.12 + 0.06 * rng.normal())),
       pays: rng.chance(0.6),
       payout: 0.2 + 0.5 * rng.next(),
       negativeEquity: rng.chance(0.03),
@@ -215,7 +218,9 @@ function companyOn(region: StockRegion, l: Listing, tradingDate: string): Listed
   const price = Number(toLocal(priceUsd).toFixed(decimals));
   const revenueUsd = (l.capUsd / (l.sector.ps * l.psFactor)) * Math.exp(0.05 * q.normal());
   const netIncomeUsd = revenueUsd * (l.margin + 0.01 * q.normal());
-  let equityUsd = (l.capUsd / (l.sector.pb * l.pbFactor)) * Math.exp(0.03 * q.normal());
+  // Book equity: what the company's return on equity makes of its profit; for a loss-maker, its
+  // sector's price-to-book.
+  let equityUsd = (netIncomeUsd > 0 ? netIncomeUsd / l.roe : l.capUsd / (l.sector.pb * l.pbFactor)) * Math.exp(0.03 * q.normal());
   if (l.negativeEquity) equityUsd = -0.2 * equityUsd;
   const debtUsd = equityUsd > 0 ? equityUsd * l.sector.de * Math.exp(0.5 * q.normal()) : revenueUsd * 0.5;
   const financial = l.sector.name === 'Financials';

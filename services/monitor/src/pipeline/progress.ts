@@ -17,7 +17,9 @@ export interface RunProgress {
   finishedAt?: Date;
 }
 
-const pct = (done: number, sent: number) => (sent === 0 ? 0 : Math.min(100, (done / sent) * 100));
+/** A percentage to two decimals. */
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const pct = (done: number, sent: number) => (sent === 0 ? 0 : Math.min(100, round2((done / sent) * 100)));
 const latest = (dates: Array<Date | null | undefined>) => dates.reduce<Date | undefined>((a, d) => (d && (!a || d > a) ? d : a), undefined);
 const earliest = (dates: Array<Date | null | undefined>) => dates.reduce<Date | undefined>((a, d) => (d && (!a || d < a) ? d : a), undefined);
 const since = (from: Date | undefined, to: Date | undefined, now: Date) => (from ? Math.max(0, (to ?? now).getTime() - from.getTime()) : 0);
@@ -58,7 +60,7 @@ export function runProgress(run: RunRow, reported: RegionRow[], now = new Date()
     if (m.row.state === 'failed' || m.row.symbols_emitted === 0) return 1;
     return Math.min(1, (m.row.completed + m.row.failed) / m.row.symbols_emitted);
   };
-  const percent = complete ? 100 : regions.length === 0 ? 0 : Math.min(99.9, (mine.reduce((n, m) => n + regionShare(m), 0) / regions.length) * 100);
+  const percent = complete ? 100 : regions.length === 0 ? 0 : Math.min(99.99, round2((mine.reduce((n, m) => n + regionShare(m), 0) / regions.length) * 100));
   const finishedAt = complete ? (run.finished_at ?? lastReport) : undefined;
 
   const status: monitorV1.PipelineStatus = {
