@@ -7,6 +7,7 @@ import { descriptorSetPath } from '@pipewright/proto';
 import { setting } from './config';
 import type { Logger } from './logger';
 import { invalidArgument, toStatus } from './grpc-errors';
+import { grpcSecuritySettings, type GrpcSecurity } from './grpc-auth';
 
 export { grpc };
 
@@ -14,6 +15,7 @@ export const grpcSettings = (defaultPort: number) => ({
   GRPC_HOST: setting.string('address the gRPC server binds', { default: '0.0.0.0' }),
   GRPC_PORT: setting.port('port of the gRPC server (0 picks a free one)', { default: defaultPort }),
   GRPC_MAX_MESSAGE_BYTES: setting.int('largest gRPC message accepted or sent, in bytes', { default: 4 * 1024 * 1024, min: 1024 }),
+  ...grpcSecuritySettings,
 });
 
 export { RpcError, invalidArgument, notFound, failedPrecondition, isUnavailable, toStatus, badRequestStatus, type FieldViolation } from './grpc-errors';
@@ -121,8 +123,9 @@ export interface GrpcServerHandle {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export async function startGrpcServer(opts: { host: string; port: number; maxMessageBytes: number; services: ServiceBinding[]; logger: Logger }): Promise<GrpcServerHandle> {
+export async function startGrpcServer(opts: { host: string; port: number; maxMessageBytes: number; services: ServiceBinding[]; logger: Logger; security?: GrpcSecurity }): Promise<GrpcServerHandle> {
   const server = new grpc.Server({
+    interceptors: opts.security?.interceptors ?? [],
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': opts.maxMessageBytes,
     'grpc.keepalive_time_ms': 30_000,
@@ -153,8 +156,9 @@ export async function startGrpcServer(opts: { host: string; port: number; maxMes
   // Only the services this server runs (and health) are listed, as `grpcurl list` should show.
   new ReflectionService(definitions, { services: ['grpc.health.v1.Health', ...opts.services.map((s) => s.name)] }).addToServer(server);
 
-  const port = await new Promise<number>((res, rej) => server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
-  opts.logger.info({ port, services: opts.services.map((s) => s.name) }, 'gRPC server listening');
+  const credentials = opts.security?.credentials ?? grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((res, rej) => server.bindAsync(`${opts.host}:${opts.port}`, credentials, (err, p) => (err ? rej(err) : res(p))));
+  opts.logger.info({ port, services: opts.services.map((s) => s.name), ...(opts.security?.describe ?? { tls: 'off', auth: 'off' }) }, 'gRPC server listening');
 
   return {
     server,

@@ -4,6 +4,7 @@ export * from './kafka';
 export * from './postgres';
 export * from './listen';
 export * from './grpc';
+export * from './grpc-auth';
 export * from './metrics';
 export * from './telemetry';
 export * from './service';

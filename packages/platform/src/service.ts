@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './logger';
 import { KafkaClient, kafkaOptionsFrom, kafkaSettings, type ConsumerHandle, type ConsumerSpec, type MessageProducer } from './kafka';
 import { createPool, migrate, postgresSettings, type Pool } from './postgres';
 import { grpcSettings, startGrpcServer, type GrpcServerHandle, type ServiceBinding } from './grpc';
+import { checkGrpcSecuritySettings, grpcSecurity } from './grpc-auth';
 import { createRegistry, metricsSettings, startMetricsServer, prom } from './metrics';
 import { shutdownTelemetry } from './telemetry';
 
@@ -237,6 +238,7 @@ export class Service<C = BaseConfig> {
       maxMessageBytes: this.base.GRPC_MAX_MESSAGE_BYTES,
       services,
       logger: this.logger,
+      security: grpcSecurity(this.base, this.logger, this.registry),
     });
     this.grpcHandle = handle;
     this.onStop('serve', 'gRPC server', () => handle.shutdown(Math.max(1000, this.base.SHUTDOWN_TIMEOUT / 2)));
@@ -291,6 +293,7 @@ export async function runService<S extends ReturnType<typeof serviceSettings<Set
     config = loadConfig(settings);
     // Settings that only make sense together are checked here too, before anything starts.
     kafkaOptionsFrom(config as unknown as BaseConfig, name);
+    checkGrpcSecuritySettings(config as unknown as BaseConfig);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${name}: ${err.message}\n`);
