@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { status } from '@grpc/grpc-js';
 import { schedulerV1 } from '@pipewright/proto';
 import { startStack, grpcError, healthCheck, listServices, eventually, freePort, testDir, ROOT } from '@pipewright/testkit';
+import { ensureGrpcurl } from '../scripts/lib/grpcurl.mjs';
 
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js');
@@ -26,6 +27,12 @@ const ISSUER = 'https://issuer.pipewright.test';
 const AUDIENCE = 'pipewright';
 /** @type {import('jose').KeyLike} */
 let privateKey;
+let grpcurlBin = '';
+/** grpcurl as docs/security.md shows it; resolves with its exit status and output. */
+const grpcurl = (args) => {
+  const r = spawnSync(grpcurlBin, ['-max-time', '10', ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+};
 
 before(async () => {
   dir = mkdtempSync(join(testDir(), 'grpc-auth-'));
@@ -36,6 +43,7 @@ before(async () => {
   const keys = await generateKeyPair('RS256');
   privateKey = keys.privateKey;
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256' }] }));
+  grpcurlBin = ensureGrpcurl();
   stack = await startStack();
 });
 
@@ -69,6 +77,13 @@ test('with static tokens: no token is UNAUTHENTICATED, a read token reads but ca
     await assert.rejects(reader.call('cancelJob', UNKNOWN_JOB), grpcError(status.PERMISSION_DENIED, 'this call needs the control scope'));
     await assert.rejects(operator.call('cancelJob', UNKNOWN_JOB), grpcError(status.NOT_FOUND));
     await assert.rejects(listServices(p.address), (err) => /UNAUTHENTICATED|bearer/i.test(String(/** @type {Error} */ (err).message)), 'reflection without a token is refused');
+    // As docs/security.md shows it: the token in a header, reflection and a call.
+    const listed = grpcurl(['-plaintext', '-H', `authorization: Bearer ${TOKENS.reader}`, p.address, 'list']);
+    assert.equal(listed.status, 0, listed.out);
+    assert.match(listed.out, /pipewright\.scheduler\.v1\.Scheduler/);
+    const got = grpcurl(['-plaintext', '-H', `authorization: Bearer ${TOKENS.reader}`, '-d', JSON.stringify({ job_id: UNKNOWN_JOB.jobId }), p.address, 'pipewright.scheduler.v1.Scheduler/GetJob']);
+    assert.match(got.out, /NotFound/);
+    assert.match(grpcurl(['-plaintext', p.address, 'list']).out, /Unauthenticated/);
     const log = readFileSync(join(stack.workDir, 'scheduler-tokens.log'), 'utf8');
     assert.match(log, /"caller":"reader".*gRPC call refused|gRPC call refused.*"caller":"reader"/, 'a denied call is logged with the caller');
     assert.ok(!log.includes(TOKENS.reader), 'the log never holds a token');
@@ -140,6 +155,9 @@ test('with TLS and a client CA: a caller with a certificate the CA signed is ser
         ),
       { timeoutMs: 60_000, message: 'the scheduler answers over mTLS' },
     );
+    const listed = grpcurl(['-cacert', join(dir, 'ca.pem'), '-cert', join(dir, 'client.pem'), '-key', join(dir, 'client.key'), address, 'list']);
+    assert.equal(listed.status, 0, listed.out);
+    assert.match(listed.out, /pipewright\.scheduler\.v1\.Scheduler/);
     await assert.rejects(tlsOnly.call('getJob', UNKNOWN_JOB), grpcError(status.UNAVAILABLE), 'no client certificate');
     await assert.rejects(plain.call('getJob', UNKNOWN_JOB), grpcError(status.UNAVAILABLE), 'plaintext');
   } finally {
