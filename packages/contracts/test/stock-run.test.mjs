@@ -80,7 +80,7 @@ test("a run's regions go to consecutive partitions, keyed by region, after its a
   assert.deepEqual(announce.messages.map((m) => m.key), ['spread']);
   assert.equal(tasks.topic, TOPICS.stockScrapingTasks);
   assert.deepEqual(tasks.messages.map((m) => m.key), ['us', 'fr', 'de', 'uk', 'jp']);
-  const parts = tasks.messages.map((m) => m.partition);
+  const parts = tasks.messages.map((m) => m.partition ?? -1);
   assert.equal(new Set(parts).size, 5, 'five regions, five partitions');
   parts.forEach((p, i) => assert.equal(p, (parts[0] + i) % 12));
   assert.ok(stockRunRecords(plan, 3)[1].messages.every((m) => m.partition !== undefined && m.partition < 3));

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { runProgress } from '../dist/pipeline/progress.js';
 
 const T = (s) => new Date(`2026-03-02T10:00:${s}Z`);
+/** @typedef {import('../dist/pipeline/store.js').RunRow} RunRow */
+/** @typedef {import('../dist/pipeline/store.js').RegionRow} RegionRow */
+/** @param {Partial<RunRow>} [fields] @returns {RunRow} */
 const run = (fields = {}) => ({ run_id: 'r', announced: true, regions: ['us', 'fr'], source: 'synthetic', trading_date: '2026-03-02', started_at: T('00'), finished_at: null, ...fields });
+/** @param {string} name @param {Partial<RegionRow>} [fields] @returns {RegionRow} */
 const region = (name, fields = {}) => ({
   run_id: 'r',
   region: name,
