@@ -14,8 +14,7 @@
 // each is made BENCH_STOCK_ROUNDS times and the median round is reported.
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
-import { TOPICS } from '@pipewright/contracts';
-import { startStack, eventually, groupsToEnd } from '@pipewright/testkit';
+import { startStack, eventually, groupsToEnd, STOCK_GROUPS } from '@pipewright/testkit';
 import { log, median, ratio } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -26,12 +25,6 @@ const { storeRatios } = require('../services/stock-processor/dist/store.js');
 
 const env = (name, dflt) => process.env[name] ?? dflt;
 const TRADING_DATE = '2026-03-02';
-const PIPELINE_TOPICS = [TOPICS.stockRuns, TOPICS.scrapingCompletion, TOPICS.scrapingErrors, TOPICS.processingCompletion, TOPICS.processingErrors];
-const GROUPS = [
-  { groupId: 'stock-scraper', topic: TOPICS.stockScrapingTasks },
-  { groupId: 'stock-processor', topic: TOPICS.stockProcessingTasks },
-  ...PIPELINE_TOPICS.map((topic) => ({ groupId: 'monitor.pipeline', topic })),
-];
 
 /** One page and one INSERT at a time, region after region. */
 async function sequential(pool, s) {
@@ -93,7 +86,7 @@ async function pipelineStack(replicas, s) {
   const scraperEnv = { STOCK_SYNTHETIC_LATENCY: `${s.latencyMs}ms`, STOCK_PAGE_SIZE: String(s.pageSize), STOCK_SCRAPE_CONCURRENCY: String(s.concurrency) };
   const stack = await startStack({ envFor: { 'stock-scraper': scraperEnv } });
   try {
-    await groupsToEnd(stack.kafka, GROUPS);
+    await groupsToEnd(stack.kafka, [...STOCK_GROUPS]);
     const names = (base) => Array.from({ length: replicas }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
     await Promise.all([
       stack.start('ingest-gateway'),

@@ -13,16 +13,13 @@ import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { TOPICS, createRng } from '@pipewright/contracts';
 import { ingestV1, monitorV1, stockprocessorV1 } from '@pipewright/proto';
-import { startStack, eventually, tapTopic, groupsToEnd, messageJson, grpcError, ROOT } from '@pipewright/testkit';
+import { startStack, eventually, tapTopic, groupsToEnd, messageJson, grpcError, ROOT, PIPELINE_TOPICS, STOCK_GROUPS } from '@pipewright/testkit';
 
 const { RatioField } = stockprocessorV1;
 const PROCESSING_FAILURE_RATE = 0.05;
 const TRADING_DATE = '2026-03-02';
-const PIPELINE_TOPICS = [TOPICS.stockRuns, TOPICS.scrapingCompletion, TOPICS.scrapingErrors, TOPICS.processingCompletion, TOPICS.processingErrors];
 const GROUPS = [
-  { groupId: 'stock-scraper', topic: TOPICS.stockScrapingTasks },
-  { groupId: 'stock-processor', topic: TOPICS.stockProcessingTasks },
-  ...PIPELINE_TOPICS.map((topic) => ({ groupId: 'monitor.pipeline', topic })),
+  ...STOCK_GROUPS,
   { groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest },
   { groupId: 'scheduler.status', topic: TOPICS.jobsStatus },
   { groupId: 'executor', topic: TOPICS.jobsDue },

@@ -31,3 +31,4 @@ export { listen, startTcpRelay, type TcpRelay } from './net.js';
 export { startKafkaClient, type PlatformKafka } from './platform.js';
 export { startOrderStack, ORDER_GROUP, type OrderStack } from './orders.js';
 export { startJobStack, type JobStack } from './jobs.js';
+export { PIPELINE_TOPICS, STOCK_GROUPS } from './stocks.js';
