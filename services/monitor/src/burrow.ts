@@ -67,7 +67,8 @@ export function partitionStatus(commits: Commit[], recentEnds: number[], current
   if (stopped(commits, now) && !recentLagZero(commits, recentEnds)) return 'STOP';
   const rewind = rewindIndex(commits);
   if (rewind > 0 && !rewindRecovered(commits, rewind)) return 'REWIND';
-  if (lagAlwaysAbove(commits, allowedLag)) {
+  // One commit shows no trend: an offset unchanged, or a lag that grew, takes two or more.
+  if (commits.length >= 2 && lagAlwaysAbove(commits, allowedLag)) {
     if (stalled(commits)) return 'STALL';
     if (lagNotDecreasing(commits)) return 'WARN';
   }

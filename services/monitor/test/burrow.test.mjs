@@ -33,6 +33,12 @@ test('the same offset at every commit with lag throughout is STALL; lag that nev
   assert.equal(partitionStatus(window([10, 12, 14, 16], [1, 4, 5, 6]), [22], 6, NOW, 1), 'OK', 'within the allowed lag at one commit');
 });
 
+test('a single commit shows no trend: a group that committed once and has lag since is not STALL or WARN', () => {
+  // The first commit of a group, read before any end offset (its lag unknown), caught up at a recent reading.
+  assert.equal(partitionStatus([{ offset: 0, lag: null, time: NOW - 400 }], [0, 10], 10, NOW, 0), 'OK');
+  assert.equal(partitionStatus([{ offset: 0, lag: 3, time: NOW - 400 }], [0, 10], 10, NOW, 0), 'OK');
+});
+
 test("a group is its worst partition's status, STOP, STALL and REWIND as ERR", () => {
   assert.equal(groupStatus(['OK', 'OK']), 'OK');
   assert.equal(groupStatus(['OK', 'WARN']), 'WARN');
