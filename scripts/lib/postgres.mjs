@@ -220,10 +220,11 @@ function logTail(file) {
  * durable (default true): fsync on, so that a machine crash cannot corrupt the data; tests and
  * benchmarks may pass false (fsync off) and say so. `install`: a PostgreSQL installation
  * (bin/, lib/, share/) other than the packaged one. Output goes to logFile (default
- * `dataDir`/postgres.log). Resolves once it answers a query.
- * @param {{ dataDir?: string, port?: number, durable?: boolean, install?: string, logFile?: string, timeoutMs?: number }} [options]
+ * `dataDir`/postgres.log). `tls`: a PEM certificate and key the server also offers TLS with
+ * (copied into the data directory, owned by the server's user). Resolves once it answers a query.
+ * @param {{ dataDir?: string, port?: number, durable?: boolean, install?: string, logFile?: string, timeoutMs?: number, tls?: { certFile: string, keyFile: string } }} [options]
  */
-export async function startPostgres({ dataDir, port, durable = true, install, logFile, timeoutMs = 60_000 } = {}) {
+export async function startPostgres({ dataDir, port, durable = true, install, logFile, timeoutMs = 60_000, tls } = {}) {
   if (!dataDir) throw new Error('startPostgres needs a dataDir');
   dataDir = resolve(dataDir);
   install = resolve(install ?? packagedPostgres());
@@ -244,6 +245,13 @@ export async function startPostgres({ dataDir, port, durable = true, install, lo
     if (st.uid !== ids.uid) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, pgdata]);
   }
 
+  if (tls) {
+    // The server refuses a key that others can read, or that is not its user's (or root's).
+    copyFileSync(tls.certFile, join(pgdata, 'server.crt'));
+    copyFileSync(tls.keyFile, join(pgdata, 'server.key'));
+    chmodSync(join(pgdata, 'server.key'), 0o600);
+    if (ids) for (const f of ['server.crt', 'server.key']) chownSync(join(pgdata, f), ids.uid, ids.gid);
+  }
   const out = openSync(logFile, 'a');
   const flags = [
     '-D', pgdata, '-p', String(port),
@@ -251,6 +259,7 @@ export async function startPostgres({ dataDir, port, durable = true, install, lo
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=300',
     ...(durable ? [] : ['-c', 'fsync=off']),
+    ...(tls ? ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key'] : []),
   ];
   // Its own process group: a terminal's Ctrl-C reaches the launcher, which stops it last.
   const child = spawn(join(/** @type {string} */ (install), 'bin', 'postgres'), flags, { ...ids, cwd: dirname(pgdata), env, stdio: ['ignore', out, out], detached: true });
