@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { status } from '@grpc/grpc-js';
-import { schedulerV1 } from '@pipewright/proto';
+import { monitorV1, schedulerV1 } from '@pipewright/proto';
 import { startStack, grpcError, healthCheck, listServices, eventually, freePort, testDir, ROOT } from '@pipewright/testkit';
 import { ensureGrpcurl } from '../scripts/lib/grpcurl.mjs';
 
@@ -92,6 +92,27 @@ test('with static tokens: no token is UNAUTHENTICATED, a read token reads but ca
     assert.match(metrics, /grpc_auth_denied_total\{[^}]*method="\/pipewright\.scheduler\.v1\.Scheduler\/GetJob",reason="no_token"[^}]*\} 1\n/);
   } finally {
     for (const c of [none, wrong, reader, operator]) c.close();
+    await p.stop();
+  }
+});
+
+test("the monitor's calls carry its own token (GRPC_CALL_TOKEN_FILE): it reads the job counts of a scheduler that asks for one; without it the overview says the scheduler refused", async () => {
+  const p = await stack.start('scheduler', { as: 'scheduler-called', env: { GRPC_AUTH: 'on', GRPC_TOKENS_FILE: join(dir, 'tokens.json') } });
+  writeFileSync(join(dir, 'monitor-token'), `${TOKENS.reader}\n`);
+  const services = `scheduler=${p.address}`;
+  const withToken = await stack.start('monitor', { as: 'monitor-token', env: { MONITOR_SERVICES: services, GRPC_CALL_TOKEN_FILE: join(dir, 'monitor-token'), MONITOR_HEALTH_INTERVAL: '500ms' } });
+  const without = await stack.start('monitor', { as: 'monitor-no-token', env: { MONITOR_SERVICES: services, MONITOR_HEALTH_INTERVAL: '500ms' } });
+  try {
+    const overview = await eventually(async () => {
+      const o = await stack.client('monitor', 'monitor-token').getOverview({});
+      return o.services.find((x) => x.service === 'scheduler')?.state === monitorV1.HealthState.HEALTH_STATE_SERVING ? o : undefined;
+    }, { timeoutMs: 20_000, message: 'the scheduler seen SERVING by the monitor' });
+    assert.equal(overview.jobsError, '', 'the scheduler answered the monitor');
+    const refused = await stack.client('monitor', 'monitor-no-token').getOverview({});
+    assert.match(refused.jobsError, /bearer token is required/);
+  } finally {
+    await without.stop();
+    await withToken.stop();
     await p.stop();
   }
 });

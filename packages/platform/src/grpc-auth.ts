@@ -211,3 +211,62 @@ export function grpcSecurity(config: GrpcSecurityConfig, logger: Logger, registr
   };
   return { credentials, interceptors: [interceptor], describe };
 }
+
+/** For a service that calls other pipewright services (the monitor): how its calls authenticate. */
+export const grpcCallSettings = {
+  GRPC_CALL_TOKEN_FILE: setting.optionalString('file holding the bearer token sent on calls to other pipewright services (read again when it changes)'),
+  GRPC_CALL_CA: setting.optionalString('PEM CA bundle: calls to other pipewright services go over TLS, their certificates checked against it'),
+  GRPC_CALL_CERT: setting.optionalString('PEM client certificate presented on those calls, for servers that ask for one (mTLS); with GRPC_CALL_KEY'),
+  GRPC_CALL_KEY: setting.optionalString('PEM private key of GRPC_CALL_CERT'),
+};
+
+export interface GrpcCallConfig {
+  GRPC_CALL_TOKEN_FILE?: string;
+  GRPC_CALL_CA?: string;
+  GRPC_CALL_CERT?: string;
+  GRPC_CALL_KEY?: string;
+}
+
+export interface CallCredentials {
+  channel: grpc.ChannelCredentials;
+  /** The call's metadata: the bearer token when one is configured. */
+  metadata(): grpc.Metadata;
+}
+
+/** Channel credentials and per-call metadata for calls to other services, from the settings. */
+export function grpcCallCredentials(config: GrpcCallConfig): CallCredentials {
+  if (Boolean(config.GRPC_CALL_CERT) !== Boolean(config.GRPC_CALL_KEY)) throw new ConfigError(['GRPC_CALL_CERT and GRPC_CALL_KEY go together: set both or neither']);
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
+    }
+  };
+  let channel = grpc.credentials.createInsecure();
+  if (config.GRPC_CALL_CA) {
+    channel = grpc.credentials.createSsl(
+      read('GRPC_CALL_CA', config.GRPC_CALL_CA),
+      config.GRPC_CALL_KEY ? read('GRPC_CALL_KEY', config.GRPC_CALL_KEY) : null,
+      config.GRPC_CALL_CERT ? read('GRPC_CALL_CERT', config.GRPC_CALL_CERT) : null,
+    );
+  } else if (config.GRPC_CALL_CERT) throw new ConfigError(['GRPC_CALL_CERT needs GRPC_CALL_CA (client certificates are presented over TLS)']);
+  const tokenFile = config.GRPC_CALL_TOKEN_FILE;
+  if (tokenFile) read('GRPC_CALL_TOKEN_FILE', tokenFile);
+  // Read again at most every few seconds: a rotated Secret is used without a restart.
+  let token = '';
+  let readAt = 0;
+  return {
+    channel,
+    metadata() {
+      const md = new grpc.Metadata();
+      if (!tokenFile) return md;
+      if (Date.now() - readAt > 5000) {
+        token = readFileSync(tokenFile, 'utf8').trim();
+        readAt = Date.now();
+      }
+      md.set('authorization', `Bearer ${token}`);
+      return md;
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // orders in the DLQ), its web page, consumer lag, dead letters and replays, recent errors, and
 // the services whose health the overview reports.
 import { SERVICES, service } from '@pipewright/contracts';
-import { postgresSettings, schemaRegistrySettings, serviceSettings, setting, type ConfigOf, type Setting } from '@pipewright/platform';
+import { grpcCallSettings, postgresSettings, schemaRegistrySettings, serviceSettings, setting, type ConfigOf, type Setting } from '@pipewright/platform';
 
 /** A setting whose parsed value must also pass `check` (which throws saying what is wrong). */
 function checked<T>(s: Setting<T>, check: (value: T) => unknown): Setting<T> {
@@ -19,6 +19,7 @@ function checked<T>(s: Setting<T>, check: (value: T) => unknown): Setting<T> {
 export const settings = serviceSettings(service('monitor').grpcPort, {
   ...postgresSettings,
   ...schemaRegistrySettings,
+  ...grpcCallSettings,
   MONITOR_HTTP_PORT: setting.port('port of the monitor web page', { default: 8080 }),
   MONITOR_CLUSTER_NAME: setting.string('cluster_name label of the consumer-lag metrics (kafka-lag-exporter names)', { default: 'pipewright' }),
   MONITOR_LAG_INTERVAL: setting.duration('how often log-end offsets are read (lag, rates, DLQ depths) and WatchConsumerLag checks for changes', { default: '5s', minMs: 100, maxMs: 600_000 }),

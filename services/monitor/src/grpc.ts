@@ -2,7 +2,21 @@
 // WatchConsumerLag stream), dead letters (GetDlqCounts, ListDeadLetters, ReplayDeadLetters),
 // ListRecentErrors and GetOverview. Each calls the lag tracker, the health watcher, the
 // dead-letter functions and store.ts, never SQL. The pipeline's methods are in pipeline/.
-import { decodePageToken, encodePageToken, grpc, invalidArgument, notFound, pageSizeOf, parseDuration, toStatus, unary, type Logger, type MessageProducer, type Pool } from '@pipewright/platform';
+import {
+  decodePageToken,
+  encodePageToken,
+  grpc,
+  invalidArgument,
+  notFound,
+  pageSizeOf,
+  parseDuration,
+  toStatus,
+  unary,
+  type CallCredentials,
+  type Logger,
+  type MessageProducer,
+  type Pool,
+} from '@pipewright/platform';
 import { monitorV1 } from '@pipewright/proto';
 import type { GroupStatus, PartitionStatus } from './burrow';
 import { DLQ_TOPICS, replayDeadLetters, type PayloadDecoder, type ReplayOutcome } from './dead-letters';
@@ -20,6 +34,8 @@ export interface MonitorDeps {
   pool: Pool;
   lag: LagTracker;
   health: HealthWatcher;
+  /** Credentials of the monitor's own calls to the other services. */
+  calls: CallCredentials;
   payloads: PayloadDecoder;
   producer: MessageProducer;
   config: Config;
@@ -334,7 +350,7 @@ export function monitorHandlers(deps: MonitorDeps): Partial<monitorV1.MonitorSer
       const [groups, jobs, activeStockRuns] = await Promise.all([
         groupSummaries(),
         scheduler
-          ? jobsByStatus(scheduler, timeoutMs).then(
+          ? jobsByStatus(scheduler, timeoutMs, deps.calls).then(
               (m) => ({ counts: Object.fromEntries(m), error: '' }),
               (err: grpc.ServiceError) => ({ counts: {}, error: `the scheduler at ${scheduler} did not answer: ${err.details || err.message}` }),
             )

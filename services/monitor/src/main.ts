@@ -4,7 +4,7 @@
 // gRPC server.
 import { join } from 'node:path';
 import { TOPICS } from '@pipewright/contracts';
-import { DLQ_MAX_MESSAGE_BYTES, runService, withUnimplemented } from '@pipewright/platform';
+import { DLQ_MAX_MESSAGE_BYTES, grpcCallCredentials, runService, withUnimplemented } from '@pipewright/platform';
 import { monitorV1 } from '@pipewright/proto';
 import { serviceAddresses, settings } from './config';
 import { handleCommits, handleDeadLetters, handleErrorEvents, resumeOffsets } from './consumer';
@@ -40,7 +40,9 @@ void runService('monitor', settings, async (svc) => {
   svc.every('log-end offsets', config.MONITOR_LAG_INTERVAL, () => lag.poll());
   registerLagMetrics(svc.registry, lag, config.MONITOR_CLUSTER_NAME);
 
-  const health = new HealthWatcher(serviceAddresses(config.MONITOR_SERVICES), Math.min(3000, config.MONITOR_HEALTH_INTERVAL), logger.child({ component: 'health' }));
+  // Calls to the other services carry this service's own credentials (GRPC_CALL_*).
+  const calls = grpcCallCredentials(config);
+  const health = new HealthWatcher(serviceAddresses(config.MONITOR_SERVICES), Math.min(3000, config.MONITOR_HEALTH_INTERVAL), logger.child({ component: 'health' }), calls);
   void health.check().catch((err: Error) => logger.warn({ err: err.message }, 'health check failed'));
   svc.every('service health', config.MONITOR_HEALTH_INTERVAL, () => health.check());
 
@@ -82,6 +84,6 @@ void runService('monitor', settings, async (svc) => {
   });
   const web = await startMonitorHttp(config.GRPC_HOST, config.MONITOR_HTTP_PORT, logger);
   svc.onStop('serve', 'web page', () => web.close());
-  const handlers = { ...monitorHandlers({ pool, lag, health, payloads, producer, config, logger, watches, activeStockRuns: pipeline.activeRuns }), ...pipeline.handlers };
+  const handlers = { ...monitorHandlers({ pool, lag, health, calls, payloads, producer, config, logger, watches, activeStockRuns: pipeline.activeRuns }), ...pipeline.handlers };
   await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, handlers) }]);
 });

@@ -3,7 +3,7 @@
 // Kubernetes Service, is one replica per address), checked every MONITOR_HEALTH_INTERVAL; and
 // the scheduler's jobs by status, over its gRPC API (never its tables).
 import { promises as dns } from 'node:dns';
-import { grpc, type Logger } from '@pipewright/platform';
+import { grpc, type CallCredentials, type Logger } from '@pipewright/platform';
 import { schedulerV1 } from '@pipewright/proto';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus by number. */
@@ -27,15 +27,15 @@ export interface ServiceHealthView {
  * grpc.health.v1.Health/Check of the whole server (service ""), on a connection of its own.
  * The request is the empty message; the answer's field 1 is the status.
  */
-function checkHealth(address: string, timeoutMs: number): Promise<string> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+function checkHealth(address: string, timeoutMs: number, calls: CallCredentials): Promise<string> {
+  const client = new grpc.Client(address, calls.channel);
   return new Promise<string>((resolve, reject) => {
     client.makeUnaryRequest(
       '/grpc.health.v1.Health/Check',
       () => Buffer.alloc(0),
       (bytes: Buffer) => (bytes.length >= 2 && bytes[0] === 0x08 ? bytes[1] : 0),
       {},
-      new grpc.Metadata(),
+      calls.metadata(),
       { deadline: Date.now() + timeoutMs },
       (err: grpc.ServiceError | null, status?: number) => (err ? reject(err) : resolve(SERVING_STATUS[status ?? 0] ?? 'UNKNOWN')),
     );
@@ -55,6 +55,7 @@ export class HealthWatcher {
     private readonly targets: Array<{ service: string; host: string; port: number }>,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly calls: CallCredentials,
   ) {}
 
   /** Checks every replica of every service once, at the same time. */
@@ -68,7 +69,7 @@ export class HealthWatcher {
           replicas = await Promise.all(
             addresses.map(async (address) => {
               try {
-                return { address, status: await checkHealth(address, this.timeoutMs), error: '', checkedAt: new Date() };
+                return { address, status: await checkHealth(address, this.timeoutMs, this.calls), error: '', checkedAt: new Date() };
               } catch (err) {
                 return { address, status: 'UNREACHABLE', error: (err as grpc.ServiceError).details || (err as Error).message, checkedAt: new Date() };
               }
@@ -108,11 +109,11 @@ export class HealthWatcher {
 }
 
 /** The scheduler's jobs by status name (SCHEDULED, RUNNING, DONE, ...), asked over gRPC. */
-export async function jobsByStatus(address: string, timeoutMs: number): Promise<Map<string, number>> {
-  const client = new schedulerV1.SchedulerClient(address, grpc.credentials.createInsecure());
+export async function jobsByStatus(address: string, timeoutMs: number, calls: CallCredentials): Promise<Map<string, number>> {
+  const client = new schedulerV1.SchedulerClient(address, calls.channel);
   try {
     const res = await new Promise<schedulerV1.JobCounts>((resolve, reject) =>
-      client.countJobs({ appName: '' }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, r) => (err ? reject(err) : resolve(r))),
+      client.countJobs({ appName: '' }, calls.metadata(), { deadline: Date.now() + timeoutMs }, (err, r) => (err ? reject(err) : resolve(r))),
     );
     return new Map(res.counts.map((c) => [schedulerV1.JobStatus[c.status].replace(/^JOB_STATUS_/, ''), c.count]));
   } finally {
