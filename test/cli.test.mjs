@@ -1,0 +1,276 @@
+// The pipewright command-line tool (packages/cli) as a child process against a real stack: every
+// command's output (--json parsed, and the tables), and its exit codes: 2 for a bad argument, 3
+// for an unknown job, 4 for a move the job's status forbids (said in words), 5 with one line when
+// nothing answers at the address.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { TOPICS } from '@pipewright/contracts';
+import { startOrderStack, eventually, freePort, makeTestDir, ROOT } from '@pipewright/testkit';
+
+const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pipewright.mjs');
+const RUNNING = ['ingest-gateway', 'scheduler', 'executor', 'order-aggregator', 'monitor', 'stock-processor'];
+
+/** @type {import('@pipewright/testkit').OrderStack} */
+let started;
+/** @type {string[]} */
+let addressFlags;
+/** A port nothing listens on. */
+let closedPort;
+/** Environment of the CLI: no PIPEWRIGHT_* of the caller's, and a home without a local run. */
+let env;
+
+before(async () => {
+  started = await startOrderStack({ services: RUNNING });
+  closedPort = await freePort();
+  addressFlags = [...RUNNING.flatMap((s) => [`--${s}`, started.stack.address(s)]), '--stock-scraper', `127.0.0.1:${closedPort}`];
+  env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIPEWRIGHT_')));
+  env.PIPEWRIGHT_HOME = makeTestDir();
+});
+
+after(async () => started?.stop());
+
+/**
+ * Runs `pipewright <args>` with the stack's addresses (unless `flags` is false); resolves to its
+ * exit code and output.
+ * @param {string[]} args
+ * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
+ */
+function cli(args, { flags = true } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args, ...(flags ? addressFlags : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `pipewright <args> --json`, expected to succeed; resolves to the parsed output. */
+async function json(args) {
+  const r = await cli([...args, '--json']);
+  assert.equal(r.code, 0, `pipewright ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** An error printed in words: one line, no stack trace. */
+function inWords(stderr, pattern) {
+  assert.match(stderr.trim(), pattern);
+  assert.equal(stderr.trim().split('\n').length, 1, `one line, not:\n${stderr}`);
+  assert.doesNotMatch(stderr, /^\s+at /m);
+}
+
+/** Schedules a job through the CLI; resolves to its request id once the scheduler has stored it. */
+async function schedule(args) {
+  const { requestId } = await json(['jobs', 'schedule', ...args]);
+  assert.ok(requestId);
+  await eventually(async () => (await cli(['jobs', 'get', requestId])).code === 0, { timeoutMs: 30_000, message: `job ${requestId} stored` });
+  return requestId;
+}
+
+test('status: every service with its health and address; exit 5 when one cannot be reached', async () => {
+  const all = await cli(['status', '--json']);
+  assert.equal(all.code, 5, 'the stock-scraper is not running');
+  const { services } = JSON.parse(all.stdout);
+  assert.deepEqual(
+    services.map((s) => s.service),
+    ['ingest-gateway', 'scheduler', 'executor', 'order-aggregator', 'stock-scraper', 'stock-processor', 'monitor'],
+  );
+  for (const s of services) {
+    assert.equal(s.status, s.service === 'stock-scraper' ? 'UNREACHABLE' : 'SERVING', s.service);
+    assert.equal(s.from, `--${s.service}`);
+  }
+  assert.equal(services.find((s) => s.service === 'scheduler').address, started.stack.address('scheduler'));
+
+  const some = await cli(['status', 'scheduler', 'monitor']);
+  assert.equal(some.code, 0, some.stderr);
+  assert.match(some.stdout, /^SERVICE\s+STATUS\s+ADDRESS\s+FROM$/m);
+  assert.match(some.stdout, /^scheduler\s+SERVING\s+\S+\s+--scheduler$/m);
+
+  // From the environment when no flag says.
+  const fromEnv = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'status', 'scheduler', '--json'], { env: { ...env, PIPEWRIGHT_SCHEDULER: started.stack.address('scheduler') } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+  assert.equal(fromEnv.code, 0);
+  assert.deepEqual(
+    JSON.parse(fromEnv.out).services.map((s) => [s.status, s.from]),
+    [['SERVING', 'PIPEWRIGHT_SCHEDULER']],
+  );
+});
+
+test('jobs: schedule, get, list and runs of a job that runs to DONE; cancelling it then is refused with exit 4', async () => {
+  const app = 'noop';
+  const id = await schedule(['--app', app, '--data', '{"n": 1}']);
+  const done = await eventually(
+    async () => {
+      const job = await json(['jobs', 'get', id]);
+      return job.status === 'JOB_STATUS_DONE' && job;
+    },
+    { timeoutMs: 60_000, message: `job ${id} DONE` },
+  );
+  assert.equal(done.requestId, id);
+  assert.equal(done.appName, app);
+  assert.deepEqual(done.jobData, { n: 1 });
+
+  const human = await cli(['jobs', 'get', id]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /^status:\s+DONE$/m);
+  assert.match(human.stdout, new RegExp(`^request id:\\s+${id}$`, 'm'));
+
+  const list = await json(['jobs', 'list', '--app', app, '--status', 'done', '--limit', '500']);
+  assert.ok(list.jobs.some((j) => j.jobId === done.jobId));
+  assert.ok(list.jobs.every((j) => j.status === 'JOB_STATUS_DONE' && j.appName === app));
+  const table = await cli(['jobs', 'list', '--app', app, '--limit', '500']);
+  assert.match(table.stdout, /^JOB ID\s+APP\s+STATUS/);
+  assert.match(table.stdout, new RegExp(`^${done.jobId}\\s+noop\\s+DONE`, 'm'));
+
+  const { runs } = await json(['jobs', 'runs', done.jobId]);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].status, 'JOB_STATUS_DONE');
+
+  const cancel = await cli(['jobs', 'cancel', id]);
+  assert.equal(cancel.code, 4);
+  assert.equal(cancel.stdout, '');
+  inWords(cancel.stderr, new RegExp(`^pipewright: job ${id}: cannot cancel .*DONE`));
+});
+
+test('jobs: pause, resume, trigger and cancel a recurring job; a second cancel is refused with exit 4', async () => {
+  const id = await schedule(['--app', 'noop', '--cron', '0 0 1 1 *', '--timezone', 'Europe/Paris']);
+  assert.equal((await json(['jobs', 'get', id])).schedule, 'cron 0 0 1 1 * Europe/Paris');
+
+  const paused = await cli(['jobs', 'pause', id]);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.match(paused.stdout, /: PAUSED$/m);
+  assert.equal((await json(['jobs', 'resume', id])).status, 'JOB_STATUS_SCHEDULED');
+  assert.ok((await json(['jobs', 'trigger', id])).jobId);
+  await eventually(async () => (await json(['jobs', 'runs', id])).runs.some((r) => r.status === 'JOB_STATUS_DONE'), { timeoutMs: 60_000, message: `a run of ${id} DONE` });
+  assert.equal((await json(['jobs', 'cancel', id])).status, 'JOB_STATUS_CANCELLED');
+
+  const again = await cli(['jobs', 'cancel', id]);
+  assert.equal(again.code, 4);
+  inWords(again.stderr, /cannot cancel a job whose status is CANCELLED/);
+  const resume = await cli(['jobs', 'resume', id]);
+  assert.equal(resume.code, 4);
+  inWords(resume.stderr, /cannot resume/);
+});
+
+test('jobs: an unknown id is exit 3; bad arguments, caught here or by the service, are exit 2', async () => {
+  const unknown = await cli(['jobs', 'get', randomUUID()]);
+  assert.equal(unknown.code, 3);
+  inWords(unknown.stderr, /^pipewright: not found: /);
+  assert.equal((await cli(['jobs', 'runs', randomUUID()])).code, 3);
+
+  const cases = [
+    ['jobs', 'list', '--status', 'sleeping'],
+    ['jobs', 'schedule', '--app', 'noop', '--data', '{"n":'],
+    ['jobs', 'schedule', '--app', 'noop', '--data', '[1]'],
+    ['jobs', 'schedule'],
+    ['jobs', 'frobnicate'],
+    ['jobs', 'list', '--limit', 'many'],
+    ['orders', 'submit', '--product', 'p', '--price', 'cheap'],
+    ['ratios', 'list', '--filter', 'pe~15'],
+    ['ratios', 'list', '--sort', 'colour'],
+    ['status', 'nosuchservice'],
+  ];
+  for (const args of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  }
+  // Refused by the gateway (INVALID_ARGUMENT): the field named.
+  const late = await cli(['jobs', 'schedule', '--app', 'noop', '--at', 'next tuesday']);
+  assert.equal(late.code, 2);
+  inWords(late.stderr, /^pipewright: invalid argument: .*scheduled_time/);
+  const size = await cli(['orders', 'windows', 'apple', '--size', '7q']);
+  assert.equal(size.code, 2);
+  inWords(size.stderr, /^pipewright: invalid argument: /);
+});
+
+test('nothing listening: exit 5 with one line naming npm start and the flag', async () => {
+  const r = await cli(['jobs', 'get', 'x', '--scheduler', `127.0.0.1:${closedPort}`], { flags: false });
+  assert.equal(r.code, 5);
+  inWords(r.stderr, new RegExp(`^pipewright: cannot reach the scheduler at 127\\.0\\.0\\.1:${closedPort} \\(--scheduler\\): start the local run with \`npm start\`, or pass --scheduler host:port$`));
+  const lag = await cli(['lag', '--monitor', `127.0.0.1:${closedPort}`], { flags: false });
+  assert.equal(lag.code, 5);
+  inWords(lag.stderr, /--monitor host:port$/);
+});
+
+test('orders: submit, then the aggregate, the list of aggregates and the windows', async () => {
+  const product = `cli-${randomUUID().slice(0, 8)}`;
+  const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 5_000);
+  const submitted = await json(['orders', 'submit', '--product', product, '--price', '2.5', '--quantity', '2', '--at', at.toISOString()]);
+  assert.equal(submitted.accepted, 1);
+  await json(['orders', 'submit', '--product', product, '--price', '1.25', '--at', at.toISOString()]);
+
+  const aggregate = await eventually(
+    async () => {
+      const r = await cli(['orders', 'aggregate', product, '--json']);
+      const a = r.code === 0 && JSON.parse(r.stdout);
+      return a && Number(a.count) === 2 && a;
+    },
+    { timeoutMs: 30_000, message: `aggregate of ${product}` },
+  );
+  assert.equal(aggregate.total, '6.25');
+  assert.equal(aggregate.min, '1.25');
+
+  const human = await cli(['orders', 'aggregate', product]);
+  assert.match(human.stdout, new RegExp(`^${product}\\s+6\\.25\\s+2\\s`, 'm'));
+  const { aggregates } = await json(['orders', 'aggregate', '--sort', 'total', '--limit', '1000']);
+  assert.ok(aggregates.some((a) => a.product === product));
+  const overall = await json(['orders', 'aggregate', '--all']);
+  assert.equal(overall.product, undefined, 'the overall aggregate has no product (proto3 JSON leaves out fields at their default)');
+  assert.ok(Number(overall.count) >= 2);
+
+  const { windows } = await json(['orders', 'windows', product, '--size', '1m', '--from', new Date(at.getTime() - 3_600_000).toISOString()]);
+  assert.equal(windows.length, 1);
+  assert.equal(windows[0].total, '6.25');
+  assert.equal(new Date(windows[0].startTime).getTime(), at.getTime() - 5_000);
+});
+
+test('lag and dlq list: consumer groups, one group per partition, and a dead letter from orders-dlq', async () => {
+  const { groups } = await eventually(
+    async () => {
+      const r = await json(['lag']);
+      return r.groups.some((g) => g.groupId === 'order-aggregator') && r;
+    },
+    { timeoutMs: 60_000, message: 'the order-aggregator group listed' },
+  );
+  assert.ok(groups.length > 1);
+  const one = await json(['lag', 'order-aggregator']);
+  assert.equal(one.groupId, 'order-aggregator');
+  assert.ok(one.partitions.every((p) => p.topic === TOPICS.orders));
+  const human = await cli(['lag', 'order-aggregator']);
+  assert.match(human.stdout, /^order-aggregator: /);
+  assert.match(human.stdout, /^TOPIC\s+PARTITION\s+LAG/m);
+  assert.equal((await cli(['lag', `no-such-group-${randomUUID()}`])).code, 3);
+
+  // Bytes that are no order: the aggregator dead-letters them to orders-dlq, the monitor lists them.
+  const key = `cli-poison-${randomUUID()}`;
+  await started.producer.send({ topic: TOPICS.orders, messages: [{ key, value: Buffer.from('not an order') }] });
+  const letter = await eventually(async () => (await json(['dlq', 'list', TOPICS.ordersDlq, '--original-topic', TOPICS.orders, '--limit', '500'])).deadLetters.find((d) => d.keyText === key), {
+    timeoutMs: 60_000,
+    message: `the dead letter ${key} listed`,
+  });
+  assert.equal(letter.dlqTopic, TOPICS.ordersDlq);
+  assert.ok(letter.errorMessage);
+  const table = await cli(['dlq', 'list', TOPICS.ordersDlq, '--limit', '500']);
+  assert.match(table.stdout, /^DLQ TOPIC\s+AT\s+DEAD-LETTERED/);
+  assert.match(table.stdout, new RegExp(`${key}`));
+});
+
+test('ratios list: the screener with a filter and a sort', async () => {
+  const r = await json(['ratios', 'list', '--filter', 'pe<15', '--filter', 'roe>=0', '--sort', 'roe', '--desc']);
+  // No run has stored ratios in this stack: the list is empty (and, in proto3 JSON, left out).
+  assert.deepEqual(r.ratios ?? [], []);
+  for (const x of r.ratios ?? []) assert.ok(x.peRatio <= 15 && x.roe >= 0);
+  const human = await cli(['ratios', 'list', '--sort', 'pe']);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^SYMBOL\s+REGION\s+SECTOR\s+PRICE\s+P\/E/);
+});
