@@ -106,6 +106,47 @@ export function splitDescriptorSet(set: Buffer): Buffer[] {
 /** The grpc.health.v1 service name that only says the process is alive. */
 export const LIVENESS_SERVICE = 'liveness';
 
+const UNREADABLE = Symbol('unreadable request');
+type Unreadable = { [UNREADABLE]: string };
+const unreadable = (request: unknown): request is Unreadable => typeof request === 'object' && request !== null && UNREADABLE in request;
+
+/**
+ * Bytes that are not a request of the method (not protobuf, nested deeper than the decoder's
+ * stack) answer INVALID_ARGUMENT, not the INTERNAL grpc-js gives a decoding error: the request
+ * reaches the handler as a marker, which is answered before the handler runs.
+ */
+function guarded(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition) as Array<[string, grpc.MethodDefinition<unknown, unknown>]>) {
+    def[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          const why = err instanceof RangeError || /recursion limit/.test((err as Error).message) ? 'nested too deeply' : 'not valid protobuf';
+          return { [UNREADABLE]: `the request is not a ${method.path} request (${why})` } satisfies Unreadable;
+        }
+      },
+    };
+    const handler = implementation[name];
+    if (!handler || method.requestStream) {
+      impl[name] = handler;
+      continue;
+    }
+    const refuse = (details: string) => ({ code: grpc.status.INVALID_ARGUMENT, details });
+    impl[name] = method.responseStream
+      ? (call: grpc.ServerWritableStream<unknown, unknown>) =>
+          unreadable(call.request)
+            ? call.emit('error', Object.assign(new Error(call.request[UNREADABLE]), refuse(call.request[UNREADABLE])))
+            : (handler as grpc.handleServerStreamingCall<unknown, unknown>)(call)
+      : (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+          unreadable(call.request) ? callback(refuse(call.request[UNREADABLE])) : (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+  }
+  return { definition: def, implementation: impl };
+}
+
 export interface ServiceBinding {
   /** Fully-qualified service name, e.g. pipewright.scheduler.v1.Scheduler (the health service key). */
   name: string;
@@ -134,7 +175,10 @@ export async function startGrpcServer(opts: { host: string; port: number; maxMes
     'grpc.max_connection_age_ms': 5 * 60_000,
     'grpc.max_connection_age_grace_ms': 30_000,
   });
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) {
+    const g = guarded(s.definition, s.implementation);
+    server.addService(g.definition, g.implementation);
+  }
 
   // '' and each service: ready (dependencies connected, not shutting down). LIVENESS_SERVICE:
   // the process answers; it stays SERVING through outages and drains, so a liveness probe
