@@ -10,6 +10,8 @@ export const loadAverage = () => loadavg().map((v) => v.toFixed(2)).join(' / ');
 /** CPU, cores, memory, runtimes and the commit (with a note when the work tree differs from it). */
 export const machine = (root) => describeMachine(root);
 
+const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+
 export function recoveryCell(ms, waitedMs) {
   if (ms === undefined) return '—';
   if (ms === null) return `not within ${Math.round(waitedMs / 1000)} s`;
