@@ -55,8 +55,10 @@ export const groupsToEnd = (kafka, groups = JOB_GROUPS) => moveGroupsToEnd(kafka
  * A stack with its own database: the gateway, `schedulers` scheduler and `executors` executor
  * replicas. fromEnd: the job path's groups skip what earlier stacks left on the shared topics
  * before any scheduler or executor starts. otlpEndpoint: every service exports its traces there.
+ * @param {{ schedulers: number, executors?: number, fromEnd?: boolean, otlpEndpoint?: string, env?: Record<string, string> }} options
+ * @returns {Promise<any>} the stack, with `gateway`: a client of its gateway
  */
-export async function stackWith({ schedulers, executors = 0, fromEnd = false, otlpEndpoint, env } = {}) {
+export async function stackWith({ schedulers, executors = 0, fromEnd = false, otlpEndpoint, env }) {
   const stack = await startStack({ services: ['ingest-gateway'], otlpEndpoint, env });
   try {
     if (fromEnd) await groupsToEnd(stack.kafka);
@@ -69,8 +71,7 @@ export async function stackWith({ schedulers, executors = 0, fromEnd = false, ot
     await stack.stop();
     throw err;
   }
-  stack.gateway = clients.gateway(stack.address('ingest-gateway'));
-  return stack;
+  return Object.assign(stack, { gateway: clients.gateway(stack.address('ingest-gateway')) });
 }
 
 export async function stopStack(stack) {

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
-import { startStack, eventually, groupsToEnd, sleep } from '@pipewright/testkit';
+import { startStack, eventually, sleep, ORDER_GROUP } from '@pipewright/testkit';
 import { log, meter, ratio } from './lib.mjs';
 import { kafkajsConsume } from './peers.mjs';
 
@@ -15,7 +15,6 @@ const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
 
 const size = (name, dflt) => Number(process.env[name] ?? dflt);
-const GROUP = { groupId: 'order-aggregator', topic: TOPICS.orders };
 
 /** Adds `orders` orders to the topic; returns its end offsets before them. */
 async function fill(kafka, orders, products) {
@@ -49,10 +48,10 @@ async function fill(kafka, orders, products) {
 async function aggregate(orders, from, env) {
   const stack = await startStack({ env });
   try {
+    // The group starts where this run's orders begin.
     const admin = stack.kafka.admin();
     await admin.connect();
-    await groupsToEnd(stack.kafka, [GROUP]);
-    await admin.setOffsets({ groupId: GROUP.groupId, topic: GROUP.topic, partitions: from.map((e) => ({ partition: e.partition, offset: e.high })) });
+    await admin.setOffsets({ groupId: ORDER_GROUP.groupId, topic: ORDER_GROUP.topic, partitions: from.map((e) => ({ partition: e.partition, offset: e.high })) });
     await admin.disconnect();
     const m = meter(orders);
     m.start();

@@ -1,6 +1,7 @@
 // bench/results/latest.md from the results of bench/run.mjs: the machine, scenarios (a) to (d),
 // (e) the same-run comparison and (f) the targets, each section present when its results are.
 import { INGEST_BATCH, INGEST_CONCURRENCY } from './lib.mjs';
+import { machineRows } from '../scripts/lib/machine.mjs';
 
 const ms = (s) => (s.n ? `${s.p50} / ${s.p99} / ${s.max}` : 'n/a');
 
@@ -14,12 +15,7 @@ function header(r) {
     '',
     '| | |',
     '|---|---|',
-    `| CPU | ${r.machine.cpuModel}, ${r.machine.cores} cores |`,
-    `| memory | ${r.machine.memoryGiB} GiB |`,
-    `| Node.js | ${r.machine.node} |`,
-    `| Java | ${r.machine.java} |`,
-    `| Kafka | ${r.machine.kafka} |`,
-    `| PostgreSQL | ${r.machine.postgres} |`,
+    ...machineRows(r.machine, r.machine),
     ...(r.loadStart ? [`| load average (1 min) at start / end | ${r.loadStart} / ${r.loadEnd} |`] : []),
     '',
     'Everything (broker, database, every service replica and this script) shares these cores, and',

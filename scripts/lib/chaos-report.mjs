@@ -1,7 +1,7 @@
 // The chaos run's figures: the machine it ran on, one row per fault, the targets checked, and
 // bench/results/chaos.md written from them.
 import { loadavg } from 'node:os';
-import { describeMachine } from './machine.mjs';
+import { describeMachine, machineRows } from './machine.mjs';
 
 export const TARGETS = { lost: 0, twice: 0, recoveryMs: 30_000 };
 
@@ -64,12 +64,7 @@ export function markdown(r) {
     '',
     '| | |',
     '|---|---|',
-    `| CPU | ${r.machine.cpuModel}, ${r.machine.cores} cores |`,
-    `| memory | ${r.machine.memoryGiB} GiB |`,
-    `| Node.js | ${r.machine.node} |`,
-    `| Java | ${r.machine.java} |`,
-    `| Kafka | ${r.kafka} |`,
-    `| PostgreSQL | ${r.postgres} |`,
+    ...machineRows(r.machine, { kafka: r.kafka, postgres: r.postgres }),
     `| load average (1 / 5 / 15 min) at start | ${r.loadStart} |`,
     `| load average (1 / 5 / 15 min) at end | ${r.loadEnd} |`,
     '',

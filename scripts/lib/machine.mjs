@@ -34,3 +34,15 @@ export function describeMachine(root) {
     commit: `${firstLine('git', ['rev-parse', '--short', 'HEAD'], root)}${dirty ? ' with uncommitted changes' : ''}`,
   };
 }
+
+/** The machine as rows of a markdown table (| what | value |), with the Kafka and PostgreSQL a run used. */
+export function machineRows(machine, { kafka, postgres }) {
+  return [
+    `| CPU | ${machine.cpuModel}, ${machine.cores} cores |`,
+    `| memory | ${machine.memoryGiB} GiB |`,
+    `| Node.js | ${machine.node} |`,
+    `| Java | ${machine.java} |`,
+    `| Kafka | ${kafka} |`,
+    `| PostgreSQL | ${postgres} |`,
+  ];
+}

@@ -56,10 +56,7 @@ export async function avroCodec<T>(opts: AvroCodecOptions): Promise<AvroCodec<T>
     }
   };
   if (!opts.registryUrl) {
-    const older = (opts.olderSchemas ?? []).map((schema) => {
-      const writer = avro.Type.forSchema(schema);
-      return { writer, resolver: reader.createResolver(writer) };
-    });
+    const older = (opts.olderSchemas ?? []).map((schema) => reader.createResolver(avro.Type.forSchema(schema)));
     return {
       framing: 'plain',
       encode: (value) => reader.toBuffer(value),
@@ -70,9 +67,9 @@ export async function avroCodec<T>(opts: AvroCodecOptions): Promise<AvroCodec<T>
           return decodeWith(reader, bytes);
         } catch (err) {
           // Bytes of an earlier schema end early (or go on) for this one: read them as written.
-          for (const o of older) {
+          for (const resolver of older) {
             try {
-              return decodeWith(reader, bytes, o.resolver);
+              return decodeWith(reader, bytes, resolver);
             } catch {
               // not this one either
             }
@@ -88,13 +85,12 @@ export async function avroCodec<T>(opts: AvroCodecOptions): Promise<AvroCodec<T>
     ({ id: schemaId } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(opts.schema) }, { subject: opts.subject }));
   }
   // Per writer schema id: how to read it as the reader schema, or null when the registry does not know the id.
-  const resolvers = new Map<number, { writer: avro.Type; resolver: avro.Resolver } | null>();
+  const resolvers = new Map<number, avro.Resolver | null>();
   const idOf = (bytes: Buffer | null) => (bytes && bytes.length >= HEADER_BYTES && bytes[0] === MAGIC ? bytes.readUInt32BE(1) : undefined);
   const resolve = async (id: number) => {
     try {
       const schema = await registry.getSchema(id);
-      const writer = avro.Type.forSchema(JSON.parse(JSON.stringify(schema)) as avro.Schema);
-      resolvers.set(id, { writer, resolver: reader.createResolver(writer) });
+      resolvers.set(id, reader.createResolver(avro.Type.forSchema(JSON.parse(JSON.stringify(schema)) as avro.Schema)));
     } catch (err) {
       if (isNotFound(err)) resolvers.set(id, null);
       else if (err instanceof Error && /resolve|incompatible/i.test(err.message)) resolvers.set(id, null);
@@ -125,7 +121,7 @@ export async function avroCodec<T>(opts: AvroCodecOptions): Promise<AvroCodec<T>
       const known = resolvers.get(id);
       if (known === undefined) throw new Error(`schema ${id} was not loaded before decode`);
       if (known === null) throw new InvalidMessageError(`unknown schema id ${id} (not in the registry, or not compatible with the reader schema)`);
-      return decodeWith(reader, bytes.subarray(HEADER_BYTES), known.resolver);
+      return decodeWith(reader, bytes.subarray(HEADER_BYTES), known);
     },
   };
 }

@@ -60,12 +60,6 @@ export interface BatchOutcome {
 
 export interface BatchContext {
   heartbeat(): Promise<void>;
-  /**
-   * Sends messages of this batch to the DLQ now, before the handler's own work is durable: for a
-   * handler that commits its offsets with its state, so that no message is given up on unseen.
-   * The batch's offset then covers them; if the batch is retried they may be sent again.
-   */
-  deadLetter(entries: DeadLetter[]): Promise<void>;
 }
 
 /**
@@ -333,15 +327,6 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     // What cannot be decoded is in the DLQ before the rest is handled: a handler that stores its
     // offsets itself covers these with its next commit.
     await toDlq(undecoded);
-    let sentByHandler: DeadLetter[] = [];
-    const ctx: BatchContext = {
-      heartbeat,
-      deadLetter: async (entries) => {
-        for (const e of entries) if (!msgs.includes(e.msg)) throw new TypeError(`the batch handler of ${spec.groupId} dead-lettered a message that is not in its batch`);
-        await toDlq(entries);
-        sentByHandler.push(...entries);
-      },
-    };
     // With tracing on, each message also has a span in its own producer's trace, so that the
     // work done for it (and the messages it causes) stays in that trace.
     const spans = tracingEnabled()
@@ -356,11 +341,10 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     for (;;) {
       const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
-        sentByHandler = [];
-        outcome = items.length ? await s.handleBatch(items, ctx) : undefined;
-        const given = [...(outcome?.rejected ?? []), ...sentByHandler];
-        stats.processed += items.length - given.length;
-        spans?.end(given.map((r) => items.findIndex((i) => i.msg === r.msg)));
+        outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
+        const rejected = outcome?.rejected ?? [];
+        stats.processed += items.length - rejected.length;
+        spans?.end(rejected.map((r) => items.findIndex((i) => i.msg === r.msg)));
         break;
       } catch (err) {
         stats.retries += 1;

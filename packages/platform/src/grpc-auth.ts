@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { ConfigError, setting } from './config';
+import { ConfigError, setting, type ConfigOf } from './config';
 import type { Logger } from './logger';
 import { prom } from './metrics';
 
@@ -27,16 +27,15 @@ export const grpcSecuritySettings = {
   GRPC_JWT_AUDIENCE: setting.optionalString('audience (aud) the JWTs must name; required with GRPC_JWKS'),
 };
 
-export interface GrpcSecurityConfig {
-  GRPC_HOST: string;
-  GRPC_TLS_CERT?: string;
-  GRPC_TLS_KEY?: string;
-  GRPC_TLS_CLIENT_CA?: string;
-  GRPC_AUTH: 'auto' | 'on' | 'off';
-  GRPC_TOKENS_FILE?: string;
-  GRPC_JWKS?: string;
-  GRPC_JWT_ISSUER?: string;
-  GRPC_JWT_AUDIENCE?: string;
+export type GrpcSecurityConfig = ConfigOf<typeof grpcSecuritySettings> & { GRPC_HOST: string };
+
+/** A file a setting names, read now: one that cannot be read stops start-up with the setting's name. */
+function readSettingFile(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
+  }
 }
 
 /** The scope a method needs, from its name; undefined for the health service (always open). */
@@ -154,12 +153,7 @@ export function grpcSecurity(config: GrpcSecurityConfig, logger: Logger, registr
   let credentials = grpc.ServerCredentials.createInsecure();
   if (config.GRPC_TLS_CERT && config.GRPC_TLS_KEY) {
     for (const [name, file] of Object.entries({ GRPC_TLS_CERT: config.GRPC_TLS_CERT, GRPC_TLS_KEY: config.GRPC_TLS_KEY, GRPC_TLS_CLIENT_CA: config.GRPC_TLS_CLIENT_CA })) {
-      if (!file) continue;
-      try {
-        readFileSync(file);
-      } catch (err) {
-        throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
-      }
+      if (file) readSettingFile(name, file);
     }
     // Read again every few seconds: a rotated Secret is served without a restart.
     const provider = new grpc.experimental.FileWatcherCertificateProvider({
@@ -220,12 +214,7 @@ export const grpcCallSettings = {
   GRPC_CALL_KEY: setting.optionalString('PEM private key of GRPC_CALL_CERT'),
 };
 
-export interface GrpcCallConfig {
-  GRPC_CALL_TOKEN_FILE?: string;
-  GRPC_CALL_CA?: string;
-  GRPC_CALL_CERT?: string;
-  GRPC_CALL_KEY?: string;
-}
+export type GrpcCallConfig = ConfigOf<typeof grpcCallSettings>;
 
 export interface CallCredentials {
   channel: grpc.ChannelCredentials;
@@ -236,23 +225,16 @@ export interface CallCredentials {
 /** Channel credentials and per-call metadata for calls to other services, from the settings. */
 export function grpcCallCredentials(config: GrpcCallConfig): CallCredentials {
   if (Boolean(config.GRPC_CALL_CERT) !== Boolean(config.GRPC_CALL_KEY)) throw new ConfigError(['GRPC_CALL_CERT and GRPC_CALL_KEY go together: set both or neither']);
-  const read = (name: string, file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
-    }
-  };
   let channel = grpc.credentials.createInsecure();
   if (config.GRPC_CALL_CA) {
     channel = grpc.credentials.createSsl(
-      read('GRPC_CALL_CA', config.GRPC_CALL_CA),
-      config.GRPC_CALL_KEY ? read('GRPC_CALL_KEY', config.GRPC_CALL_KEY) : null,
-      config.GRPC_CALL_CERT ? read('GRPC_CALL_CERT', config.GRPC_CALL_CERT) : null,
+      readSettingFile('GRPC_CALL_CA', config.GRPC_CALL_CA),
+      config.GRPC_CALL_KEY ? readSettingFile('GRPC_CALL_KEY', config.GRPC_CALL_KEY) : null,
+      config.GRPC_CALL_CERT ? readSettingFile('GRPC_CALL_CERT', config.GRPC_CALL_CERT) : null,
     );
   } else if (config.GRPC_CALL_CERT) throw new ConfigError(['GRPC_CALL_CERT needs GRPC_CALL_CA (client certificates are presented over TLS)']);
   const tokenFile = config.GRPC_CALL_TOKEN_FILE;
-  if (tokenFile) read('GRPC_CALL_TOKEN_FILE', tokenFile);
+  if (tokenFile) readSettingFile('GRPC_CALL_TOKEN_FILE', tokenFile);
   // Read again at most every few seconds: a rotated Secret is used without a restart.
   let token = '';
   let readAt = 0;

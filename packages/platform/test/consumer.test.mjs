@@ -341,35 +341,6 @@ test('in batch mode onAssignment sets where each assigned partition resumes, and
   assert.equal(got.filter((v) => v.startsWith('p1-')).length, 20, 'partition 1 resumes from the group offset (none: the beginning)');
 });
 
-test('in batch mode ctx.deadLetter sends a message to the DLQ before the handler finishes, with its attempts, and it is not counted as processed', async () => {
-  const topic = unique('dead-now');
-  const dlqTopic = unique('dlq');
-  await client.ensureTopics([{ topic, partitions: 1 }, dlqTopic]);
-  await producer.send(topic, ['a', 'b', 'c'].map((value) => ({ key: 'k', value })));
-  const dlq = await collect(dlqTopic);
-  let seenBeforeReturn = -1;
-  const handle = await client.consume({
-    groupId: unique('g'),
-    topics: [topic],
-    dlqTopic,
-    decode: text,
-    handleBatch: async (items, ctx) => {
-      const b = items.find((i) => i.value === 'b');
-      if (!b) return;
-      await ctx.deadLetter([{ msg: b.msg, error: new Error('b failed 4 times'), attempts: 4 }]);
-      await until(() => dlq.seen.length === 1);
-      seenBeforeReturn = dlq.seen.length;
-    },
-  }, producer);
-  await until(() => handle.stats.processed === 2);
-  await handle.stop();
-  await dlq.stop();
-  assert.equal(seenBeforeReturn, 1, 'the dead letter was in the DLQ while the handler still ran');
-  assert.equal(dlq.seen[0].value.toString(), 'b');
-  assert.equal(dlq.seen[0].headers.attempts, '4');
-  assert.equal(handle.stats.sentToDlq, 1);
-});
-
 test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {
   const topics = [unique('share-a'), unique('share-b')];
   await client.ensureTopics(topics.map((topic) => ({ topic, partitions: 3 })));

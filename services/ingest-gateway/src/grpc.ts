@@ -81,6 +81,13 @@ export function gatewayHandlers({ config, producer, registry, logger, orderCodec
     offset: Number(r.offset),
   });
 
+  /** Messages in the order given, one produce request per chunk under the broker's default request size. */
+  const sendInOrder = async (topic: string, messages: Array<{ key: string | null; value: Buffer }>): Promise<SendResult[]> => {
+    const sent: SendResult[] = [];
+    for (const chunk of chunksOfBytes(messages, (m) => m.value.length + (m.key?.length ?? 0), MAX_REQUEST_BYTES)) sent.push(...(await producer.send(topic, chunk)));
+    return sent;
+  };
+
   return {
     scheduleJob: unary(logger, async (req: ingestV1.ScheduleJobRequest) => {
       const { job, message } = prepare(req);
@@ -96,16 +103,10 @@ export function gatewayHandlers({ config, producer, registry, logger, orderCodec
       if (req.jobs.length === 0) throw invalidArgument('jobs', 'must hold at least one job');
       if (req.jobs.length > config.INGEST_MAX_BATCH) throw invalidArgument('jobs', `must hold at most ${config.INGEST_MAX_BATCH} jobs`);
       const prepared = req.jobs.map((j, i) => prepare(j, `jobs[${i}].`));
-      // One produce request per chunk under the broker's default request size, in order.
-      const sent: SendResult[] = [];
-      for (const chunk of chunksOfBytes(prepared, (p) => p.message.value.length, MAX_REQUEST_BYTES)) {
-        sent.push(
-          ...(await producer.send(
-            TOPICS.jobsIngest,
-            chunk.map((p) => p.message),
-          )),
-        );
-      }
+      const sent = await sendInOrder(
+        TOPICS.jobsIngest,
+        prepared.map((p) => p.message),
+      );
       jobsCounter.inc({ outcome: 'accepted' }, prepared.length);
       logger.info({ count: prepared.length }, 'jobs accepted');
       return { jobs: prepared.map((p, i) => accepted(p.job, sent[i])) };
@@ -124,8 +125,7 @@ export function gatewayHandlers({ config, producer, registry, logger, orderCodec
         throw err;
       }
       const messages = orders.map((o) => ({ key: o.orderId, value: orderCodec.encode(o) }));
-      const sent: SendResult[] = [];
-      for (const chunk of chunksOfBytes(messages, (m) => m.value.length + m.key.length, MAX_REQUEST_BYTES)) sent.push(...(await producer.send(TOPICS.orders, chunk)));
+      const sent = await sendInOrder(TOPICS.orders, messages);
       ordersCounter.inc({ outcome: 'accepted' }, orders.length);
       logger.info({ count: orders.length }, 'orders accepted');
       return { accepted: orders.length, orders: orders.map((o, i) => ({ orderId: o.orderId, partition: sent[i].partition, offset: Number(sent[i].offset) })) };

@@ -133,11 +133,12 @@ export function handleOrders(deps: OrderConsumerDeps) {
       });
       // Cannot happen while the row lock is held; if it did, nothing of this batch is kept.
       if (!moved) throw new Error(`the stored offset of ${topic}[${partition}] moved under its lock`);
-      return { from, skipped: false as const, applied, duplicates, late: plan.late };
+      return { from, skipped: false as const, applied, duplicates, late: plan.late, deadLettered: deadNow.length };
     });
     known.set(key, last + 1n);
-    // A failure here leaves them stored: the batch is retried (already counted, it only sends).
-    while ((await sendDeadLetters(pool, deps.sendDeadLetters, { topic, partition })) > 0);
+    // Sent when this batch decided some, or when it comes again (a failed send leaves them
+    // stored and the batch is retried); the housekeeping task sends what is left otherwise.
+    if (outcome.skipped || outcome.deadLettered > 0) while ((await sendDeadLetters(pool, deps.sendDeadLetters, { topic, partition })) > 0);
     if (outcome.skipped) {
       logger.debug({ partition, from: items[0].msg.offset, stored: outcome.from.toString() }, 'batch already counted; skipped');
       return;

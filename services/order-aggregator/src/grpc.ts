@@ -3,25 +3,25 @@
 import { decodePageToken, encodePageToken, grpc, invalidArgument, notFound, pageSizeOf, parseDuration, toStatus, unary, type Logger, type Pool } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { ordersV1 } from '@pipewright/proto';
-import { aggregatorStats, listAggregates, listWindows, overallAggregate, productAggregate, type AggregateRow, type AggregateSort, type WindowRow } from './store';
+import { aggregatorStats, listAggregates, listWindows, overallAggregate, productAggregate, productAggregates, type AggregateRow, type AggregateSort, type Figures, type WindowRow } from './store';
 import type { ChangeFeed } from './watch';
 import type { Config } from './config';
 
 const MAX_PAGE = 1000;
 const DAY_MS = 86_400_000;
 
+/** What an aggregate and a window both say: the money as exact text, the counts as numbers. */
+const figures = (r: Figures) => ({
+  total: r.total,
+  count: Number(r.count),
+  average: r.average,
+  min: r.min_amount,
+  max: r.max_amount,
+  quantity: Number(r.quantity),
+});
+
 export function toAggregate(r: AggregateRow): ordersV1.Aggregate {
-  return {
-    product: r.product,
-    total: r.total,
-    count: Number(r.count),
-    average: r.average,
-    min: r.min_amount,
-    max: r.max_amount,
-    quantity: Number(r.quantity),
-    firstOrderTime: r.first_at ?? undefined,
-    lastOrderTime: r.last_at ?? undefined,
-  };
+  return { product: r.product, ...figures(r), firstOrderTime: r.first_at ?? undefined, lastOrderTime: r.last_at ?? undefined };
 }
 
 /** How windows sizes are written back: the largest unit that divides the size. */
@@ -43,12 +43,7 @@ function toWindow(r: WindowRow): ordersV1.Window {
     windowSize: formatSize(size),
     startTime: r.window_start,
     endTime: new Date(r.window_start.getTime() + size),
-    total: r.total,
-    count: Number(r.count),
-    average: r.average,
-    min: r.min_amount,
-    max: r.max_amount,
-    quantity: Number(r.quantity),
+    ...figures(r),
   };
 }
 
@@ -127,8 +122,8 @@ export function orderAggregatorHandlers(pool: Pool, feed: ChangeFeed, config: Co
       void (async () => {
         // Listen first, then send the current figures: no change falls between the two.
         await feed.add(watcher);
-        const current = products.size ? await Promise.all([...products].map((p) => productAggregate(pool, p))) : await listAggregates(pool, 'product', MAX_PAGE);
-        watcher.send(current.filter((r): r is AggregateRow => r !== undefined));
+        const current = products.size ? await productAggregates(pool, [...products]) : await listAggregates(pool, 'product', MAX_PAGE);
+        watcher.send(current);
       })().catch((err: unknown) => {
         end();
         const { status } = toStatus(err);

@@ -159,14 +159,18 @@ export async function advancePartition(client: PoolClient, a: PartitionAdvance):
   return rows[0].n === 1;
 }
 
-export interface AggregateRow {
-  product: string;
+/** The figures of an aggregate or a window, as PostgreSQL gives them (numeric and bigint as text). */
+export interface Figures {
   total: string;
   count: string;
   average: string;
   min_amount: string;
   max_amount: string;
   quantity: string;
+}
+
+export interface AggregateRow extends Figures {
+  product: string;
   first_at: Date | null;
   last_at: Date | null;
 }
@@ -225,16 +229,10 @@ export async function listAggregates(db: Queryable, sort: AggregateSort, limit: 
   return rows;
 }
 
-export interface WindowRow {
+export interface WindowRow extends Figures {
   product: string;
   size_ms: string;
   window_start: Date;
-  total: string;
-  count: string;
-  average: string;
-  min_amount: string;
-  max_amount: string;
-  quantity: string;
 }
 
 /** Windows of one product and size that start in [from, to), oldest first, after the given start. */
