@@ -32,6 +32,11 @@ const sets = [['proto', 'pipewright'], [healthProto, 'health']].map(([input, nam
 });
 writeFileSync(join(root, 'packages/proto/descriptors.binpb'), Buffer.concat(sets));
 
+// The same descriptors as JSON, the google.api.http rules included as "[google.api.http]"
+// options: the HTTP/JSON door (packages/platform/src/http-door.ts) reads its routes and the
+// JSON form of every message from them.
+execFileSync(join(bin, 'buf'), ['build', 'proto', '--exclude-source-info', '-o', join(root, 'packages/proto/descriptors.json')], { cwd: root, stdio: 'inherit' });
+
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
@@ -47,6 +52,10 @@ const lines = [
   "import { join } from 'node:path';",
   '/** FileDescriptorSet of proto/ with its imports and of grpc.health.v1 (buf build), for server reflection. */',
   "export const descriptorSetPath = join(__dirname, '..', 'descriptors.binpb');",
+  '/** The FileDescriptorSet of proto/ as JSON (buf build), with the google.api.http rules, for the HTTP/JSON door. */',
+  "export const descriptorJsonPath = join(__dirname, '..', 'descriptors.json');",
+  '/** The OpenAPI document of the HTTP/JSON door (node scripts/gen-openapi.mjs writes it). */',
+  "export const openapiPath = join(__dirname, '..', 'openapi.json');",
 ];
 for (const f of files.sort()) {
   const rel = relative(out, f).replace(/\.ts$/, '');

@@ -85,6 +85,7 @@ export async function startService(name, { brokers, databaseUrl, env = {}, logFi
     GRPC_PORT: String(port),
     METRICS_PORT: String(metricsPort),
     ...(name === 'monitor' ? { MONITOR_HTTP_PORT: String(env.MONITOR_HTTP_PORT ?? (await freePort())) } : {}),
+    ...(name === 'ingest-gateway' ? { INGEST_HTTP_PORT: String(env.INGEST_HTTP_PORT ?? (await freePort())) } : {}),
     OTEL_SERVICE_NAME: name,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...(otlpEndpoint

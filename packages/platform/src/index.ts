@@ -9,3 +9,6 @@ export * from './metrics';
 export * from './telemetry';
 export * from './service';
 export * from './avro-codec';
+export * from './proto-json';
+export * from './http-rules';
+export * from './http-door';

@@ -3,6 +3,7 @@ import { TOPICS, orderSchema, type Order } from '@pipewright/contracts';
 import { ingestV1 } from '@pipewright/proto';
 import { settings } from './config';
 import { gatewayHandlers } from './grpc';
+import { startHttpDoor } from './http';
 
 void runService('ingest-gateway', settings, async (svc) => {
   await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.orders, TOPICS.stockRuns, TOPICS.stockScrapingTasks]);
@@ -10,11 +11,11 @@ void runService('ingest-gateway', settings, async (svc) => {
   const producer = await svc.producer();
   // With a schema registry, the Order schema is registered under orders-value at start-up.
   const orderCodec = await avroCodec<Order>({ schema: orderSchema, subject: `${TOPICS.orders}-value`, registryUrl: svc.config.SCHEMA_REGISTRY_URL, register: true });
-  await svc.serveGrpc([
-    {
-      name: 'pipewright.ingest.v1.IngestGateway',
-      definition: ingestV1.IngestGatewayService,
-      implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers({ config: svc.config, producer, registry: svc.registry, logger: svc.logger, orderCodec, scrapingPartitions })),
-    },
-  ]);
+  const own = {
+    name: 'pipewright.ingest.v1.IngestGateway',
+    definition: ingestV1.IngestGatewayService,
+    implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers({ config: svc.config, producer, registry: svc.registry, logger: svc.logger, orderCodec, scrapingPartitions })),
+  };
+  await svc.serveGrpc([own]);
+  await startHttpDoor(svc, own, svc.logger);
 });
