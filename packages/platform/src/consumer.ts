@@ -6,7 +6,6 @@ import type { Context } from '@opentelemetry/api';
 import type { Logger } from './logger';
 import { inSpan, linksTo, messageSpans, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
 import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
-import { GroupCommit } from './group-commit';
 import type { MessageProducer } from './kafka';
 
 interface CommonSpec<T> {
@@ -21,7 +20,16 @@ interface CommonSpec<T> {
   sessionTimeoutMs?: number;
   /** Restarts in a row after crashes kafkajs will not restart before the consumer gives up (default 5). */
   maxRestarts?: number;
+  /**
+   * Offsets of work done are committed together at most this often (default
+   * COMMIT_INTERVAL_MS): one request for every partition, instead of one per batch. The work is
+   * durable before its offset is noted, so a crash in between only redelivers what is already
+   * done, which the handlers find done.
+   */
+  commitIntervalMs?: number;
 }
+
+export const COMMIT_INTERVAL_MS = 100;
 
 /** One message at a time: for work that cannot be batched. */
 export interface MessageConsumerSpec<T> extends CommonSpec<T> {
@@ -111,6 +119,8 @@ export interface ConsumerStats {
   retries: number;
   /** Times the consumer was made anew after a crash kafkajs would not restart. */
   restarts: number;
+  /** Offset commit requests sent (each for every partition with work done since the last). */
+  commits: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -224,7 +234,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   let restarts = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   const maxRestarts = spec.maxRestarts ?? 5;
-  const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0 };
+  const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0, commits: 0 };
 
   // The original headers go along as they came (bytes, repeated values), plus the five (and attempts); all
   // the dead letters of a batch in one produce request, gzipped: the broker checks the
@@ -370,23 +380,34 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   };
 
   // Offsets are committed by hand while the consumer runs: kafkajs ignores commits once its
-  // stop() has begun, so stop() first drains the work in hand (see below). Commits that come
-  // while one is under way go together in the next request, the highest offset per partition.
-  const committer = new GroupCommit<{ topic: string; partition: number; offset: string }, void>(async (items) => {
-    const highest = new Map<string, { topic: string; partition: number; offset: string }>();
-    for (const it of items) {
-      const k = `${it.topic}\u0000${it.partition}`;
-      const cur = highest.get(k);
-      if (!cur || BigInt(it.offset) > BigInt(cur.offset)) highest.set(k, it);
-    }
-    await consumer.commitOffsets([...highest.values()].map((c) => ({ ...c, offset: (BigInt(c.offset) + 1n).toString() })));
-    return items.map(() => undefined);
-  });
-  const commitAfter = (topic: string, partition: number, offset: string) =>
-    committer.add({ topic, partition, offset }).catch((err) => {
-      // Lost the partition (a rebalance): its new owner resumes from the last commit.
-      log.warn({ err: (err as Error).message, topic, partition, offset }, 'offset commit failed');
+  // stop() has begun, so stop() first drains the work in hand and commits what it noted (see
+  // below). Work done notes its offset; the highest offset per partition noted since the last
+  // commit goes out in one request, at most every commitIntervalMs, one request at a time.
+  const commitIntervalMs = spec.commitIntervalMs ?? COMMIT_INTERVAL_MS;
+  const noted = new Map<string, { topic: string; partition: number; offset: string }>();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> = Promise.resolve();
+  const commitNoted = (): Promise<void> => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    committing = committing.then(async () => {
+      if (noted.size === 0) return;
+      const offsets = [...noted.values()].map((c) => ({ ...c, offset: (BigInt(c.offset) + 1n).toString() }));
+      noted.clear();
+      stats.commits += 1;
+      await consumer.commitOffsets(offsets).catch((err) => {
+        // Lost the partitions (a rebalance): their new owners resume from the last commit.
+        log.warn({ err: (err as Error).message, offsets }, 'offset commit failed');
+      });
     });
+    return committing;
+  };
+  const commitAfter = (topic: string, partition: number, offset: string): void => {
+    const k = `${topic}\u0000${partition}`;
+    const cur = noted.get(k);
+    if (!cur || BigInt(offset) > BigInt(cur.offset)) noted.set(k, { topic, partition, offset });
+    commitTimer ??= setTimeout(() => void commitNoted(), commitIntervalMs);
+  };
 
   // Work in hand, so that stop() can let it finish and commit before leaving the group.
   let active = 0;
@@ -472,6 +493,9 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     const c = consumer;
     c.on(c.events.GROUP_JOIN, (e) => {
       member = true;
+      // Offsets noted before the rebalance are not committed: a partition kept resumes from its
+      // last commit, and its work, already done, is found done.
+      noted.clear();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
       seekToStored(c, e.payload.memberAssignment);
     });
@@ -503,7 +527,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
               await track(async () => {
                 await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
                 resolveOffset(last);
-                if (s.commitToKafka !== false) await commitAfter(topic, partition, last);
+                if (s.commitToKafka !== false) commitAfter(topic, partition, last);
               });
             } catch (err) {
               // A stopping consumer gives up on a batch: it stays uncommitted for the next
@@ -549,7 +573,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
                 // Each message is processed in a span of the trace its producer's headers carry.
                 await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
                 const upTo = mine.finished(message.offset);
-                if (upTo !== undefined) await commitAfter(topic, partition, upTo);
+                if (upTo !== undefined) commitAfter(topic, partition, upTo);
               } catch (err) {
                 // Only a stopping consumer gives up on a message: it stays uncommitted.
                 log.info({ topic, partition, offset: message.offset, err: (err as Error).message }, 'message left for redelivery');
@@ -571,7 +595,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
           const msg = inbound(topic, partition, message);
           await track(async () => {
             await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
-            await commitAfter(topic, partition, message.offset);
+            commitAfter(topic, partition, message.offset);
           });
         },
       });
@@ -587,6 +611,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       stopping = true;
       clearTimeout(restartTimer);
       await drained();
+      await commitNoted();
       await consumer.stop();
       await consumer.disconnect();
       member = false;

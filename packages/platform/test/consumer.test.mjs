@@ -28,13 +28,16 @@ const text = (m) => m.value?.toString() ?? '';
 
 async function collect(topic) {
   const seen = [];
-  const handle = await client.consume({
-    groupId: unique('collector'),
-    topics: [topic],
-    dlqTopic: unique('unused-dlq'),
-    decode: (m) => m,
-    handle: async (m) => void seen.push(m),
-  }, producer);
+  const handle = await client.consume(
+    {
+      groupId: unique('collector'),
+      topics: [topic],
+      dlqTopic: unique('unused-dlq'),
+      decode: (m) => m,
+      handle: async (m) => void seen.push(m),
+    },
+    producer,
+  );
   return { seen, stop: () => handle.stop() };
 }
 
@@ -44,17 +47,20 @@ test('an undecodable message goes to the DLQ with its bytes, its headers and the
   await client.ensureTopics([topic, dlqTopic]);
   const processed = [];
   const dlq = await collect(dlqTopic);
-  const handle = await client.consume({
-    groupId: unique('g'),
-    topics: [topic],
-    dlqTopic,
-    decode: (m) => {
-      const v = JSON.parse(text(m));
-      if (typeof v.n !== 'number') throw new InvalidMessageError('n must be a number');
-      return v;
+  const handle = await client.consume(
+    {
+      groupId: unique('g'),
+      topics: [topic],
+      dlqTopic,
+      decode: (m) => {
+        const v = JSON.parse(text(m));
+        if (typeof v.n !== 'number') throw new InvalidMessageError('n must be a number');
+        return v;
+      },
+      handle: async (v) => void processed.push(v.n),
     },
-    handle: async (v) => void processed.push(v.n),
-  }, producer);
+    producer,
+  );
   const bad = Buffer.from('{"n": oops');
   const sent = await producer.send(topic, [
     { key: 'same', value: bad, headers: { trace: 'abc', bin: Buffer.from([0xff, 0x00, 0xfe]) } },
@@ -115,17 +121,20 @@ test('work left unfinished by a member that stopped is delivered again to the ne
   const groupId = unique('g');
   const { promise: blocked, resolve: release } = deferred();
   let started = false;
-  const first = await client.consume({
-    groupId,
-    topics: [topic],
-    dlqTopic: unique('dlq'),
-    decode: text,
-    handle: async () => {
-      started = true;
-      await blocked;
-      throw new Error('interrupted by shutdown');
+  const first = await client.consume(
+    {
+      groupId,
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      decode: text,
+      handle: async () => {
+        started = true;
+        await blocked;
+        throw new Error('interrupted by shutdown');
+      },
     },
-  }, producer);
+    producer,
+  );
   await producer.send(topic, [{ key: 'k', value: 'job-1' }]);
   await until(() => started);
   const stopping = first.stop();
@@ -147,24 +156,27 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
   let inFlight = 0;
   let most = 0;
   const done = [];
-  const handle = await client.consume({
-    groupId,
-    topics: [topic],
-    dlqTopic: unique('dlq'),
-    maxInFlight: 3,
-    decode: text,
-    handle: async (v) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      try {
-        if (v === 'slow') await gate;
-        else await new Promise((r) => setTimeout(r, 400));
-      } finally {
-        inFlight -= 1;
-      }
-      done.push(v);
+  const handle = await client.consume(
+    {
+      groupId,
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      maxInFlight: 3,
+      decode: text,
+      handle: async (v) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          if (v === 'slow') await gate;
+          else await new Promise((r) => setTimeout(r, 400));
+        } finally {
+          inFlight -= 1;
+        }
+        done.push(v);
+      },
     },
-  }, producer);
+    producer,
+  );
   // The slow one first, alone; the others in later requests, so they come in later fetches.
   await producer.send(topic, [{ key: 'same', value: 'slow' }]);
   await until(() => inFlight === 1);
@@ -190,40 +202,43 @@ test('with maxInFlight, messages of one partition are handled side by side, neve
 });
 
 for (const maxInFlight of [undefined, 4]) {
-test(`${maxInFlight ? 'with maxInFlight' : 'in order'}: stop() lets the work in hand finish and commits it before leaving the group`, async () => {
-  const topic = unique('drain');
-  await client.ensureTopics([{ topic, partitions: 1 }]);
-  const groupId = unique('g');
-  const { promise: gate, resolve: release } = deferred();
-  let started = 0;
-  const spec = {
-    groupId,
-    topics: [topic],
-    dlqTopic: unique('dlq'),
-    maxInFlight,
-    decode: text,
-    handle: async () => {
-      started += 1;
-      await gate;
-    },
-  };
-  const first = await client.consume(spec, producer);
-  await producer.send(topic, ['one', 'two'].map((value) => ({ key: 'k', value })));
-  await until(() => started === (maxInFlight ? 2 : 1));
-  const stopping = first.stop();
-  await new Promise((r) => setTimeout(r, 200));
-  release();
-  await stopping;
-  // In order, the second message is not taken once stopping: it goes to the next member.
-  assert.equal(first.stats.processed, maxInFlight ? 2 : 1, 'the work in hand finished during the drain');
+  test(`${maxInFlight ? 'with maxInFlight' : 'in order'}: stop() lets the work in hand finish and commits it before leaving the group`, async () => {
+    const topic = unique('drain');
+    await client.ensureTopics([{ topic, partitions: 1 }]);
+    const groupId = unique('g');
+    const { promise: gate, resolve: release } = deferred();
+    let started = 0;
+    const spec = {
+      groupId,
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      maxInFlight,
+      decode: text,
+      handle: async () => {
+        started += 1;
+        await gate;
+      },
+    };
+    const first = await client.consume(spec, producer);
+    await producer.send(
+      topic,
+      ['one', 'two'].map((value) => ({ key: 'k', value })),
+    );
+    await until(() => started === (maxInFlight ? 2 : 1));
+    const stopping = first.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await stopping;
+    // In order, the second message is not taken once stopping: it goes to the next member.
+    assert.equal(first.stats.processed, maxInFlight ? 2 : 1, 'the work in hand finished during the drain');
 
-  const again = [];
-  const second = await client.consume({ ...spec, handle: async (v) => void again.push(v) }, producer);
-  await producer.send(topic, [{ key: 'k', value: 'three' }]);
-  await until(() => again.includes('three'));
-  await second.stop();
-  assert.deepEqual(again, maxInFlight ? ['three'] : ['two', 'three'], 'what finished during the drain was committed, not delivered again');
-});
+    const again = [];
+    const second = await client.consume({ ...spec, handle: async (v) => void again.push(v) }, producer);
+    await producer.send(topic, [{ key: 'k', value: 'three' }]);
+    await until(() => again.includes('three'));
+    await second.stop();
+    assert.deepEqual(again, maxInFlight ? ['three'] : ['two', 'three'], 'what finished during the drain was committed, not delivered again');
+  });
 }
 
 const committedOffsets = async (groupId, topic) => {
@@ -244,31 +259,44 @@ test('in batch mode a fetched batch reaches the handler in one call, in offset o
   /** @type {Array<{ n: number } | string>} */
   const values = Array.from({ length: 200 }, (_, i) => ({ n: i }));
   values[17] = 'not json';
-  await producer.send(topic, values.map((v) => ({ key: 'same', value: typeof v === 'string' ? Buffer.from(v) : v, headers: { mark: 'kept' } })));
+  await producer.send(
+    topic,
+    values.map((v) => ({ key: 'same', value: typeof v === 'string' ? Buffer.from(v) : v, headers: { mark: 'kept' } })),
+  );
   const dlq = await collect(dlqTopic);
   const calls = [];
   const groupId = unique('g');
-  const handle = await client.consume({
-    groupId,
-    topics: [topic],
-    dlqTopic,
-    decode: (m) => JSON.parse(text(m)).n,
-    handleBatch: async (items) => {
-      calls.push(items.map((i) => i.value));
-      const bad = items.find((i) => i.value === 42);
-      return { rejected: bad ? [{ msg: bad.msg, error: new Error('42 is refused') }] : [] };
+  const handle = await client.consume(
+    {
+      groupId,
+      topics: [topic],
+      dlqTopic,
+      decode: (m) => JSON.parse(text(m)).n,
+      handleBatch: async (items) => {
+        calls.push(items.map((i) => i.value));
+        const bad = items.find((i) => i.value === 42);
+        return { rejected: bad ? [{ msg: bad.msg, error: new Error('42 is refused') }] : [] };
+      },
     },
-  }, producer);
+    producer,
+  );
   await until(() => handle.stats.processed + handle.stats.sentToDlq === 200 && dlq.seen.length === 2);
   await handle.stop();
   await dlq.stop();
   const seen = calls.flat();
   assert.equal(seen.length, 199, 'every message that decoded was handed over once');
-  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'in offset order');
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+    'in offset order',
+  );
   assert.ok(calls.length < 10, `batches, not single messages: ${calls.length} calls for 199 messages`);
   assert.equal(handle.stats.processed, 198);
   const dead = dlq.seen.sort((a, b) => Number(a.headers['original-offset']) - Number(b.headers['original-offset']));
-  assert.deepEqual(dead.map((m) => m.headers['original-offset']), ['17', '42']);
+  assert.deepEqual(
+    dead.map((m) => m.headers['original-offset']),
+    ['17', '42'],
+  );
   assert.equal(dead[0].value.toString(), 'not json', 'the original bytes');
   assert.equal(dead[0].headers.mark, 'kept', 'the original headers');
   assert.match(dead[0].headers['error-message'], /JSON/);
@@ -280,24 +308,30 @@ test('in batch mode a failing batch is retried whole, and nothing of it is commi
   const topic = unique('batch-retry');
   await client.ensureTopics([{ topic, partitions: 1 }]);
   const groupId = unique('g');
-  await producer.send(topic, ['a', 'b', 'c'].map((value) => ({ key: 'k', value })));
+  await producer.send(
+    topic,
+    ['a', 'b', 'c'].map((value) => ({ key: 'k', value })),
+  );
   let calls = 0;
   const { promise: gate, resolve: release } = deferred();
   const got = [];
-  const handle = await client.consume({
-    groupId,
-    topics: [topic],
-    dlqTopic: unique('dlq'),
-    decode: text,
-    handleBatch: async (items) => {
-      calls += 1;
-      if (calls === 1) {
-        await gate;
-        throw new Error('database briefly unavailable');
-      }
-      got.push(...items.map((i) => i.value));
+  const handle = await client.consume(
+    {
+      groupId,
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      decode: text,
+      handleBatch: async (items) => {
+        calls += 1;
+        if (calls === 1) {
+          await gate;
+          throw new Error('database briefly unavailable');
+        }
+        got.push(...items.map((i) => i.value));
+      },
     },
-  }, producer);
+    producer,
+  );
   await until(() => calls === 1);
   assert.deepEqual(await committedOffsets(groupId, topic), [-1], 'nothing committed while the batch fails');
   release();
@@ -311,24 +345,33 @@ test('in batch mode a failing batch is retried whole, and nothing of it is commi
 test('in batch mode onAssignment sets where each assigned partition resumes, and no batch is handled before it answers', async () => {
   const topic = unique('stored-offsets');
   await client.ensureTopics([{ topic, partitions: 2 }]);
-  await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
-  await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ value: `p1-${i}`, partition: 1 })));
+  await producer.send(
+    topic,
+    Array.from({ length: 20 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })),
+  );
+  await producer.send(
+    topic,
+    Array.from({ length: 20 }, (_, i) => ({ value: `p1-${i}`, partition: 1 })),
+  );
   const { promise: answer, resolve: release } = deferred();
   const asked = [];
   const got = [];
-  const handle = await client.consume({
-    groupId: unique('g'),
-    topics: [topic],
-    dlqTopic: unique('dlq'),
-    decode: text,
-    // The handler's own store says partition 0 is done up to offset 15; it knows nothing of 1.
-    onAssignment: async (partitions) => {
-      asked.push(...partitions);
-      await answer;
-      return [{ topic, partition: 0, offset: '15' }];
+  const handle = await client.consume(
+    {
+      groupId: unique('g'),
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      decode: text,
+      // The handler's own store says partition 0 is done up to offset 15; it knows nothing of 1.
+      onAssignment: async (partitions) => {
+        asked.push(...partitions);
+        await answer;
+        return [{ topic, partition: 0, offset: '15' }];
+      },
+      handleBatch: async (items) => void got.push(...items.map((i) => i.value)),
     },
-    handleBatch: async (items) => void got.push(...items.map((i) => i.value)),
-  }, producer);
+    producer,
+  );
   await until(() => asked.length === 2);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(got.length, 0, 'nothing is handled while the stored offsets are being read');
@@ -337,8 +380,58 @@ test('in batch mode onAssignment sets where each assigned partition resumes, and
   await new Promise((r) => setTimeout(r, 500));
   await handle.stop();
   assert.deepEqual(asked.map((p) => p.partition).sort(), [0, 1]);
-  assert.deepEqual(got.filter((v) => v.startsWith('p0-')), ['p0-15', 'p0-16', 'p0-17', 'p0-18', 'p0-19'], 'partition 0 resumes at its stored offset');
+  assert.deepEqual(
+    got.filter((v) => v.startsWith('p0-')),
+    ['p0-15', 'p0-16', 'p0-17', 'p0-18', 'p0-19'],
+    'partition 0 resumes at its stored offset',
+  );
   assert.equal(got.filter((v) => v.startsWith('p1-')).length, 20, 'partition 1 resumes from the group offset (none: the beginning)');
+});
+
+test('offsets of work done are committed together, every partition in one request at the commit interval, and what is left when the consumer stops', async () => {
+  const topic = unique('commit-interval');
+  await client.ensureTopics([{ topic, partitions: 3 }]);
+  const sent = await producer.send(
+    topic,
+    Array.from({ length: 90 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  const ends = [0, 1, 2].map((p) => Math.max(...sent.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+  const groupId = unique('g');
+  const spec = { groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => JSON.parse(text(m)).n };
+  const byPartition = async () => {
+    const admin = client.kafka.admin();
+    await admin.connect();
+    try {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return [0, 1, 2].map((p) => Number(partitions.find((x) => x.partition === p)?.offset ?? -1));
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  // A long interval: the batches are done, and nothing is committed until the consumer stops.
+  const handle = await client.consume({ ...spec, commitIntervalMs: 600_000, handleBatch: async () => ({}) }, producer);
+  await until(() => handle.stats.processed === 90);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await byPartition(), [-1, -1, -1], 'nothing committed while the interval runs');
+  assert.equal(handle.stats.commits, 0);
+  await handle.stop();
+  assert.deepEqual(await byPartition(), ends, 'every partition committed to its end on stop');
+  assert.equal(handle.stats.commits, 1, 'in one request');
+
+  // A short interval: committed while running, without a stop.
+  const more = await producer.send(
+    topic,
+    Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  const moreEnds = [0, 1, 2].map((p) => Math.max(ends[p] - 1, ...more.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+  const second = await client.consume({ ...spec, commitIntervalMs: 50, handleBatch: async () => ({}) }, producer);
+  try {
+    await until(() => second.stats.processed === 30);
+    await eventually(async () => (assert.deepEqual(await byPartition(), moreEnds), true), { timeoutMs: 10_000, intervalMs: 100 });
+  } finally {
+    await second.stop();
+  }
 });
 
 test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {
