@@ -27,6 +27,11 @@ interface CommonSpec<T> {
    * done, which the handlers find done.
    */
   commitIntervalMs?: number;
+  /**
+   * Called with the messages just sent to the DLQ, before their offsets are noted for commit
+   * (retried with the send while it fails): for a service that records what it refused.
+   */
+  onDeadLetters?: (entries: DeadLetter[]) => Promise<void>;
 }
 
 export const COMMIT_INTERVAL_MS = 100;
@@ -269,6 +274,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await sendDeadLetters(entries);
+        await spec.onDeadLetters?.(entries);
         break;
       } catch (err) {
         stats.retries += 1;
