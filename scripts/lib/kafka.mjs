@@ -70,11 +70,57 @@ function log4jConfig(dir) {
 }
 
 /**
- * Starts a single-node KRaft broker. Internal topics use replication factor 1, or consumer
- * groups never find a coordinator. Resolves once the broker accepts connections.
- * @param {{ dataDir: string, port?: number, controllerPort?: number, logFile?: string, heap?: string }} options
+ * @typedef {object} KafkaSecurity A SASL_SSL listener instead of PLAINTEXT: SCRAM-SHA-512 users
+ *   created when the storage is formatted, the StandardAuthorizer on (nothing is allowed that no
+ *   ACL allows), `superUser` above the ACLs, and TLS with client certificates signed by `caFile`.
+ * @property {Record<string, string>} users SCRAM-SHA-512 user name -> password (letters and digits)
+ * @property {string} superUser one of `users`: the broker's own login and the ACLs' administrator
+ * @property {string} keystore PKCS#12 file with the broker's key and certificate (for 127.0.0.1)
+ * @property {string} keystorePassword its password
+ * @property {string} caFile PEM CA that signs the clients' certificates
+ * @property {'required' | 'requested' | 'none'} [clientAuth] ssl.client.auth (default required: mTLS)
  */
-export async function startKafka({ dataDir, port, controllerPort, logFile, heap = '512m' }) {
+
+/** The server.properties lines of the client listener: PLAINTEXT, or SASL_SSL with ACLs. */
+function listenerProps(port, controllerPort, /** @type {KafkaSecurity | undefined} */ security) {
+  if (!security) {
+    return [
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ];
+  }
+  const { users, superUser } = security;
+  if (!(superUser in users)) throw new Error(`the super user ${superUser} needs a password in security.users`);
+  return [
+    `listeners=SASL_SSL://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${port}`,
+    'inter.broker.listener.name=SASL_SSL',
+    'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${superUser}" password="${users[superUser]}";`,
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${security.keystore}`,
+    `ssl.keystore.password=${security.keystorePassword}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${security.caFile}`,
+    `listener.name.sasl_ssl.ssl.client.auth=${security.clientAuth ?? 'required'}`,
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // The controller listener is loopback PLAINTEXT inside this one process (User:ANONYMOUS).
+    `super.users=User:${superUser};User:ANONYMOUS`,
+    'allow.everyone.if.no.acl.found=false',
+  ];
+}
+
+/**
+ * Starts a single-node KRaft broker. Internal topics use replication factor 1, or consumer
+ * groups never find a coordinator. Resolves once the broker accepts connections. With
+ * `security`, its one client listener is SASL_SSL with ACLs (see KafkaSecurity).
+ * @param {{ dataDir: string, port?: number, controllerPort?: number, logFile?: string, heap?: string, security?: KafkaSecurity }} options
+ */
+export async function startKafka({ dataDir, port, controllerPort, logFile, heap = '512m', security }) {
   const libs = ensureKafkaJars();
   port ??= await freePort();
   controllerPort ??= await freePort();
@@ -85,11 +131,8 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    ...listenerProps(port, controllerPort, security),
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${logDir}`,
     'num.partitions=12',
     'default.replication.factor=1',
@@ -108,7 +151,9 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
   const jvm = [`-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4jConfig(dataDir)}`, '-cp', classpath];
   if (!existsSync(join(logDir, 'meta.properties'))) {
     rmSync(logDir, { recursive: true, force: true });
-    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'pipewright-local-cluster0', '-c', props, '--ignore-formatted'], { encoding: 'utf8' });
+    // SCRAM credentials go into the metadata log at format time: the broker's own login needs them at once.
+    const scram = Object.entries(security?.users ?? {}).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]);
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'pipewright-local-cluster0', '-c', props, '--ignore-formatted', ...scram], { encoding: 'utf8' });
     if (fmt.error) need('java', ['-version'], 'run the Kafka broker');
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
   }

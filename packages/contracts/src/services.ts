@@ -13,6 +13,16 @@ export interface ServiceInfo {
   grpcService: string;
   consumes: string[];
   produces: string[];
+  /** Consumer groups it joins (its Kafka ACLs: scripts/lib/kafka-acls.mjs). */
+  groups: string[];
+  /** The topics each of its handlers writes (the executor). */
+  handlerTopics?: Record<string, string[]>;
+  /** Writes the topic of each kafka.publish app (the executor). */
+  publishesForApps?: boolean;
+  /** Describes every topic and consumer group and reads __consumer_offsets (the monitor). */
+  readsClusterState?: boolean;
+  /** Re-sends dead letters to the topics the other services consume (the monitor). */
+  replaysDeadLetters?: boolean;
 }
 
 export const SERVICES: readonly ServiceInfo[] = (JSON.parse(readFileSync(join(__dirname, '..', 'services.json'), 'utf8')) as { services: ServiceInfo[] }).services;

@@ -1,5 +1,6 @@
 // Settings come from the environment, are read once at start-up, and are validated together:
 // every missing or malformed setting is reported by name before anything else starts.
+import { readFileSync } from 'node:fs';
 
 export interface Setting<T> {
   readonly kind: string;
@@ -22,6 +23,15 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
+  }
+}
+
+/** A file a setting names, read now: one that cannot be read stops start-up with the setting's name. */
+export function readSettingFile(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
   }
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { ConfigError, setting, type ConfigOf } from './config';
+import { ConfigError, readSettingFile, setting, type ConfigOf } from './config';
 import type { Logger } from './logger';
 import { prom } from './metrics';
 
@@ -28,15 +28,6 @@ export const grpcSecuritySettings = {
 };
 
 export type GrpcSecurityConfig = ConfigOf<typeof grpcSecuritySettings> & { GRPC_HOST: string };
-
-/** A file a setting names, read now: one that cannot be read stops start-up with the setting's name. */
-function readSettingFile(name: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new ConfigError([`${name} ${file} cannot be read: ${(err as Error).message}`]);
-  }
-}
 
 /** The scope a method needs, from its name; undefined for the health service (always open). */
 export function scopeOf(path: string): Scope | undefined {
@@ -147,6 +138,11 @@ export function checkGrpcSecuritySettings(config: GrpcSecurityConfig): void {
   if (problems.length) throw new ConfigError(problems);
 }
 
+/** Whether calls must carry a bearer token: GRPC_AUTH on, or auto with a token source set. */
+export function grpcAuthOn(config: Pick<GrpcSecurityConfig, 'GRPC_AUTH' | 'GRPC_TOKENS_FILE' | 'GRPC_JWKS'>): boolean {
+  return config.GRPC_AUTH === 'on' || (config.GRPC_AUTH === 'auto' && Boolean(config.GRPC_TOKENS_FILE || config.GRPC_JWKS));
+}
+
 /** Builds the server's credentials and its authentication interceptor from the settings; a wrong combination fails start-up. */
 export function grpcSecurity(config: GrpcSecurityConfig, logger: Logger, registry?: prom.Registry): GrpcSecurity {
   checkGrpcSecuritySettings(config);
@@ -164,7 +160,7 @@ export function grpcSecurity(config: GrpcSecurityConfig, logger: Logger, registr
     });
     credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, config.GRPC_TLS_CLIENT_CA ? provider : null, Boolean(config.GRPC_TLS_CLIENT_CA));
   }
-  const authOn = config.GRPC_AUTH === 'on' || (config.GRPC_AUTH === 'auto' && Boolean(config.GRPC_TOKENS_FILE || config.GRPC_JWKS));
+  const authOn = grpcAuthOn(config);
   const describe: GrpcSecurity['describe'] = { tls: config.GRPC_TLS_CLIENT_CA ? 'mtls' : config.GRPC_TLS_CERT ? 'tls' : 'off', auth: authOn ? 'on' : 'off' };
   if (!authOn) {
     if (config.GRPC_AUTH === 'auto' && !LOOPBACK(config.GRPC_HOST)) logger.warn({ host: config.GRPC_HOST }, 'gRPC calls are not authenticated: set GRPC_TOKENS_FILE or GRPC_JWKS (and GRPC_AUTH=on)');

@@ -1,12 +1,14 @@
-// The adapter over kafkajs (with consumer.ts): nothing else in pipewright imports kafkajs.
+// The adapter over kafkajs (with consumer.ts and kafka-security.ts): nothing else in pipewright imports kafkajs.
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
 import type { Context } from '@opentelemetry/api';
 import { GroupCommit } from './group-commit';
 import { producerSpans, tracingEnabled } from './telemetry';
-import { ConfigError, setting } from './config';
+import { setting } from './config';
+import { authorizationRefusal, kafkaAccessProblem, kafkaSecurityFrom, kafkaSecuritySettings, tlsSocketFactory, type KafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 export { Slots } from './consumer';
+export { kafkaAccessProblem, kafkaSecuritySettings, type KafkaSecurityOptions, type KafkaTlsFiles } from './kafka-security';
 
 export { InvalidMessageError, deadLetterHeaders, oversizeHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
 export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchContext, BatchConsumerSpec, DeadLetter, MessageConsumerSpec } from './consumer';
@@ -15,10 +17,7 @@ export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export const kafkaSettings = {
   KAFKA_BROKERS: setting.list('Kafka bootstrap servers, host:port'),
   KAFKA_CLIENT_ID: setting.optionalString('Kafka client id; the service name when unset'),
-  KAFKA_SSL: setting.bool('connect to Kafka with TLS', { default: false }),
-  KAFKA_SASL_MECHANISM: setting.optionalOneOf('Kafka SASL mechanism; no SASL when unset', ['plain', 'scram-sha-256', 'scram-sha-512'] as const),
-  KAFKA_SASL_USERNAME: setting.optionalString('Kafka SASL user name'),
-  KAFKA_SASL_PASSWORD: setting.optionalString('Kafka SASL password', { secret: true }),
+  ...kafkaSecuritySettings,
   KAFKA_TOPIC_PARTITIONS: setting.int('partitions of the topics a service creates', { default: 12, min: 1, max: 10000 }),
   KAFKA_REPLICATION_FACTOR: setting.int('replication factor of created topics; -1 is the broker default', { default: -1, min: -1, max: 100 }),
   KAFKA_SESSION_TIMEOUT: setting.duration('how long a consumer that stopped answering keeps its partitions before the group reassigns them', {
@@ -29,45 +28,64 @@ export const kafkaSettings = {
   }),
 };
 
-export interface KafkaOptions {
+export interface KafkaOptions extends KafkaSecurityOptions {
   brokers: string[];
   clientId: string;
-  ssl?: boolean;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   partitions?: number;
   replicationFactor?: number;
   sessionTimeoutMs?: number;
 }
 
 export function kafkaOptionsFrom(
-  cfg: {
+  cfg: KafkaSecurityConfig & {
     KAFKA_BROKERS: string[];
     KAFKA_CLIENT_ID?: string;
-    KAFKA_SSL: boolean;
-    KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    KAFKA_SASL_USERNAME?: string;
-    KAFKA_SASL_PASSWORD?: string;
     KAFKA_TOPIC_PARTITIONS: number;
     KAFKA_REPLICATION_FACTOR: number;
     KAFKA_SESSION_TIMEOUT: number;
   },
   service: string,
 ): KafkaOptions {
-  let sasl: KafkaOptions['sasl'];
-  if (cfg.KAFKA_SASL_MECHANISM) {
-    const missing = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((k) => !cfg[k]);
-    if (missing.length) throw new ConfigError(missing.map((k) => `${k} is required when KAFKA_SASL_MECHANISM is set (${cfg.KAFKA_SASL_MECHANISM})`));
-    sasl = { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME as string, password: cfg.KAFKA_SASL_PASSWORD as string };
-  }
   return {
     brokers: cfg.KAFKA_BROKERS,
     clientId: cfg.KAFKA_CLIENT_ID ?? service,
-    ssl: cfg.KAFKA_SSL,
-    sasl,
+    ...kafkaSecurityFrom(cfg),
     partitions: cfg.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT,
   };
+}
+
+/** The kafkajs configuration of the options: TLS (with the settings' files), SASL, timeouts. */
+function kafkaConfig(options: KafkaOptions, rest: Partial<KafkaConfig>): KafkaConfig {
+  return {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    ssl: options.ssl,
+    ...(options.ssl && options.tlsFiles ? { socketFactory: tlsSocketFactory(options.tlsFiles) } : {}),
+    sasl: options.sasl as SASLOptions | undefined,
+    connectionTimeout: 5000,
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12 },
+    ...rest,
+  };
+}
+
+/**
+ * Connects once, when TLS or SASL is on, and throws a ConfigError naming the setting when the
+ * brokers refuse the service's password or certificate (or it refuses theirs). Brokers that
+ * cannot be reached now are left to the service's own retries.
+ */
+export async function checkKafkaAccess(options: KafkaOptions): Promise<void> {
+  if (!options.ssl && !options.sasl) return;
+  const admin = new Kafka(kafkaConfig(options, { retry: { retries: 0 }, logLevel: KafkaLogLevel.NOTHING })).admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+  } catch (err) {
+    const problem = kafkaAccessProblem(err, options);
+    if (problem) throw problem;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 export interface OutboundMessage {
@@ -109,13 +127,7 @@ export class KafkaClient {
     private readonly logger: Logger,
   ) {
     const log = logger.child({ component: 'kafkajs' });
-    const config: KafkaConfig = {
-      clientId: options.clientId,
-      brokers: options.brokers,
-      ssl: options.ssl,
-      sasl: options.sasl as SASLOptions | undefined,
-      connectionTimeout: 5000,
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12 },
+    const config = kafkaConfig(options, {
       logLevel: KafkaLogLevel.WARN,
       logCreator:
         () =>
@@ -127,7 +139,7 @@ export class KafkaClient {
           else if (level === KafkaLogLevel.WARN) log.warn(extra, message);
           else log.info(extra, message);
         },
-    };
+    });
     this.kafka = new Kafka(config);
   }
 
@@ -194,6 +206,9 @@ export class KafkaClient {
           if (leaderless.length === 0) return;
           throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
         } catch (err) {
+          // A missing ACL is not waited out.
+          const refused = authorizationRefusal(err);
+          if (refused) throw new Error(`Kafka refused topics ${names.join(', ')}: ${refused} (this service's user lacks an ACL)`, { cause: err });
           if (Date.now() > deadline) throw err;
           await sleep(Math.min(100 * attempt, 1000));
         }

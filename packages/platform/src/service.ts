@@ -3,7 +3,7 @@
 // reverse on SIGTERM (a second signal forces exit).
 import { ConfigError, loadConfig, setting, type ConfigOf, type SettingsSpec } from './config';
 import { createLogger, type Logger } from './logger';
-import { KafkaClient, kafkaOptionsFrom, kafkaSettings, type ConsumerHandle, type ConsumerSpec, type MessageProducer } from './kafka';
+import { KafkaClient, checkKafkaAccess, kafkaAccessProblem, kafkaOptionsFrom, kafkaSettings, type ConsumerHandle, type ConsumerSpec, type MessageProducer } from './kafka';
 import { createPool, migrate, postgresSettings, type Pool } from './postgres';
 import { grpcSettings, startGrpcServer, type GrpcServerHandle, type ServiceBinding } from './grpc';
 import { checkGrpcSecuritySettings, grpcSecurity } from './grpc-auth';
@@ -330,15 +330,22 @@ export async function runService<S extends ReturnType<typeof serviceSettings<Set
   process.on('SIGINT', onSignal);
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
 
+  const kafkaOptions = kafkaOptionsFrom(base, name);
   try {
     const metrics = await startMetricsServer(svc.registry, base.GRPC_HOST, base.METRICS_PORT, logger);
     svc.onStop('clients', 'metrics server', () => metrics.close());
+    // A refused password or certificate stops start-up here, before anything else waits on Kafka.
+    await checkKafkaAccess(kafkaOptions);
     await start(svc);
     svc.markStarted();
   } catch (err) {
-    logger.fatal({ err }, 'start-up failed');
+    // Refused for who it is (a setting to fix) rather than failed: one line naming the setting.
+    const problem = err instanceof ConfigError ? err : kafkaAccessProblem(err, kafkaOptions);
+    if (problem) logger.fatal({ problems: problem.problems }, 'start-up failed: configuration');
+    else logger.fatal({ err }, 'start-up failed');
     await svc.stop();
     await shutdownTelemetry();
-    process.exit(1);
+    if (problem) process.stderr.write(`${name}: ${problem.message}\n`);
+    process.exit(problem ? 78 : 1);
   }
 }
