@@ -12,3 +12,4 @@ export * from './avro-codec';
 export * from './proto-json';
 export * from './http-rules';
 export * from './http-door';
+export * from './group-position';

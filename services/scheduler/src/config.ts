@@ -14,6 +14,10 @@ export const settings = serviceSettings(service('scheduler').grpcPort, {
   SCHEDULER_MAX_IDLE: setting.duration('longest sleep of the firing loop when nothing is due', { default: '10s', minMs: 10, formerly: 'SCHEDULER_MAX_IDLE_MS' }),
   SCHEDULER_MISFIRE_THRESHOLD: setting.duration('how late an occurrence may fire before its misfire policy applies', { default: '60s', formerly: 'SCHEDULER_MISFIRE_THRESHOLD_MS' }),
   SCHEDULER_CATCH_UP_WINDOW: setting.duration('how far back catch_up fires missed occurrences when a job does not say', { default: '1h', formerly: 'SCHEDULER_CATCH_UP_WINDOW_MS' }),
+  SCHEDULER_INGEST: setting.bool(
+    'consume scheduler.jobs.ingest; false: an instance that serves gRPC and fires due jobs but stores no new requests (maintenance of the intake), where GetJob answers NEW for what waits',
+    { default: true },
+  ),
   SCHEDULER_RUN_TIMEOUT: setting.duration('after this long an unfinished run no longer blocks the next occurrence of its job', { default: '1h', minMs: 1000, formerly: 'SCHEDULER_RUN_TIMEOUT_MS' }),
 });
 

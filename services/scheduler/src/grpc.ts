@@ -1,7 +1,7 @@
 // gRPC control and status of jobs: pipewright.scheduler.v1.Scheduler.
-import { failedPrecondition, invalidArgument, notFound, unary, type ConsumerStats, type Logger, type Pool } from '@pipewright/platform';
+import { failedPrecondition, invalidArgument, notFound, unary, type ConsumerStats, type GroupPosition, type Logger, type Pool } from '@pipewright/platform';
 import { schedulerV1 } from '@pipewright/proto';
-import { cancelJob, CONTROL_FROM, countJobs, getJob, listJobs, listRuns, pauseJob, resumeJob, triggerNow, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
+import { cancelJob, CONTROL_FROM, countJobs, getJob, getRefusal, listJobs, listRuns, pauseJob, resumeJob, triggerNow, type JobStatus, type JobView, type RunRow, PRIORITY_NAME } from './store';
 import type { SchedulerMetrics } from './metrics';
 
 const { JobStatus: PbStatus } = schedulerV1;
@@ -83,7 +83,21 @@ function requireId(field: string, id: string): string {
   return id;
 }
 
-export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest: ConsumerStats, logger: Logger): Partial<schedulerV1.SchedulerServer> {
+/** GetJob's partition and offset: both or neither. */
+function acceptedAt(req: schedulerV1.GetJobRequest): { partition: number; offset: number } | undefined {
+  if (req.partition === undefined && req.offset === undefined) return undefined;
+  if (req.partition === undefined) throw invalidArgument('partition', 'is required with offset');
+  if (req.offset === undefined) throw invalidArgument('offset', 'is required with partition');
+  return { partition: req.partition, offset: req.offset };
+}
+
+export function schedulerHandlers(
+  pool: Pool,
+  metrics: SchedulerMetrics,
+  ingest: Pick<ConsumerStats, 'received' | 'processed' | 'failed' | 'sentToDlq'>,
+  logger: Logger,
+  position: GroupPosition,
+): Partial<schedulerV1.SchedulerServer> {
   const mustGet = async (id: string) => {
     const job = await getJob(pool, id);
     if (!job) throw notFound(`job ${id}`);
@@ -102,7 +116,22 @@ export function schedulerHandlers(pool: Pool, metrics: SchedulerMetrics, ingest:
     });
 
   return {
-    getJob: unary(logger, async (req: schedulerV1.GetJobRequest) => toPbJob(await mustGet(requireId('job_id', req.jobId)))),
+    // With where the gateway published the request: NEW until the ingest group has read past
+    // it, then the stored job or the refusal. The position is read before the job: the job is
+    // stored (or the refusal recorded) before the group commits past it, so a request read
+    // past is found by the lookup that follows.
+    getJob: unary(logger, async (req: schedulerV1.GetJobRequest) => {
+      const id = requireId('job_id', req.jobId);
+      const at = acceptedAt(req);
+      const readPast = at && (await position.readPast(at.partition, at.offset));
+      const job = await getJob(pool, id);
+      if (job) return toPbJob(job);
+      if (!at) throw notFound(`job ${id}`);
+      if (!readPast) return schedulerV1.Job.fromPartial({ requestId: id, status: PbStatus.JOB_STATUS_NEW });
+      const refusal = await getRefusal(pool, at.partition, at.offset);
+      if (refusal) return schedulerV1.Job.fromPartial({ requestId: refusal.requestId ?? id, status: PbStatus.JOB_STATUS_REFUSED, lastError: `refused: ${refusal.reason}` });
+      throw notFound(`job ${id} (the request at partition ${at.partition}, offset ${at.offset} was read and stored no job of that id: a duplicate of an idempotency key, or another request)`);
+    }),
 
     listJobs: unary(logger, async (req: schedulerV1.ListJobsRequest) => {
       const limit = pageSize('page_size', req.pageSize);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DLQ_MAX_MESSAGE_BYTES, runService, withUnimplemented } from '@pipewright/platform';
+import { DLQ_MAX_MESSAGE_BYTES, GroupPosition, runService, withUnimplemented } from '@pipewright/platform';
 import { TOPICS } from '@pipewright/contracts';
 import { schedulerV1 } from '@pipewright/proto';
 import { settings } from './config';
@@ -7,7 +7,11 @@ import { handleJobRequests, handleRunStatuses, jobRequestDecoder, runStatusDecod
 import { FiringLoop } from './firing';
 import { schedulerHandlers } from './grpc';
 import { SchedulerMetrics } from './metrics';
-import { deleteExpiredKeys, deleteFinishedHistory, RETENTION_BATCH } from './store';
+import { refusalRecorder } from './refusals';
+import { deleteExpiredKeys, deleteFinishedHistory, deleteOldRefusals, RETENTION_BATCH } from './store';
+
+const INGEST_GROUP = 'scheduler.ingest';
+const NOTHING_CONSUMED = { received: 0, processed: 0, failed: 0, sentToDlq: 0 };
 
 void runService('scheduler', settings, async (svc) => {
   const { config, logger } = svc;
@@ -41,17 +45,24 @@ void runService('scheduler', settings, async (svc) => {
   svc.every('expired idempotency keys', 10 * 60_000, () => deleteExpiredKeys(pool), 10_000);
   const retentionEvery = Math.min(60_000, Math.max(1000, config.SCHEDULER_RETENTION / 2));
   svc.every('finished jobs and runs', retentionEvery, () => deleteFinishedHistory(pool, config.SCHEDULER_RETENTION), RETENTION_BATCH);
+  svc.every('old refusals', retentionEvery, () => deleteOldRefusals(pool, config.SCHEDULER_RETENTION), RETENTION_BATCH);
   svc.addReadinessCheck('firing loop', () => firing.isHealthy());
 
-  const ingest = await svc.consume({
-    groupId: 'scheduler.ingest',
-    topics: [TOPICS.jobsIngest],
-    dlqTopic: TOPICS.jobsIngestDlq,
-    decode: jobRequestDecoder(config),
-    handleBatch: handleJobRequests(pool, config, metrics, logger),
-    maxBatchSize: config.SCHEDULER_INGEST_BATCH,
-    partitionsConsumedConcurrently: 4,
-  });
+  const ingest = config.SCHEDULER_INGEST
+    ? await svc.consume({
+        groupId: INGEST_GROUP,
+        topics: [TOPICS.jobsIngest],
+        dlqTopic: TOPICS.jobsIngestDlq,
+        // What is refused is recorded before its offset is committed: once the group has read past
+        // a request, GetJob finds it stored or refused.
+        onDeadLetters: refusalRecorder(pool),
+        decode: jobRequestDecoder(config),
+        handleBatch: handleJobRequests(pool, config, metrics, logger),
+        maxBatchSize: config.SCHEDULER_INGEST_BATCH,
+        partitionsConsumedConcurrently: 4,
+      })
+    : undefined;
+  if (!ingest) logger.warn({ topic: TOPICS.jobsIngest }, 'SCHEDULER_INGEST is off: this instance stores no new job requests');
   await svc.consume({
     groupId: 'scheduler.status',
     topics: [TOPICS.jobsStatus],
@@ -62,11 +73,14 @@ void runService('scheduler', settings, async (svc) => {
     partitionsConsumedConcurrently: 4,
   });
 
+  const position = new GroupPosition(svc.kafka(), INGEST_GROUP, TOPICS.jobsIngest);
+  svc.onStop('clients', 'ingest position', () => position.close());
+
   await svc.serveGrpc([
     {
       name: 'pipewright.scheduler.v1.Scheduler',
       definition: schedulerV1.SchedulerService,
-      implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, ingest.stats, logger)),
+      implementation: withUnimplemented(schedulerV1.SchedulerService, schedulerHandlers(pool, metrics, ingest?.stats ?? NOTHING_CONSUMED, logger, position)),
     },
   ]);
 });

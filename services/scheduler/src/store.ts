@@ -523,3 +523,37 @@ export async function deleteFinishedHistory(pool: Pool, retentionMs: number, lim
   );
   return Math.max(jobs.rowCount ?? 0, runs.rowCount ?? 0);
 }
+
+export interface Refusal {
+  partition: number;
+  offset: string;
+  requestId: string | null;
+  reason: string;
+}
+
+/** Records job requests sent to the DLQ (again: the same place keeps its first reason). */
+export async function recordRefusals(pool: Pool, refusals: Refusal[]): Promise<void> {
+  if (refusals.length === 0) return;
+  await pool.query(
+    `INSERT INTO refusals (partition, "offset", request_id, reason)
+     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[])
+     ON CONFLICT (partition, "offset") DO NOTHING`,
+    [refusals.map((r) => r.partition), refusals.map((r) => r.offset), refusals.map((r) => r.requestId), refusals.map((r) => r.reason)],
+  );
+}
+
+/** The refusal of the request read at a partition and offset of scheduler.jobs.ingest, if it was refused. */
+export async function getRefusal(pool: Pool, partition: number, offset: number): Promise<Refusal | undefined> {
+  const { rows } = await pool.query<Refusal>(`SELECT partition, "offset"::text AS offset, request_id AS "requestId", reason FROM refusals WHERE partition = $1 AND "offset" = $2`, [partition, offset]);
+  return rows[0];
+}
+
+/** Deletes up to `limit` refusals older than `retentionMs`; returns how many. */
+export async function deleteOldRefusals(pool: Pool, retentionMs: number, limit = RETENTION_BATCH): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM refusals WHERE (partition, "offset") IN (
+       SELECT partition, "offset" FROM refusals WHERE refused_at < now() - $1 * interval '1 millisecond' LIMIT $2)`,
+    [retentionMs, limit],
+  );
+  return rowCount ?? 0;
+}
