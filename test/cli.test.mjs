@@ -1,16 +1,15 @@
 // The pipewright command-line tool (packages/cli) as a child process against a real stack: every
 // command's output (--json parsed, and the tables), and its exit codes: 2 for a bad argument, 3
-// for an unknown job, 4 for a move the job's status forbids (said in words), 5 with one line when
-// nothing answers at the address.
+// for an unknown job or dead letter, 4 for a move the job's status forbids (said in words), 5
+// with one line when nothing answers at the address. Dead letters shown and replayed, with the
+// question asked first on a terminal. (The watches and stock runs: cli-live.test.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { TOPICS } from '@pipewright/contracts';
-import { startOrderStack, eventually, freePort, makeTestDir, ROOT } from '@pipewright/testkit';
+import { startOrderStack, eventually, freePort } from '@pipewright/testkit';
+import { addressFlags as flagsOf, cliEnv, inWords, openTerminal, plain, runCli } from './cli-kit.mjs';
 
-const CLI = join(ROOT, 'packages', 'cli', 'bin', 'pipewright.mjs');
 const RUNNING = ['ingest-gateway', 'scheduler', 'executor', 'order-aggregator', 'monitor', 'stock-processor'];
 
 /** @type {import('@pipewright/testkit').OrderStack} */
@@ -25,9 +24,8 @@ let env;
 before(async () => {
   started = await startOrderStack({ services: RUNNING });
   closedPort = await freePort();
-  addressFlags = [...RUNNING.flatMap((s) => [`--${s}`, started.stack.address(s)]), '--stock-scraper', `127.0.0.1:${closedPort}`];
-  env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIPEWRIGHT_')));
-  env.PIPEWRIGHT_HOME = makeTestDir();
+  addressFlags = [...flagsOf(started.stack, RUNNING), '--stock-scraper', `127.0.0.1:${closedPort}`];
+  env = cliEnv();
 });
 
 after(async () => started?.stop());
@@ -38,30 +36,13 @@ after(async () => started?.stop());
  * @param {string[]} args
  * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
  */
-function cli(args, { flags = true } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, ...(flags ? addressFlags : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args, { flags = true } = {}) => runCli([...args, ...(flags ? addressFlags : [])], env);
 
 /** `pipewright <args> --json`, expected to succeed; resolves to the parsed output. */
 async function json(args) {
   const r = await cli([...args, '--json']);
   assert.equal(r.code, 0, `pipewright ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-/** An error printed in words: one line, no stack trace. */
-function inWords(stderr, pattern) {
-  assert.match(stderr.trim(), pattern);
-  assert.equal(stderr.trim().split('\n').length, 1, `one line, not:\n${stderr}`);
-  assert.doesNotMatch(stderr, /^\s+at /m);
 }
 
 /** Schedules a job through the CLI; resolves to its request id once the scheduler has stored it. */
@@ -92,15 +73,10 @@ test('status: every service with its health and address; exit 5 when one cannot 
   assert.match(some.stdout, /^scheduler\s+SERVING\s+\S+\s+--scheduler$/m);
 
   // From the environment when no flag says.
-  const fromEnv = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'status', 'scheduler', '--json'], { env: { ...env, PIPEWRIGHT_SCHEDULER: started.stack.address('scheduler') } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code, out }));
-  });
+  const fromEnv = await runCli(['status', 'scheduler', '--json'], { ...env, PIPEWRIGHT_SCHEDULER: started.stack.address('scheduler') });
   assert.equal(fromEnv.code, 0);
   assert.deepEqual(
-    JSON.parse(fromEnv.out).services.map((s) => [s.status, s.from]),
+    JSON.parse(fromEnv.stdout).services.map((s) => [s.status, s.from]),
     [['SERVING', 'PIPEWRIGHT_SCHEDULER']],
   );
 });
@@ -234,6 +210,23 @@ test('orders: submit, then the aggregate, the list of aggregates and the windows
   assert.equal(new Date(windows[0].startTime).getTime(), at.getTime() - 5_000);
 });
 
+/**
+ * Sends bytes that are no order to `orders`; resolves once the aggregator has dead-lettered them
+ * and the monitor lists them: their key, the dead letter (proto3 JSON), and its id as the CLI names it.
+ */
+async function poison(value = 'not an order') {
+  const key = `cli-poison-${randomUUID()}`;
+  await started.producer.send({ topic: TOPICS.orders, messages: [{ key, value: Buffer.from(value) }] });
+  const letter = await eventually(async () => (await json(['dlq', 'list', TOPICS.ordersDlq, '--original-topic', TOPICS.orders, '--limit', '500'])).deadLetters.find((d) => d.keyText === key), {
+    timeoutMs: 60_000,
+    message: `the dead letter ${key} listed`,
+  });
+  return { key, letter, id: idOf(letter) };
+}
+
+/** A dead letter's id (proto3 JSON leaves out a partition or offset of 0). */
+const idOf = (d) => `${d.dlqTopic}:${d.partition ?? 0}:${d.offset ?? 0}`;
+
 test('lag and dlq list: consumer groups, one group per partition, and a dead letter from orders-dlq', async () => {
   const { groups } = await eventually(
     async () => {
@@ -251,18 +244,106 @@ test('lag and dlq list: consumer groups, one group per partition, and a dead let
   assert.match(human.stdout, /^TOPIC\s+PARTITION\s+LAG/m);
   assert.equal((await cli(['lag', `no-such-group-${randomUUID()}`])).code, 3);
 
-  // Bytes that are no order: the aggregator dead-letters them to orders-dlq, the monitor lists them.
-  const key = `cli-poison-${randomUUID()}`;
-  await started.producer.send({ topic: TOPICS.orders, messages: [{ key, value: Buffer.from('not an order') }] });
-  const letter = await eventually(async () => (await json(['dlq', 'list', TOPICS.ordersDlq, '--original-topic', TOPICS.orders, '--limit', '500'])).deadLetters.find((d) => d.keyText === key), {
-    timeoutMs: 60_000,
-    message: `the dead letter ${key} listed`,
-  });
+  const { key, letter } = await poison();
   assert.equal(letter.dlqTopic, TOPICS.ordersDlq);
   assert.ok(letter.errorMessage);
   const table = await cli(['dlq', 'list', TOPICS.ordersDlq, '--limit', '500']);
-  assert.match(table.stdout, /^DLQ TOPIC\s+AT\s+DEAD-LETTERED/);
+  assert.match(table.stdout, /^ID\s+DEAD-LETTERED\s+FROM\s+KEY/);
+  assert.match(table.stdout, new RegExp(`^${idOf(letter)}\\s.*${key}`, 'm'));
   assert.match(table.stdout, new RegExp(`${key}`));
+});
+
+test('dlq show: a dead letter with its headers and its payload decoded (text, or JSON)', async () => {
+  const { key, id } = await poison();
+  const shown = await json(['dlq', 'show', id]);
+  assert.equal(shown.keyText, key);
+  assert.equal(shown.originalTopic, TOPICS.orders);
+  assert.equal(Buffer.from(shown.raw, 'base64').toString(), 'not an order');
+  const headers = Object.fromEntries(shown.headers.map((h) => [h.name, h.value]));
+  assert.equal(headers['original-topic'], TOPICS.orders);
+  assert.ok(headers['error-message']);
+
+  const human = await cli(['dlq', 'show', id]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`^id:\\s+${id}$`, 'm'));
+  assert.match(human.stdout, new RegExp(`^key:\\s+${key}$`, 'm'));
+  assert.match(human.stdout, /^replayed:\s+never$/m);
+  assert.match(human.stdout, /^\s+original-topic\s+orders$/m);
+  assert.match(human.stdout, /^payload: text \(not JSON\):\n\s+not an order$/m);
+
+  const jsonPoison = await poison('{"product": "x", "price": "free"}');
+  const decoded = await cli(['dlq', 'show', jsonPoison.id]);
+  assert.match(decoded.stdout, /^payload: json, decoded:\n\s+\{\n\s+"product": "x",\n\s+"price": "free"\n\s+\}$/m);
+});
+
+test('dlq show and replay: an unknown dead letter is exit 3, a bad one exit 2, no monitor exit 5', async () => {
+  const unknown = await cli(['dlq', 'show', `${TOPICS.ordersDlq}:0:999999999`]);
+  assert.equal(unknown.code, 3);
+  inWords(unknown.stderr, new RegExp(`^pipewright: no dead letter ${TOPICS.ordersDlq}:0:999999999: `));
+  const replayUnknown = await cli(['dlq', 'replay', `${TOPICS.ordersDlq}:0:999999999`, '--yes']);
+  assert.equal(replayUnknown.code, 3);
+  assert.match(replayUnknown.stdout, /:0:999999999: not sent, the monitor holds no dead letter there$/m);
+  inWords(replayUnknown.stderr, /^pipewright: no dead letter /);
+
+  const badTopic = await cli(['dlq', 'show', 'no-such-dlq:0:1']);
+  assert.equal(badTopic.code, 2);
+  inWords(badTopic.stderr, /^pipewright: invalid argument: .*dlq_topic/);
+  for (const args of [
+    ['dlq', 'show', '42'],
+    ['dlq', 'replay', TOPICS.ordersDlq, `${TOPICS.ordersDlq}:0:1`],
+    ['dlq', 'replay', `${TOPICS.ordersDlq}:0:1`, '--error', 'x'],
+    ['dlq', 'replay', `${TOPICS.ordersDlq}:0:1`, `${TOPICS.jobsDlq}:0:1`],
+    ['dlq', 'replay', TOPICS.ordersDlq, '--max', 'all'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  }
+  const away = await cli(['dlq', 'show', `${TOPICS.ordersDlq}:0:1`, '--monitor', `127.0.0.1:${closedPort}`], { flags: false });
+  assert.equal(away.code, 5);
+  inWords(away.stderr, /cannot reach the monitor .*--monitor host:port$/);
+});
+
+test('dlq replay: asks first on a terminal (no sends nothing, yes sends it), says what each dead letter became, and sends none twice without --force', async () => {
+  const from = new Date();
+  const { key, id } = await poison();
+
+  /** Replays `id` in a terminal, answering the question with `answer`; resolves to the exit code and the screen. */
+  const replayAnswering = async (answer) => {
+    const term = openTerminal(['dlq', 'replay', id, ...addressFlags], env);
+    await term.waitFor(/\[y\/N\] $/);
+    term.type(`${answer}\r`);
+    return { code: await term.exited, screen: plain(term.screen) };
+  };
+  const declined = await replayAnswering('n');
+  assert.equal(declined.code, 0, declined.screen);
+  assert.match(declined.screen, new RegExp(`Replay 1 dead letter of ${TOPICS.ordersDlq} \\(\\d+:\\d+\\) to the topic each came from\\? \\[y/N\\] n\\n`));
+  assert.match(declined.screen, /^pipewright: nothing replayed$/m);
+  assert.equal((await json(['dlq', 'show', id])).replay, undefined, 'not replayed');
+
+  const accepted = await replayAnswering('y');
+  assert.equal(accepted.code, 0, accepted.screen);
+  assert.match(accepted.screen, new RegExp(`^${id}: sent to ${TOPICS.orders}\\[\\d+\\]@\\d+$`, 'm'));
+  assert.match(accepted.screen, /^replayed 1, skipped 0, failed 0$/m);
+  assert.equal((await json(['dlq', 'show', id])).replay.state, 'sent');
+
+  // Not a terminal: no question. Replayed before: skipped, and said so.
+  const again = await cli(['dlq', 'replay', id]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`^${id}: not sent, it was replayed before \\(sent to ${TOPICS.orders}.*\\); --force sends it again$`, 'm'));
+  assert.match(again.stdout, /^replayed 0, skipped 1, failed 0$/m);
+
+  // Sent back to orders, the same bytes are dead-lettered again: a filtered replay sends that one
+  // and skips the first.
+  const copy = await eventually(
+    async () => (await json(['dlq', 'list', TOPICS.ordersDlq, '--from', from.toISOString(), '--limit', '500'])).deadLetters.find((d) => d.keyText === key && idOf(d) !== id),
+    { timeoutMs: 60_000, message: `${key} dead-lettered again` },
+  );
+  const filtered = await json(['dlq', 'replay', TOPICS.ordersDlq, '--original-topic', TOPICS.orders, '--from', from.toISOString(), '--yes']);
+  const outcome = (d) => filtered.results.find((r) => (r.partition ?? 0) === (d.partition ?? 0) && (r.offset ?? 0) === (d.offset ?? 0))?.outcome;
+  assert.equal(outcome(copy), 'REPLAY_OUTCOME_SENT');
+  assert.equal(outcome({ partition: Number(id.split(':')[1]), offset: Number(id.split(':')[2]) }), 'REPLAY_OUTCOME_ALREADY_REPLAYED');
+  assert.ok(filtered.replayed >= 1);
 });
 
 test('ratios list: the screener with a filter and a sort', async () => {
