@@ -2,6 +2,7 @@
 // order aggregator.
 import { randomUUID } from 'node:crypto';
 import { AGGREGATE_ORDER, date, int, list, number, oneOf } from '../args.mjs';
+import { CliError, EXIT } from '../errors.mjs';
 import { proto } from '../generated.mjs';
 import { call, follow } from '../grpc.mjs';
 import { jsonLine, liveTable, more, output, table, time } from '../output.mjs';
@@ -91,9 +92,10 @@ export function register(program) {
         AGGREGATE_HEADER,
         (row) => `${new Date().toISOString()}  ${row[0]}  total ${row[1]}  count ${row[2]}  average ${row[3]}  min ${row[4]}  max ${row[5]}  quantity ${row[6]}`,
       );
-      await follow(cmd, 'order-aggregator', 'watchAggregates', ordersV1.WatchAggregatesRequest.fromPartial({ products: list(products.join(',')) }), (a) => {
+      const how = await follow(cmd, 'order-aggregator', 'watchAggregates', ordersV1.WatchAggregatesRequest.fromPartial({ products: list(products.join(',')) }), (a) => {
         if (json) jsonLine(ordersV1.Aggregate.toJSON(a));
         else view.update(a.product, aggregateRow(a));
       });
+      if (how === 'ended') throw new CliError('the order-aggregator ended the stream of aggregates (is it shutting down?)', EXIT.other);
     });
 }
