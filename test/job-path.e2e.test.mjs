@@ -3,19 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SERVICES, TOPICS } from '@pipewright/contracts';
 import { schedulerV1 } from '@pipewright/proto';
-import {
-  startStack,
-  eventually,
-  tapTopic,
-  sleep,
-  messageJson,
-  millis,
-  healthCheck,
-  listServices,
-  reflectFile,
-  reflectSymbol,
-  startOtlpReceiver,
-} from '@pipewright/testkit';
+import { startStack, eventually, tapTopic, sleep, messageJson, millis, healthCheck, listServices, reflectFile, reflectSymbol, startOtlpReceiver } from '@pipewright/testkit';
 
 const { JobStatus } = schedulerV1;
 /** @type {import('@pipewright/testkit').Stack} */
@@ -25,7 +13,8 @@ let otlp;
 
 before(async () => {
   otlp = await startOtlpReceiver();
-  stack = await startStack({ services: SERVICES.map((s) => s.name), otlpEndpoint: otlp.endpoint });
+  // At debug the scheduler also writes a line per job, in the job's trace.
+  stack = await startStack({ services: SERVICES.map((s) => s.name), otlpEndpoint: otlp.endpoint, envFor: { scheduler: { LOG_LEVEL: 'debug' } } });
 });
 
 after(async () => {
@@ -68,10 +57,13 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     });
     assert.match(accepted.requestId, /^[0-9a-f-]{36}$/);
 
-    const job = await eventually(async () => {
-      const j = await scheduler.getJob({ jobId: accepted.requestId });
-      return j.status === JobStatus.JOB_STATUS_DONE && j;
-    }, { timeoutMs: 30_000, message: 'job DONE' });
+    const job = await eventually(
+      async () => {
+        const j = await scheduler.getJob({ jobId: accepted.requestId });
+        return j.status === JobStatus.JOB_STATUS_DONE && j;
+      },
+      { timeoutMs: 30_000, message: 'job DONE' },
+    );
 
     assert.equal(job.appName, 'publish');
     assert.equal(job.runs, 1);
@@ -83,7 +75,10 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     // A run that finishes quickly says so in one event: DONE, carrying when it started.
     /** @type {import('@pipewright/contracts').RunStatusEvent[]} */
     const events = status.messages.map(messageJson).filter((e) => e?.jobId === job.jobId);
-    assert.deepEqual(events.map((e) => `${e.status}${e.attempt}`), ['DONE1']);
+    assert.deepEqual(
+      events.map((e) => `${e.status}${e.attempt}`),
+      ['DONE1'],
+    );
     assert.equal(Date.parse(events[0].startedAt ?? ''), job.startedAt.getTime(), 'the start GetJob shows is the one the event carried');
     assert.equal(Date.parse(events[0].at), job.finishedAt.getTime());
 
@@ -97,23 +92,32 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     // One trace: the gRPC call, both Kafka hops, the scheduler and the executor.
     assert.match(job.traceId, /^[0-9a-f]{32}$/);
     // Log lines written inside the trace's spans carry its id.
-    const logged = (name, msg) => stack.log(name).split('\n').some((l) => l.includes(`"trace_id":"${job.traceId}"`) && l.includes(`"msg":"${msg}"`));
+    const logged = (name, msg) =>
+      stack
+        .log(name)
+        .split('\n')
+        .some((l) => l.includes(`"trace_id":"${job.traceId}"`) && l.includes(`"msg":"${msg}"`));
     assert.ok(logged('ingest-gateway', 'job accepted'), 'the gateway\'s "job accepted" line has the trace id');
     assert.ok(logged('scheduler', 'job scheduled'), 'the scheduler\'s "job scheduled" line has the trace id');
-    const spans = await eventually(() => {
-      const s = otlp.spans.filter((x) => x.traceId === job.traceId);
-      const has = (service, name) => s.some((x) => x.service === service && x.name === name);
-      return has('ingest-gateway', 'grpc.pipewright.ingest.v1.IngestGateway/ScheduleJob')
-        && has('ingest-gateway', 'send scheduler.jobs.ingest')
-        && has('scheduler', 'process scheduler.jobs.ingest')
-        && has('scheduler', 'scheduler.fire')
-        && has('scheduler', 'send jobs.due')
-        && has('executor', 'process jobs.due')
-        && has('executor', 'send e2e.job.output')
-        && has('executor', 'send jobs.status')
-        && has('scheduler', 'process jobs.status')
-        && s;
-    }, { timeoutMs: 15_000, message: 'spans of all hops in one trace' });
+    const spans = await eventually(
+      () => {
+        const s = otlp.spans.filter((x) => x.traceId === job.traceId);
+        const has = (service, name) => s.some((x) => x.service === service && x.name === name);
+        return (
+          has('ingest-gateway', 'grpc.pipewright.ingest.v1.IngestGateway/ScheduleJob') &&
+          has('ingest-gateway', 'send scheduler.jobs.ingest') &&
+          has('scheduler', 'process scheduler.jobs.ingest') &&
+          has('scheduler', 'scheduler.fire') &&
+          has('scheduler', 'send jobs.due') &&
+          has('executor', 'process jobs.due') &&
+          has('executor', 'send e2e.job.output') &&
+          has('executor', 'send jobs.status') &&
+          has('scheduler', 'process jobs.status') &&
+          s
+        );
+      },
+      { timeoutMs: 15_000, message: 'spans of all hops in one trace' },
+    );
     // Every span but the root has its parent inside the same trace.
     const ids = new Set(spans.map((s) => s.spanId));
     const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));

@@ -28,19 +28,25 @@ export function handleJobRequests(pool: Pool, config: Config, metrics: Scheduler
       config.SCHEDULER_IDEMPOTENCY_WINDOW,
     );
     const rejected: NonNullable<BatchOutcome['rejected']> = [];
+    // A line per job only at debug (in the job's trace): at thousands of jobs a second, one
+    // line per batch says what was stored.
+    const perJob = logger.isLevelEnabled('debug');
+    let stored = 0;
     outcomes.forEach((outcome, i) => {
       const { value: req, msg, trace } = items[i];
-      inTraceContext(trace, () => {
-        if (outcome.kind === 'no-occurrence') {
-          rejected.push({ msg, error: new InvalidMessageError('the schedule has no occurrence between startAt and endAt') });
-        } else if (outcome.kind === 'duplicate') {
-          metrics.duplicate();
-          logger.info({ requestId: req.requestId, idempotencyKey: req.idempotencyKey, existingJobId: outcome.jobId, reason: outcome.reason }, 'duplicate job request skipped');
-        } else {
-          logger.info({ requestId: req.requestId, jobId: outcome.jobId, app: req.appName, scheduledTime: req.scheduledTime }, 'job scheduled');
-        }
-      });
+      if (outcome.kind === 'no-occurrence') {
+        rejected.push({ msg, error: new InvalidMessageError('the schedule has no occurrence between startAt and endAt') });
+      } else if (outcome.kind === 'duplicate') {
+        metrics.duplicate();
+        inTraceContext(trace, () =>
+          logger.info({ requestId: req.requestId, idempotencyKey: req.idempotencyKey, existingJobId: outcome.jobId, reason: outcome.reason }, 'duplicate job request skipped'),
+        );
+      } else {
+        stored += 1;
+        if (perJob) inTraceContext(trace, () => logger.debug({ requestId: req.requestId, jobId: outcome.jobId, app: req.appName, scheduledTime: req.scheduledTime }, 'job scheduled'));
+      }
     });
+    logger.info({ stored, duplicates: items.length - stored - rejected.length, refused: rejected.length }, 'job requests stored');
     return { rejected };
   };
 }
