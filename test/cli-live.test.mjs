@@ -78,7 +78,7 @@ test('stock run --watch through a pipe: a plain line per update up to 100%, the 
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /\x1b/, 'no escape sequences');
   const lines = r.stdout.split('\n');
-  const runId = /^run (\S+): 1 scraping tasks \(uk\)/.exec(lines[0])?.[1];
+  const runId = /^run (\S+): 1 scraping task \(uk\)/.exec(lines[0])?.[1];
   assert.ok(runId, r.stdout);
   const progress = lines.filter((l) => l.startsWith('scraping '));
   assert.ok(progress.length >= 1);

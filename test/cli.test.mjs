@@ -304,24 +304,29 @@ test('dlq show and replay: an unknown dead letter is exit 3, a bad one exit 2, n
   inWords(away.stderr, /cannot reach the monitor .*--monitor host:port$/);
 });
 
-test('dlq replay: asks first on a terminal (no sends nothing, yes sends it), says what each dead letter became, and sends none twice without --force', async () => {
+test('dlq replay: asks first on a terminal (no or Ctrl-C sends nothing, yes sends it), says what each dead letter became, and sends none twice without --force', async () => {
   const from = new Date();
   const { key, id } = await poison();
 
-  /** Replays `id` in a terminal, answering the question with `answer`; resolves to the exit code and the screen. */
-  const replayAnswering = async (answer) => {
+  /** Replays `id` in a terminal, typing `keys` at the question; resolves to the exit code and the screen. */
+  const replayAnswering = async (keys) => {
     const term = openTerminal(['dlq', 'replay', id, ...addressFlags], env);
     await term.waitFor(/\[y\/N\] $/);
-    term.type(`${answer}\r`);
+    term.type(keys);
     return { code: await term.exited, screen: plain(term.screen) };
   };
-  const declined = await replayAnswering('n');
+  const declined = await replayAnswering('n\r');
   assert.equal(declined.code, 0, declined.screen);
   assert.match(declined.screen, new RegExp(`Replay 1 dead letter of ${TOPICS.ordersDlq} \\(\\d+:\\d+\\) to the topic each came from\\? \\[y/N\\] n\\n`));
   assert.match(declined.screen, /^pipewright: nothing replayed$/m);
   assert.equal((await json(['dlq', 'show', id])).replay, undefined, 'not replayed');
 
-  const accepted = await replayAnswering('y');
+  const interrupted = await replayAnswering('\x03');
+  assert.equal(interrupted.code, 0, interrupted.screen);
+  assert.match(interrupted.screen, /^pipewright: nothing replayed$/m, 'Ctrl-C at the question answers no');
+  assert.equal((await json(['dlq', 'show', id])).replay, undefined, 'not replayed');
+
+  const accepted = await replayAnswering('y\r');
   assert.equal(accepted.code, 0, accepted.screen);
   assert.match(accepted.screen, new RegExp(`^${id}: sent to ${TOPICS.orders}\\[\\d+\\]@\\d+$`, 'm'));
   assert.match(accepted.screen, /^replayed 1, skipped 0, failed 0$/m);

@@ -201,10 +201,16 @@ async function whatReplays(cmd, req) {
   return `${matching}${pageToken ? ' or more' : ''} dead letter${matching === 1 ? '' : 's'} of ${req.dlqTopic} that match${skipped} (at most ${most}) ${where}`;
 }
 
+/** Asks on the terminal; true for y or yes. Ctrl-C answers no. */
 async function confirmed(question) {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const interrupted = new AbortController();
+  rl.on('SIGINT', () => interrupted.abort());
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `, { signal: interrupted.signal })).trim());
+  } catch (err) {
+    if (interrupted.signal.aborted) return false;
+    throw err;
   } finally {
     rl.close();
   }

@@ -16,6 +16,7 @@ const ratiosTable = (r) =>
     ['SYMBOL', 'REGION', 'SECTOR', 'PRICE', 'P/E', 'P/B', 'ROE', 'DIV YIELD', 'MARKET CAP USD'],
     r.ratios.map((x) => [x.symbol, x.region, x.sector, fixed(x.price), fixed(x.peRatio), fixed(x.pbRatio), fixed(x.roe, 3), fixed(x.dividendYield, 3), fixed(x.marketCapUsd, 0)]),
   );
+const tasks = (n) => `${n} scraping task${n === 1 ? '' : 's'}`;
 const seconds = (ms) => `${(Number(ms) / 1000).toFixed(1)} s`;
 
 const statusFields = (s) =>
@@ -109,12 +110,12 @@ export function register(program) {
         cmd,
         ingestV1.StartStockRunResponse,
         started,
-        (r) => `${r.runId}\n(started: ${r.tasksSent} scraping tasks for ${r.regions.join(', ')}, trading date ${r.tradingDate}; pipewright stock status ${r.runId} --watch)`,
+        (r) => `${r.runId}\n(started: ${tasks(r.tasksSent)} for ${r.regions.join(', ')}, trading date ${r.tradingDate}; pipewright stock status ${r.runId} --watch)`,
       );
       return;
     }
     if (json) jsonLine({ started: ingestV1.StartStockRunResponse.toJSON(started) });
-    else console.log(`run ${started.runId}: ${started.tasksSent} scraping tasks (${started.regions.join(', ')}), trading date ${started.tradingDate}`);
+    else console.log(`run ${started.runId}: ${tasks(started.tasksSent)} (${started.regions.join(', ')}), trading date ${started.tradingDate}`);
     await watchRun(cmd, started.runId, o);
   });
 
