@@ -1,6 +1,7 @@
-// Writes what the umbrella chart takes from packages/contracts/services.json: its dependency on
-// each service chart (Chart.yaml) and the topics each service consumes (templates/checks.yaml,
-// for the autoscaling limit), each between `# services:begin` and `# services:end` markers.
+// Writes what the charts take from packages/contracts/services.json: the umbrella's dependency on
+// each service chart (Chart.yaml), the topics each service consumes (templates/checks.yaml, for
+// the autoscaling limit), and the library's table of each service's Kafka ACLs
+// (pipewright-lib/templates/_kafka-acls.tpl, for the KafkaUsers), each between markers.
 //
 //   node scripts/gen-charts.mjs           rewrites them
 //   (test/k8s/services.test.mjs fails when they are stale)
@@ -8,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_LIST } from './lib/services.mjs';
+import { appTopicAcl, kafkaAcls, readApps } from './lib/kafka-acls.mjs';
 
 const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'charts');
 
@@ -24,8 +26,18 @@ export function generatedBlocks() {
     '{{- $consumes := dict',
     ...consumers.map((s, i) => `  ${JSON.stringify(s.name)} (list ${s.consumes.map((t) => JSON.stringify(t)).join(' ')})${i === consumers.length - 1 ? ' -}}' : ''}`),
   ];
+  // The apps' ACLs follow the release's registry (the template adds them); the images' own registry's are listed.
+  const defaultApps = Object.entries(readApps()).filter(([, app]) => app.handler === 'kafka.publish');
+  const acls = [
+    'services:',
+    ...kafkaAcls({ apps: {} }).flatMap((t) => [`  ${t.service}:${t.acls.length ? '' : ' []'}`, ...t.acls.map((a) => `    - ${JSON.stringify(a)}`)]),
+    `publishesForApps: ${JSON.stringify(SERVICE_LIST.filter((s) => s.publishesForApps).map((s) => s.name))}`,
+    'defaultAppAcls:',
+    ...defaultApps.map(([name, app]) => `  - ${JSON.stringify({ ...appTopicAcl(name, app), operations: ['Write', 'Create'] })}`),
+  ];
   return [
     { file: join(CHARTS, 'pipewright', 'Chart.yaml'), begin: '# services:begin', end: '# services:end', lines: deps },
+    { file: join(CHARTS, 'pipewright-lib', 'templates', '_kafka-acls.tpl'), begin: '{{- /* acls:begin */ -}}', end: '{{- /* acls:end */ -}}', lines: acls },
     { file: join(CHARTS, 'pipewright', 'templates', 'checks.yaml'), begin: '{{- /* services:begin */ -}}', end: '{{- /* services:end */ -}}', lines: consumes },
   ];
 }

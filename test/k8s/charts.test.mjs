@@ -171,7 +171,8 @@ test('switched off, the infrastructure is not rendered and the services read Kaf
       assert.equal(env[name]?.valueFrom?.secretKeyRef?.name, 'pipewright-kafka', `${service}: ${name} from the Kafka Secret`);
     }
     if (env.DATABASE_URL) assert.equal(env.DATABASE_URL.valueFrom.secretKeyRef.name, 'pipewright-database', `${service}: DATABASE_URL`);
-    assert.ok(env.NODE_EXTRA_CA_CERTS, `${service}: trusts the brokers' CA`);
+    const settings = find(objects, 'ConfigMap', deployment.metadata.name).data;
+    assert.equal(settings.KAFKA_SSL_CA, '/etc/pipewright/kafka-ca/ca.crt', `${service}: trusts the brokers' CA (KAFKA_SSL_CA)`);
   }
 });
 

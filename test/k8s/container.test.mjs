@@ -20,7 +20,10 @@ import { assertServesWithReflection } from './serving.mjs';
 
 const unavailable = podmanUnavailable();
 const skip = unavailable ? `podman cannot run on this machine: ${unavailable}` : false;
-const { objects } = unavailable ? { objects: [] } : render(UMBRELLA);
+// Bearer tokens off: the containers are asked for reflection without one, and kube play (4.3)
+// takes no Secret objects for the tokens file (the secure default: security-chart.test.mjs).
+const NO_TOKENS = { 'global.grpc.auth.enabled': false };
+const { objects } = unavailable ? { objects: [] } : render(UMBRELLA, { set: NO_TOKENS });
 const CMD = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m)?.[1];
 /** The pod spec of a service's Deployment among rendered objects. */
 const podSpec = (rendered, service) => rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === `pipewright-${service}`).spec.template.spec;
@@ -208,7 +211,7 @@ test('every image starts with its chart\'s pod settings, serves gRPC, reflection
  */
 async function renderForKubePlay() {
   /** @type {Record<string, string | number | boolean>} */
-  const set = { 'global.kafka.existingSecret': '', 'global.kafka.tls': false, 'global.kafka.saslMechanism': '', 'global.kafka.caSecret.name': '', 'global.kafka.replicationFactor': 1, 'global.otel.endpoint': '', 'global.image.pullPolicy': 'Never' };
+  const set = { ...NO_TOKENS, 'global.kafka.existingSecret': '', 'global.kafka.tls': false, 'global.kafka.saslMechanism': '', 'global.kafka.caSecret.name': '', 'global.kafka.replicationFactor': 1, 'global.otel.endpoint': '', 'global.image.pullPolicy': 'Never' };
   /** @type {Record<string, { grpc: number, metrics: number }>} */
   const ports = {};
   for (const service of SERVICES) {

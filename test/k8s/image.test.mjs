@@ -18,7 +18,9 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const cmdLine = dockerfile.match(/^CMD (\[.*\])$/m);
 assert.ok(cmdLine, 'the Dockerfile has a CMD');
 const CMD = JSON.parse(cmdLine[1]);
-const { objects } = render(UMBRELLA);
+// Bearer tokens off: these pods are asked for reflection without one (the secure default is
+// checked in security-chart.test.mjs, the tokens against a real server in grpc-auth.test.mjs).
+const { objects } = render(UMBRELLA, { set: { 'global.grpc.auth.enabled': false } });
 
 /**
  * node_modules as `npm ci --omit=dev` lays it out in the image: the production packages only

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EXTERNAL_VALUES, ROOT, SERVICES, UMBRELLA, compiled, find, render, serviceSettings } from '../../scripts/lib/k8s-charts.mjs';
 
 /** Variables the runtime reads besides the service's own settings. */
-const RUNTIME_VARIABLE = /^(OTEL_[A-Z_]+|NODE_EXTRA_CA_CERTS|POD_NAME|POD_NAMESPACE)$/;
+const RUNTIME_VARIABLE = /^(OTEL_[A-Z_]+|POD_NAME|POD_NAMESPACE)$/;
 
 /** The container environment of a rendered Deployment: name -> {value} | {secret} | {field}. */
 function containerEnvironment(objects, deployment) {

@@ -19,6 +19,24 @@ secret ones are read by the container straight from Secrets.
 {{- with $kafka.saslMechanism -}}
 {{- $_ = set $s "KAFKA_SASL_MECHANISM" . -}}
 {{- end -}}
+{{- if ($kafka.users).enabled -}}
+{{- $_ = set $s "KAFKA_SASL_MECHANISM" ($kafka.saslMechanism | default "scram-sha-512") -}}
+{{- $_ = set $s "KAFKA_SASL_USERNAME" (include "pipewright-lib.fullname" .) -}}
+{{- end -}}
+{{- if ($kafka.caSecret).name -}}
+{{- $_ = set $s "KAFKA_SSL_CA" (printf "/etc/pipewright/kafka-ca/%s" $kafka.caSecret.key) -}}
+{{- end -}}
+{{- if ($kafka.clientCertSecret).name -}}
+{{- $_ = set $s "KAFKA_SSL_CERT" (printf "/etc/pipewright/kafka-client/%s" $kafka.clientCertSecret.certKey) -}}
+{{- $_ = set $s "KAFKA_SSL_KEY" (printf "/etc/pipewright/kafka-client/%s" $kafka.clientCertSecret.keyKey) -}}
+{{- end -}}
+{{- if (($global.grpc).auth).enabled -}}
+{{- $_ = set $s "GRPC_AUTH" "on" -}}
+{{- $_ = set $s "GRPC_TOKENS_FILE" "/etc/pipewright/grpc/tokens.json" -}}
+{{- if .Values.grpcCallToken -}}
+{{- $_ = set $s "GRPC_CALL_TOKEN_FILE" "/etc/pipewright/grpc/call.token" -}}
+{{- end -}}
+{{- end -}}
 {{- $_ = set $s "KAFKA_TOPIC_PARTITIONS" (toString $kafka.topicPartitions) -}}
 {{- $_ = set $s "KAFKA_REPLICATION_FACTOR" (toString $kafka.replicationFactor) -}}
 {{- if .Values.database.enabled -}}
@@ -80,9 +98,16 @@ secret ones are read by the container straight from Secrets.
       name: {{ $secret }}
       key: {{ . }}
 {{- end }}
-{{- if $kafka.saslMechanism }}
+{{- if ($kafka.users).enabled }}
+{{- /* The user's own Secret, named like the user: what Strimzi's User Operator makes for a KafkaUser. */}}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "pipewright-lib.fullname" . }}
+      key: {{ $kafka.users.passwordKey | default "password" }}
+{{- else if $kafka.saslMechanism }}
 {{- if not $secret }}
-{{- fail "global.kafka.saslMechanism needs global.kafka.existingSecret holding the SASL user name and password" }}
+{{- fail "global.kafka.saslMechanism needs global.kafka.existingSecret holding the SASL user name and password (or global.kafka.users.enabled: a user per service)" }}
 {{- end }}
 - name: KAFKA_SASL_USERNAME
   valueFrom:
@@ -94,10 +119,6 @@ secret ones are read by the container straight from Secrets.
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $kafka.secretKeys.password }}
-{{- end }}
-{{- if ($kafka.caSecret).name }}
-- name: NODE_EXTRA_CA_CERTS
-  value: /etc/pipewright/kafka-ca/{{ $kafka.caSecret.key }}
 {{- end }}
 {{- range .Values.extraEnv }}
 {{- $entry := fromYaml (include "pipewright-lib.render" (list . $)) }}

@@ -205,6 +205,16 @@ spec:
               mountPath: /etc/pipewright/kafka-ca
               readOnly: true
             {{- end }}
+            {{- if (.Values.global.kafka.clientCertSecret).name }}
+            - name: kafka-client
+              mountPath: /etc/pipewright/kafka-client
+              readOnly: true
+            {{- end }}
+            {{- if ((.Values.global.grpc).auth).enabled }}
+            - name: grpc-tokens
+              mountPath: /etc/pipewright/grpc
+              readOnly: true
+            {{- end }}
             {{- if include "pipewright-lib.appRegistry" . }}
             - name: apps
               mountPath: /etc/pipewright/apps
@@ -221,6 +231,29 @@ spec:
         - name: kafka-ca
           secret:
             secretName: {{ tpl . $ }}
+        {{- end }}
+        {{- with .Values.global.kafka.clientCertSecret }}
+        {{- if .name }}
+        - name: kafka-client
+          secret:
+            secretName: {{ tpl .name $ }}
+            items:
+              - {key: {{ .certKey }}, path: {{ .certKey }}}
+              - {key: {{ .keyKey }}, path: {{ .keyKey }}}
+        {{- end }}
+        {{- end }}
+        {{- with (.Values.global.grpc).auth }}
+        {{- if .enabled }}
+        {{- /* Only what this service reads: the tokens file, and its own call token when it calls the others. */}}
+        - name: grpc-tokens
+          secret:
+            secretName: {{ required "global.grpc.auth.tokensSecret is required when global.grpc.auth.enabled" (tpl (.tokensSecret | default "") $) }}
+            items:
+              - {key: {{ .tokensKey | default "tokens.json" }}, path: tokens.json}
+              {{- if $.Values.grpcCallToken }}
+              - {key: {{ .callTokenKey | default "monitor.token" }}, path: call.token}
+              {{- end }}
+        {{- end }}
         {{- end }}
         {{- if include "pipewright-lib.appRegistry" . }}
         - name: apps
@@ -338,7 +371,7 @@ spec:
 {{- if not .Values.grpcPort -}}
 {{- fail (printf "%s: grpcPort is required" .Chart.Name) -}}
 {{- end -}}
-{{- range $part := list "configmap" "appsconfigmap" "serviceaccount" "deployment" "hpa" "pdb" "networkpolicy" }}
+{{- range $part := list "configmap" "appsconfigmap" "serviceaccount" "deployment" "hpa" "pdb" "networkpolicy" "kafkauser" }}
 {{- with include (printf "pipewright-lib.%s" $part) $ }}
 ---
 {{ . }}
