@@ -11,8 +11,9 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, withLock } from './k8s-tools.mjs';
-import { PrerequisiteError, isRoot } from './proc.mjs';
+import { PrerequisiteError } from './proc.mjs';
 import { SERVICE_LIST } from './services.mjs';
+import { aptInstall } from './apt.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CONFIG_DIR = join(ROOT, 'scripts', 'containers');
@@ -113,27 +114,15 @@ const missingCommands = () => PACKAGES.filter((p) => {
  */
 export function ensureContainerTools({ log = toStderr } = {}) {
   if (process.platform !== 'linux') throw new PrerequisiteError(`podman builds and runs the images on Linux only; this is ${process.platform}`);
-  let missing = missingCommands();
-  if (!missing.length) return;
-  const install = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (!isRoot() || spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) {
-    throw new PrerequisiteError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed to build and run the images; install ${missing.length > 1 ? 'them' : 'it'} as root (Debian: ${install})`);
-  }
-  withLock(join(cacheDir(), '.container-tools.lock'), () => {
-    missing = missingCommands();
-    if (!missing.length) return;
-    log(`installing ${missing.join(', ')} from Debian's packages (once)`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) {
-      // The package lists may be missing or stale.
-      spawnSync('apt-get', ['update', '-q'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-      r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-    }
-    if (r.status !== 0) throw new Error(`${install} failed (exit ${r.status}); see the output above`);
+  const missing = missingCommands();
+  aptInstall(missing, {
+    present: () => missingCommands().length === 0,
+    unavailable: `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} needed to build and run the images; install ${missing.length > 1 ? 'them' : 'it'} as root`,
+    lockName: '.container-tools.lock',
+    log,
   });
-  missing = missingCommands();
-  if (missing.length) throw new Error(`${missing.join(', ')} still missing after apt-get install`);
+  const still = missingCommands();
+  if (still.length) throw new Error(`${still.join(', ')} still missing after apt-get install`);
 }
 
 /**

@@ -43,3 +43,8 @@ declare module '*/scripts/lib/clients.mjs' {
 declare module '*/scripts/lib/otlp-receiver.mjs' {
   export function startOtlpReceiver(options?: { port?: number; file?: string }): Promise<import('./system.js').OtlpReceiver>;
 }
+
+declare module '*/scripts/lib/browser.mjs' {
+  export const CHROMIUM_ARGS: string[];
+  export function ensureChromium(options?: { log?: (line: string) => void }): string;
+}

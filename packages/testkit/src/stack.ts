@@ -51,8 +51,8 @@ export interface Stack {
   kafka: kafkajs.Kafka;
   /** Running services by name (`as` for a replica). */
   procs: Map<string, ServiceProcess>;
-  /** Starts a service (another replica if `as` is given) and waits until it reports SERVING. */
-  start(name: string, options?: { as?: string; env?: Record<string, string> }): Promise<ServiceProcess>;
+  /** Starts a service (another replica if `as` is given; on `port`, e.g. the one it had before a restart) and waits until it reports SERVING. */
+  start(name: string, options?: { as?: string; env?: Record<string, string>; port?: number }): Promise<ServiceProcess>;
   /** A running service (or replica) by name; throws if the stack has none of that name. */
   proc(name: string): ServiceProcess;
   /** host:port of a running service's gRPC server. */
@@ -93,9 +93,9 @@ export async function startStack({ services = [], env = {}, envFor = {}, otlpEnd
     databaseUrl,
     kafka,
     procs,
-    async start(name, { as = name, env: extra = {} } = {}) {
+    async start(name, { as = name, env: extra = {}, port } = {}) {
       const logFile = join(workDir, `${as}.log`);
-      const started = await startService(name, { brokers, databaseUrl, logFile, otlpEndpoint, env: { ...env, ...(envFor[name] ?? {}), ...extra } });
+      const started = await startService(name, { brokers, databaseUrl, logFile, port, otlpEndpoint, env: { ...env, ...(envFor[name] ?? {}), ...extra } });
       let exited: string | undefined;
       started.child.on('exit', (code, signal) => (exited = `${as} exited (code ${code}, signal ${signal}); log:\n${tail(logFile)}`));
       const p: ServiceProcess = { ...started, exited: () => exited };

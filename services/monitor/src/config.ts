@@ -1,5 +1,5 @@
 // monitor's settings: the ones every service has, PostgreSQL's, the schema registry (to show Avro
-// orders in the DLQ), its web page, consumer lag, dead letters and replays, recent errors, and
+// orders in the DLQ), its web dashboard, consumer lag, dead letters and replays, recent errors, and
 // the services whose health the overview reports.
 import { SERVICES, service } from '@pipewright/contracts';
 import { grpcCallSettings, postgresSettings, schemaRegistrySettings, serviceSettings, setting, type ConfigOf, type Setting } from '@pipewright/platform';
@@ -20,7 +20,8 @@ export const settings = serviceSettings(service('monitor').grpcPort, {
   ...postgresSettings,
   ...schemaRegistrySettings,
   ...grpcCallSettings,
-  MONITOR_HTTP_PORT: setting.port('port of the monitor web page', { default: 8080 }),
+  MONITOR_HTTP_PORT: setting.port('port of the web dashboard (bound to GRPC_HOST)', { default: 8080 }),
+  MONITOR_DASHBOARD_REFRESH: setting.duration('how often the dashboard asks again for the figures that have no gRPC watch stream', { default: '2s', minMs: 100, maxMs: 600_000 }),
   MONITOR_CLUSTER_NAME: setting.string('cluster_name label of the consumer-lag metrics (kafka-lag-exporter names)', { default: 'pipewright' }),
   MONITOR_LAG_INTERVAL: setting.duration('how often log-end offsets are read (lag, rates, DLQ depths) and WatchConsumerLag checks for changes', { default: '5s', minMs: 100, maxMs: 600_000 }),
   MONITOR_LAG_WINDOW: setting.int("commits per partition a status is evaluated over (Burrow's intervals)", { default: 10, min: 2, max: 100 }),

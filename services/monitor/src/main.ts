@@ -1,7 +1,7 @@
 // monitor's wiring, and nothing else: settings, PostgreSQL (schema `monitor`), the topics it
 // reads, the readers of __consumer_offsets, of the DLQ topics and of the error topics, the
-// log-end offset poller, the health watcher, housekeeping, the metrics, the web page and the
-// gRPC server.
+// log-end offset poller, the health watcher, housekeeping, the metrics, the gRPC server and the
+// web dashboard.
 import { join } from 'node:path';
 import { TOPICS } from '@pipewright/contracts';
 import { DLQ_MAX_MESSAGE_BYTES, grpcCallCredentials, runService, withUnimplemented } from '@pipewright/platform';
@@ -82,8 +82,9 @@ void runService('monitor', settings, async (svc) => {
   svc.onStop('intake', 'lag watchers', async () => {
     for (const stop of watches) stop();
   });
-  const web = await startMonitorHttp(config.GRPC_HOST, config.MONITOR_HTTP_PORT, logger);
-  svc.onStop('serve', 'web page', () => web.close());
   const handlers = { ...monitorHandlers({ pool, lag, health, calls, payloads, producer, config, logger, watches, activeStockRuns: pipeline.activeRuns }), ...pipeline.handlers };
-  await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, handlers) }]);
+  const grpcServer = await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, handlers) }]);
+  // The dashboard is a client of the gRPC APIs, this server's included.
+  const web = await startMonitorHttp(config.GRPC_HOST, config.MONITOR_HTTP_PORT, { config, logger: logger.child({ component: 'dashboard' }), calls, grpcPort: grpcServer.port });
+  svc.onStop('serve', 'web dashboard', () => web.close());
 });

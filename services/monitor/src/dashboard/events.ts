@@ -1,0 +1,138 @@
+// Live figures for the pages, as server-sent events. A connection subscribes to read methods of
+// the upstream services, each with its request: a server-streaming method (WatchPipeline,
+// WatchConsumerLag, WatchAggregates) is followed as its gRPC stream, opened again after a
+// failure; any other is asked again every MONITOR_DASHBOARD_REFRESH and sent when its answer
+// changed. Requests and answers are in the proto3 JSON mapping of the HTTP/JSON door (the same
+// descriptors, the same JSON as its routes). Each event is named by its subscription's id; its
+// data is the answer, {"error": google.rpc.Status and the service} when the call failed, or
+// {"end": true} when a stream ended.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FieldError, ProtoTypes, grpc, routesOf, scopeOf, serviceDefinition, statusBody, type DescriptorSet, type Route } from '@pipewright/platform';
+import { descriptorJsonPath } from '@pipewright/proto';
+import type { Upstreams } from './upstream';
+
+const MAX_SUBSCRIPTIONS = 12;
+const HEARTBEAT_MS = 15_000;
+const RETRY_MS = 2_000;
+const DEADLINE_MS = 10_000;
+
+interface Method {
+  route: Route;
+  def: grpc.MethodDefinition<unknown, unknown>;
+  client: grpc.Client;
+}
+
+export interface Subscription {
+  id: string;
+  method: Method;
+  request: unknown;
+}
+
+export class LiveReads {
+  private readonly types: ProtoTypes;
+  /** Read methods of the upstream services, by gRPC path (/pipewright.monitor.v1.Monitor/GetOverview). */
+  private readonly methods = new Map<string, Method>();
+
+  constructor(
+    private readonly upstreams: Upstreams,
+    private readonly refreshMs: number,
+  ) {
+    const set = JSON.parse(readFileSync(descriptorJsonPath, 'utf8')) as DescriptorSet;
+    this.types = new ProtoTypes(set);
+    for (const route of routesOf(set)) {
+      const client = upstreams.clients.get(route.service);
+      if (!client || scopeOf(route.path) !== 'read' || this.methods.has(route.path)) continue;
+      const def = Object.values(serviceDefinition(route.service)).find((d) => d.path === route.path) as grpc.MethodDefinition<unknown, unknown>;
+      this.methods.set(route.path, { route, def, client });
+    }
+  }
+
+  /** The subscriptions of `?subscribe=[{"id","rpc","request"}]`; throws saying what is wrong. */
+  parse(raw: string | null): Subscription[] {
+    let list: unknown;
+    try {
+      list = JSON.parse(raw ?? '');
+    } catch {
+      throw new Error('subscribe: must be a JSON list of {id, rpc, request}');
+    }
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SUBSCRIPTIONS) throw new Error(`subscribe: must list 1 to ${MAX_SUBSCRIPTIONS} subscriptions`);
+    return list.map((s: { id?: unknown; rpc?: unknown; request?: unknown }, i) => {
+      if (typeof s?.id !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(s.id)) throw new Error(`subscribe[${i}].id: must be a short name`);
+      const method = typeof s.rpc === 'string' ? this.methods.get(s.rpc) : undefined;
+      if (!method) throw new Error(`subscribe[${i}].rpc: must be a read method of ${[...this.upstreams.names.values()].join(', ')}, such as /pipewright.monitor.v1.Monitor/GetOverview`);
+      try {
+        return { id: s.id, method, request: this.types.fromJson(method.route.inputType, s.request ?? {}) };
+      } catch (err) {
+        if (err instanceof FieldError) throw new Error(`subscribe[${i}].request.${err.field}: ${err.problem}`);
+        throw err;
+      }
+    });
+  }
+
+  /** Serves one event stream until the browser goes away; `metadata` is who the calls are made for. */
+  serve(req: IncomingMessage, res: ServerResponse, subs: Subscription[], metadata: () => grpc.Metadata): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    let closed = false;
+    const cancels: Array<() => void> = [];
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (fn: () => void, ms: number) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      timers.add(t);
+    };
+    const send = (id: string, data: unknown) => {
+      if (!closed) res.write(`event: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const failure = (m: Method, err: grpc.ServiceError) => ({ error: { ...statusBody(err), service: this.upstreams.names.get(m.route.service) } });
+
+    for (const { id, method, request } of subs) {
+      const { route, def, client } = method;
+      const json = (value: unknown) => this.types.toJson(route.outputType, value as Record<string, unknown>);
+      if (route.serverStreaming) {
+        let call: grpc.ClientReadableStream<unknown> | undefined;
+        cancels.push(() => call?.cancel());
+        const open = () => {
+          if (closed) return;
+          let failed = false;
+          call = client.makeServerStreamRequest(route.path, def.requestSerialize, def.responseDeserialize, request, metadata());
+          call.on('data', (m: unknown) => send(id, json(m)));
+          call.on('error', (err: grpc.ServiceError) => {
+            failed = true;
+            if (closed || err.code === grpc.status.CANCELLED) return;
+            send(id, failure(method, err));
+            later(open, RETRY_MS);
+          });
+          call.on('end', () => !failed && send(id, { end: true }));
+        };
+        open();
+      } else {
+        let last = '';
+        const poll = () => {
+          if (closed) return;
+          client.makeUnaryRequest(route.path, def.requestSerialize, def.responseDeserialize, request, metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, value) => {
+            const data = err ? failure(method, err) : json(value);
+            const text = JSON.stringify(data);
+            if (text !== last) send(id, data);
+            last = text;
+            later(poll, this.refreshMs);
+          });
+        };
+        poll();
+      }
+    }
+    const heartbeat = setInterval(() => !closed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      for (const t of timers) clearTimeout(t);
+      for (const cancel of cancels) cancel();
+    };
+    req.on('close', close);
+    res.on('close', close);
+  }
+}
