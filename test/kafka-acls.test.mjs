@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SERVICE_LIST } from '../scripts/lib/services.mjs';
-import { kafkaAcls, readApps } from '../scripts/lib/kafka-acls.mjs';
+import { docsBlock, kafkaAcls, readApps } from '../scripts/lib/kafka-acls.mjs';
+import { withBlock } from '../scripts/gen-charts.mjs';
 import { ROOT } from '@pipewright/testkit';
 
 const require = createRequire(import.meta.url);
@@ -67,4 +68,11 @@ test('scripts/kafka-acls.mjs prints kafka-acls commands covering every ACL of th
   }
   const expected = new Set(kafkaAcls({ userPrefix: 'prod-' }).flatMap((t) => t.acls.flatMap((a) => a.operations.map((op) => `${t.principal} ${a.resource} ${a.pattern} ${a.name} ${op}`))));
   assert.deepEqual([...granted].sort(), [...expected].sort());
+});
+
+test('the ACL table in docs/security.md is the one derived (node scripts/kafka-acls.mjs --write-docs)', () => {
+  const block = docsBlock();
+  const text = readFileSync(block.file, 'utf8');
+  assert.equal(text, withBlock(text, block), 'docs/security.md is stale: run node scripts/kafka-acls.mjs --write-docs');
+  assert.ok(block.lines.length === SERVICE_LIST.length + 2, 'a row per service');
 });

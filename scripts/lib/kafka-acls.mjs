@@ -107,14 +107,23 @@ export function aclCommands(table, { tool = 'kafka-acls.sh', bootstrap = '"$BOOT
   return lines;
 }
 
-/** The table as Markdown rows: principal, resource, operations. */
+/**
+ * The table as Markdown, a row per service: the topics it reads and writes (a prefix ends in
+ * "…"), its consumer groups, and what it may describe. Every topic it reads or writes it may
+ * also create, except those the monitor only re-sends dead letters to.
+ */
 export function aclMarkdown(table) {
-  const rows = ['| service (user) | resource | operations |', '|---|---|---|'];
+  const names = (acls) => acls.map((a) => `\`${a.name}\`${a.pattern === 'prefixed' ? '…' : ''}`).join(', ') || '—';
+  const rows = ['| service | reads | writes | consumer groups | describes |', '|---|---|---|---|---|'];
   for (const s of table) {
-    for (const a of s.acls) {
-      const name = a.pattern === 'prefixed' ? `\`${a.name}\`… (prefix)` : `\`${a.name}\``;
-      rows.push(`| ${s.service} | ${a.resource} ${name} | ${a.operations.join(', ')} |`);
-    }
+    const on = (resource, op) => s.acls.filter((a) => a.resource === resource && a.operations.includes(op));
+    const describes = [...on('topic', 'Describe').map((a) => `topics \`${a.name}\``), ...on('group', 'Describe').map((a) => `groups \`${a.name}\``)].join(', ') || '—';
+    rows.push(`| ${s.service} | ${names(on('topic', 'Read'))} | ${names(on('topic', 'Write'))} | ${names(on('group', 'Read'))} | ${describes} |`);
   }
   return rows;
+}
+
+/** The table in docs/security.md, for the images' app registry (scripts/kafka-acls.mjs --write-docs writes it). */
+export function docsBlock() {
+  return { file: join(SERVICES_FILE, '..', '..', '..', 'docs', 'security.md'), begin: '<!-- kafka-acls:begin -->', end: '<!-- kafka-acls:end -->', lines: aclMarkdown(kafkaAcls()) };
 }
