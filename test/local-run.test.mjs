@@ -138,6 +138,15 @@ describe('npm start supervises what it runs', { timeout: 600_000 }, () => {
     assert.deepEqual(listed.filter((p) => p.service === 'scheduler').map((p) => p.name), ['scheduler', 'scheduler-2', 'scheduler-3']);
   });
 
+  test('it prints the HTTP/JSON door, which answers GET /v1/jobs and serves /openapi.json', async () => {
+    const url = /^ {2}HTTP\/JSON +(http:\/\/127\.0\.0\.1:\d+)\/v1\/jobs /m.exec(run.output())?.[1];
+    assert.ok(url, `the door's address is printed:\n${run.output()}`);
+    const jobs = await fetch(`${url}/v1/jobs?page_size=1`);
+    assert.equal(jobs.status, 200);
+    assert.ok(Array.isArray((await jobs.json()).jobs));
+    assert.equal((await fetch(`${url}/openapi.json`)).status, 200);
+  });
+
   test('its PostgreSQL is durable: fsync on', async () => {
     assert.deepEqual(await query(databaseUrl, 'SHOW fsync'), [{ fsync: 'on' }]);
   });

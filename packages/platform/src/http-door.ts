@@ -221,7 +221,7 @@ function callHere(handler: grpc.handleUnaryCall<unknown, unknown>, path: string,
       getHost: () => 'localhost',
       sendMetadata: () => undefined,
     }) as unknown as grpc.ServerUnaryCall<unknown, unknown>;
-    handler(call, (err, value) => (err ? reject(err as Error) : resolve(value)));
+    handler(call, (err, value) => (err ? reject(Object.assign(new Error(err.details ?? ''), err)) : resolve(value)));
   });
 }
 
@@ -329,9 +329,9 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
       const { r: route, m } = hit;
       let body: unknown;
       if (route.body) {
+        // Read as JSON whatever its content type says, as grpc-gateway does: `curl -d` sends
+        // JSON labelled application/x-www-form-urlencoded.
         const raw = await readBody(req, maxBody);
-        const type = String(req.headers['content-type'] ?? 'application/json');
-        if (raw.length && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) throw new HttpProblem(415, grpc.status.INVALID_ARGUMENT, `the body must be application/json, not ${type}`);
         if (raw.length) {
           try {
             body = JSON.parse(raw.toString('utf8'));
