@@ -139,6 +139,14 @@ const OWN = {
       scrapeTimeout: str('scrape timeout'),
       labels: map({ type: 'string' }),
     }),
+    ingress: obj({
+      enabled: bool('an Ingress to the web dashboard (the port named http)'),
+      className: str('ingressClassName; the cluster default when empty'),
+      host: str('host name it answers for; every host when empty'),
+      path: str('path prefix', { pattern: '^/' }),
+      annotations: map({ type: 'string' }),
+      tlsSecret: str('Secret with the certificate for host: TLS at the Ingress when set'),
+    }),
   },
 };
 

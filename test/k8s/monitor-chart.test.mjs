@@ -60,3 +60,31 @@ test("the overview asks every service of the release through its headless Servic
     assert.equal(Number(port), grpc.containerPort, `${service}: the port its pods serve gRPC on`);
   }
 });
+
+test("the dashboard is the Service's http port; an Ingress to it only when asked for, with TLS and a host when given", () => {
+  const service = find(objects, 'Service', 'pipewright-monitor');
+  assert.deepEqual(
+    service.spec.ports.find((p) => p.name === 'http'),
+    { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
+  );
+  const [c] = find(objects, 'Deployment', 'pipewright-monitor').spec.template.spec.containers;
+  assert.equal(c.ports.find((p) => p.name === 'http')?.containerPort, 8080);
+  assert.equal(find(objects, 'ConfigMap', 'pipewright-monitor').data.MONITOR_HTTP_PORT, '8080');
+  assert.equal(find(objects, 'Ingress', 'pipewright-monitor'), undefined, 'no Ingress unless asked for');
+
+  const { text, objects: withIngress } = render(UMBRELLA, {
+    set: { 'monitor.ingress.enabled': true, 'monitor.ingress.host': 'pipewright.example.com', 'monitor.ingress.className': 'nginx', 'monitor.ingress.tlsSecret': 'dashboard-tls', 'monitor.ingress.annotations.a': 'b' },
+  });
+  const ingress = find(withIngress, 'Ingress', 'pipewright-monitor');
+  assert.equal(ingress.spec.ingressClassName, 'nginx');
+  assert.deepEqual(ingress.spec.tls, [{ secretName: 'dashboard-tls', hosts: ['pipewright.example.com'] }]);
+  assert.deepEqual(ingress.spec.rules, [
+    { host: 'pipewright.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'pipewright-monitor', port: { name: 'http' } } } }] } },
+  ]);
+  assert.deepEqual(ingress.metadata.annotations, { a: 'b' });
+  assert.deepEqual(validateManifests(text).problems, []);
+
+  const anyHost = find(render(UMBRELLA, { set: { 'monitor.ingress.enabled': true } }).objects, 'Ingress', 'pipewright-monitor');
+  assert.deepEqual(anyHost.spec.rules, [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'pipewright-monitor', port: { name: 'http' } } } }] } }]);
+  assert.equal(anyHost.spec.tls, undefined);
+});

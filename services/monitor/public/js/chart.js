@@ -20,7 +20,7 @@ export function timeChart(container, { labels, kind = 'line', height = 220, yLab
         height,
         legend: { show: current.length > 1 },
         scales: { x: { time: true } },
-        axes: [{}, { label: yLabel, size: 60 }],
+        axes: [{ space: 90 }, { label: yLabel, size: 60 }],
         series: [
           {},
           ...current.map((label, i) => ({
@@ -29,7 +29,7 @@ export function timeChart(container, { labels, kind = 'line', height = 220, yLab
             fill: kind === 'bars' ? `${COLORS[i % COLORS.length]}88` : undefined,
             width: kind === 'bars' ? 1 : 2,
             spanGaps: true,
-            points: { show: kind !== 'bars' },
+            points: { show: kind !== 'bars' && (data[0]?.length ?? 0) <= 60 },
             paths: kind === 'bars' ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined,
           })),
         ],
