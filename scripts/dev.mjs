@@ -107,6 +107,16 @@ function monitorEnv(inst) {
   };
 }
 
+/** The gateway's HTTP/JSON door: its port, and the services it forwards to (the first instance of each). */
+function gatewayEnv(inst) {
+  return {
+    INGEST_HTTP_PORT: String(inst.httpPort),
+    INGEST_HTTP_UPSTREAMS: SERVICES.filter((s) => s.name !== 'ingest-gateway')
+      .map((s) => `${s.name}=127.0.0.1:${instances.find((i) => i.service === s.name).port}`)
+      .join(','),
+  };
+}
+
 function serviceUnit(inst, { brokers, databaseUrl }) {
   const logFile = join(logs, `${inst.name}.log`);
   return {
@@ -120,7 +130,7 @@ function serviceUnit(inst, { brokers, databaseUrl }) {
         metricsPort: inst.metricsPort,
         logFile,
         otlpEndpoint: otlp?.endpoint,
-        env: inst.service === 'monitor' ? monitorEnv(inst) : {},
+        env: inst.service === 'monitor' ? monitorEnv(inst) : inst.service === 'ingest-gateway' ? gatewayEnv(inst) : {},
       });
       try {
         await waitServing(p.address, {
@@ -192,7 +202,12 @@ async function main() {
         service: s.name,
         port: first ? s.port : await freePort(),
         metricsPort: first ? metricsPort : await freePort(),
-        httpPort: s.name === 'monitor' ? (first ? Number(process.env.MONITOR_HTTP_PORT ?? 8080) : await freePort()) : undefined,
+        httpPort:
+          s.name === 'monitor'
+            ? first ? Number(process.env.MONITOR_HTTP_PORT ?? 8080) : await freePort()
+            : s.name === 'ingest-gateway'
+              ? first ? Number(process.env.INGEST_HTTP_PORT ?? 8081) : await freePort()
+              : undefined,
       });
     }
     metricsPort++;
@@ -214,6 +229,8 @@ async function main() {
   console.log(`  traces      ${traces}`);
   console.log(`  logs        ${logs}/<service>.log`);
   console.log(`  dashboard   http://127.0.0.1:${monitor.httpPort}/   (the monitor's web dashboard: overview, jobs, stock runs, orders, lag, dead letters)`);
+  const gateway = instances.find((i) => i.name === 'ingest-gateway');
+  console.log(`  HTTP/JSON   http://127.0.0.1:${gateway.httpPort}/v1/jobs (every route: http://127.0.0.1:${gateway.httpPort}/openapi.json)`);
   console.log(`  processes   ${join(home, 'processes.json')}`);
   console.log('');
   say('a process that exits is started again; try: npm run schedule-demo, npm run orders-demo   (Ctrl-C stops everything)');
