@@ -249,3 +249,10 @@ test('a CA that did not sign the broker certificate stops start-up with exit 78 
   assert.match(log, /ingest-gateway: invalid configuration:\n\s+KAFKA_SSL_CA: the certificate of broker 127\.0\.0\.1:\d+ is not trusted \([A-Z_]+: .+\); KAFKA_SSL_CA \(.+another-ca\/ca\.pem\) must hold the CA that signed it/);
   assert.doesNotMatch(log, /\n\s+at \S+ \(/, 'no stack trace');
 });
+
+test('without a client certificate, where the broker requires one, start-up stops with exit 78 and one line naming KAFKA_SSL_CERT', async () => {
+  const { why, log } = await failedStart('gateway-no-client-cert', { KAFKA_SSL_CERT: '', KAFKA_SSL_KEY: '' });
+  assert.match(why, /code 78/, 'exit 78, a configuration error');
+  assert.match(log, /ingest-gateway: invalid configuration:\n\s+KAFKA_SSL_CERT: the broker refused the TLS handshake \(TLS alert: bad certificate\); it asks for a client certificate: set KAFKA_SSL_CERT and KAFKA_SSL_KEY\n/);
+  assert.doesNotMatch(log, /\n\s+at \S+ \(/, 'no stack trace');
+});

@@ -145,9 +145,10 @@ export function kafkaAccessProblem(err: unknown, options: KafkaSecurityOptions):
       return new ConfigError([`KAFKA_SSL_CA: the certificate${where} is not trusted (${e.code}: ${e.message.replace(/^Connection error: /, '')}); ${fix}`]);
     }
     if (e.code?.startsWith('ERR_SSL_') && /alert/i.test(e.message)) {
-      return new ConfigError([
-        `KAFKA_SSL_CERT: the broker ended the TLS handshake (${e.message.replace(/^Connection error: /, '')}); it asks for a client certificate its CA signed${options.tlsFiles?.cert ? '' : ': set KAFKA_SSL_CERT and KAFKA_SSL_KEY'}`,
-      ]);
+      // OpenSSL's text names the alert among its internals: "... sslv3 alert bad certificate:...".
+      const alert = /alert ([a-z ]+?)(?::|\n|$)/i.exec(e.message)?.[1] ?? e.code;
+      const fix = options.tlsFiles?.cert ? 'KAFKA_SSL_CERT must be signed by a CA the broker trusts' : 'it asks for a client certificate: set KAFKA_SSL_CERT and KAFKA_SSL_KEY';
+      return new ConfigError([`KAFKA_SSL_CERT: the broker refused the TLS handshake (TLS alert: ${alert}); ${fix}`]);
     }
     if (e.type && AUTHORIZATION.has(e.type)) {
       return new ConfigError([`Kafka user ${user} is not allowed to do this (${e.type}: ${e.message}); grant the service its ACLs (node scripts/kafka-acls.mjs, docs/security.md)`]);
