@@ -156,7 +156,7 @@ test('a state-changing request from another origin, or without the CSRF token, i
   // A page of another origin submits a form to the dashboard in the same browser, session cookie and all.
   const other = await context.newPage();
   await other.goto(`${elsewhereBase}/?target=${encodeURIComponent(cancel)}`);
-  const [answer] = await Promise.all([other.waitForNavigation(), other.evaluate(() => /** @type {HTMLFormElement} */ (document.getElementById('f')).submit())]);
+  const [answer] = await Promise.all([other.waitForNavigation(), other.evaluate(() => /** @type {any} */ (globalThis).document.getElementById('f').submit())]);
   assert.equal(answer?.status(), 403);
   assert.match(String(await other.textContent('body')), /refused: the request's Origin \(http:\/\/127\.0\.0\.1:\d+\) is not the dashboard's/);
   await other.close();
@@ -166,14 +166,14 @@ test('a state-changing request from another origin, or without the CSRF token, i
   assert.equal((await post({ origin: 'https://evil.example' })).status, 403, 'a forged Origin');
   const noCsrf = await post({ origin: base });
   assert.equal(noCsrf.status, 403, 'the right Origin without the CSRF token');
-  assert.match((await noCsrf.json()).message, /CSRF token/);
+  assert.match(/** @type {{ message: string }} */ (await noCsrf.json()).message, /CSRF token/);
   assert.equal((await scheduler.getJob({ jobId }, asAdmin())).status, schedulerV1.JobStatus.JOB_STATUS_SCHEDULED, 'none of them cancelled it');
 
   await page.goto(`${base}/jobs/${jobId}`);
   await page.waitForSelector('#job[data-status="SCHEDULED"]');
   await page.click('#job-cancel');
   await page.click('#confirm-yes');
-  await page.waitForFunction(() => document.getElementById('action-outcome')?.textContent === 'Cancelled: the job is now CANCELLED.');
+  await page.waitForFunction(() => /** @type {any} */ (globalThis).document.getElementById('action-outcome')?.textContent === 'Cancelled: the job is now CANCELLED.');
   await page.waitForSelector('#job[data-status="CANCELLED"]');
   assert.equal((await scheduler.getJob({ jobId }, asAdmin())).status, schedulerV1.JobStatus.JOB_STATUS_CANCELLED);
   assert.deepEqual(errors.filter((e) => !/401 \(Unauthorized\).*\/login/.test(e)), []);

@@ -72,8 +72,8 @@ after(async () => {
 });
 
 /** Marks the document, so that a test can tell it was never reloaded. */
-const mark = () => page.evaluate(() => Object.assign(window, { dashboardMark: 'not reloaded' }));
-const stillMarked = async () => assert.equal(await page.evaluate(() => /** @type {any} */ (window).dashboardMark), 'not reloaded', 'the page was not reloaded');
+const mark = () => page.evaluate(() => Object.assign(globalThis, { dashboardMark: 'not reloaded' }));
+const stillMarked = async () => assert.equal(await page.evaluate(() => /** @type {any} */ (globalThis).dashboardMark), 'not reloaded', 'the page was not reloaded');
 
 /** Clicks a button that asks for confirmation, then answers the dialog. */
 async function confirmed(selector, answer = 'yes') {
@@ -86,7 +86,7 @@ async function confirmed(selector, answer = 'yes') {
 
 const outcomeText = async (selector, expected) => {
   const el = await page.waitForSelector(`${selector}:not([hidden])`);
-  await page.waitForFunction(([sel, text]) => document.querySelector(sel)?.textContent?.includes(text), [selector, expected], { timeout: 15_000 });
+  await page.waitForFunction(([sel, text]) => /** @type {any} */ (globalThis).document.querySelector(sel)?.textContent?.includes(text), [selector, expected], { timeout: 15_000 });
   return (await el.textContent()) ?? '';
 };
 
@@ -105,7 +105,7 @@ test('a job scheduled through the gateway shows on the Jobs page and reaches DON
   made.jobId = String(await page.getAttribute(`#jobs tr[data-request-id="${requestId}"]`, 'data-job-id'));
   await page.click(`#jobs tr[data-request-id="${requestId}"] a`);
   await page.waitForSelector('#job[data-status="DONE"]');
-  await page.waitForFunction(() => document.querySelector('#runs td')?.textContent !== undefined && document.querySelector('#runs')?.textContent?.includes('DONE'));
+  await page.waitForSelector('#runs tbody .badge.s-done', { timeout: 15_000 });
   assert.equal(await page.textContent('#job tr[data-field="app"] td'), 'noop');
 });
 
@@ -146,9 +146,9 @@ test("a stock run's progress bar climbs to 100% without a reload, and the finish
   // Read off the page every 100 ms, as a user would see it.
   await page.evaluate(() => {
     const seen = [];
-    Object.assign(window, { seenPercents: seen });
+    Object.assign(globalThis, { seenPercents: seen });
     setInterval(() => {
-      const bar = document.querySelector('#run [role=progressbar]');
+      const bar = /** @type {any} */ (globalThis).document.querySelector('#run [role=progressbar]');
       if (bar) seen.push(Number(bar.getAttribute('aria-valuenow')));
     }, 100);
   });
@@ -157,7 +157,7 @@ test("a stock run's progress bar climbs to 100% without a reload, and the finish
   await page.waitForSelector('#run [role=progressbar][aria-valuenow="100"]', { timeout: 150_000 });
   await page.waitForSelector('#run[data-complete="true"]');
   await stillMarked();
-  const seen = /** @type {number[]} */ (await page.evaluate(() => /** @type {any} */ (window).seenPercents));
+  const seen = /** @type {number[]} */ (await page.evaluate(() => /** @type {any} */ (globalThis).seenPercents));
   assert.ok(seen.length > 0 && seen[0] < 100, `the bar was seen below 100% first (${seen.slice(0, 5).join(', ')})`);
   assert.ok(
     seen.every((p, i) => i === 0 || p >= seen[i - 1]),

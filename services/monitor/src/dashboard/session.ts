@@ -51,7 +51,14 @@ export class Sessions {
     } catch {
       throw new LoginRefused('that token was not accepted');
     }
-    const session: Session = { id: randomBytes(32).toString('base64url'), token: token.trim(), user: caller.name, scopes: [...caller.scopes].sort(), csrf: randomBytes(24).toString('base64url'), seenAt: Date.now() };
+    const session: Session = {
+      id: randomBytes(32).toString('base64url'),
+      token: token.trim(),
+      user: caller.name,
+      scopes: [...caller.scopes].sort(),
+      csrf: randomBytes(24).toString('base64url'),
+      seenAt: Date.now(),
+    };
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
     this.sessions.set(session.id, session);
     return session;
@@ -125,7 +132,7 @@ export function crossSiteRefusal(req: IncomingMessage, session: Session | undefi
   if (session) {
     const sent = Buffer.from(String(req.headers['x-csrf-token'] ?? ''));
     const expected = Buffer.from(session.csrf);
-    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return 'the request does not carry the session\'s CSRF token';
+    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return "the request does not carry the session's CSRF token";
   }
   return undefined;
 }
