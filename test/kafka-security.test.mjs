@@ -17,7 +17,7 @@ import { aclCommands, kafkaAcls } from '../scripts/lib/kafka-acls.mjs';
 
 const kafkajs = createRequire(import.meta.url)('kafkajs');
 const { JobStatus } = schedulerV1;
-const SERVICES = ['ingest-gateway', 'scheduler', 'executor'];
+const SERVICES = ['ingest-gateway', 'scheduler', 'executor', 'monitor'];
 const USER_PREFIX = 'pipewright-';
 const dir = makeTestDir();
 
@@ -141,7 +141,7 @@ before(async () => {
   });
   admin = kafkaAs(ADMIN.user, ADMIN.password).admin();
   await admin.connect();
-  await Promise.all([grantWithKafkaAcls('executor'), grantWithAdminApi('ingest-gateway'), grantWithAdminApi('scheduler')]);
+  await Promise.all([grantWithKafkaAcls('executor'), ...SERVICES.filter((s) => s !== 'executor').map(grantWithAdminApi)]);
   stack = await startStack({
     env: {
       KAFKA_BROKERS: broker.brokers,
@@ -195,6 +195,19 @@ test('over SASL_SSL with client certificates, each service logged in as its own 
     const expected = acls.find((a) => a.service === s)?.acls.reduce((n, a) => n + a.operations.length, 0);
     assert.equal(granted, expected, `${s}: the broker holds the ACLs of the table`);
   }
+});
+
+test("the monitor, as its own user, reads the groups' commits from __consumer_offsets and describes their lag", async () => {
+  const groups = await eventually(
+    async () => {
+      const { groups: listed } = await stack.client('monitor').listConsumerGroups({});
+      const ids = listed.map((g) => g.groupId);
+      return ['scheduler.ingest', 'scheduler.status', 'executor'].every((g) => ids.includes(g)) && ids;
+    },
+    { timeoutMs: 30_000, message: "the scheduler's and the executor's groups listed by the monitor" },
+  );
+  assert.ok(groups.includes('executor'));
+  assert.doesNotMatch(stack.log('monitor'), /AUTHORIZATION_FAILED/, 'the monitor was refused nothing');
 });
 
 test("a kafka.publish app without a topic of its own writes under its prefix, and the broker refuses it any other topic", async () => {
