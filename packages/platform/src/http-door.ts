@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as generated from '@pipewright/proto';
 import { descriptorJsonPath, openapiPath } from '@pipewright/proto';
 import type { Logger } from './logger';
-import { Authenticator, scopeOf, type GrpcSecurityConfig } from './grpc-auth';
+import { Authenticator, grpcAuthOn, scopeOf, type GrpcSecurityConfig } from './grpc-auth';
 import { FieldError, ProtoTypes, type DescriptorSet } from './proto-json';
 import { requestOf, routesOf, type Route } from './http-rules';
 
@@ -170,6 +170,23 @@ class StatusError extends Error {
   ) {
     super(details);
   }
+}
+
+/** Most levels of objects and arrays in a body: deeper ones overflow the encoders' stacks. */
+const MAX_DEPTH = 100;
+
+/** How deeply a parsed JSON value nests (walked without recursion), up to limit + 1. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, d);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
 }
 
 class HttpProblem extends Error {
@@ -338,6 +355,7 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
           } catch (err) {
             throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body is not JSON: ${(err as Error).message}`);
           }
+          if (depthOf(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body nests objects and arrays deeper than ${MAX_DEPTH} levels`);
         }
       }
       const request = requestOf(types, route, m, url.searchParams, body);
@@ -352,6 +370,7 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
     } catch (err) {
       if (err instanceof FieldError) send(res, 400, fieldStatus(err));
       else if (err instanceof HttpProblem) send(res, err.http, { code: err.code, message: err.message, details: [] });
+      else if (err instanceof RangeError) send(res, 400, { code: grpc.status.INVALID_ARGUMENT, message: 'the request is nested too deeply', details: [] });
       else if (typeof (err as Status)?.code === 'number') sendStatus(res, err as Status);
       else {
         log.error({ err, method, path: url.pathname }, 'HTTP call failed');
@@ -369,8 +388,7 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
  * the door runs in this process; undefined when the server checks none.
  */
 export function grpcAuthorizer(config: GrpcSecurityConfig): HttpDoorOptions['authorize'] {
-  const on = config.GRPC_AUTH === 'on' || (config.GRPC_AUTH === 'auto' && Boolean(config.GRPC_TOKENS_FILE || config.GRPC_JWKS));
-  if (!on) return undefined;
+  if (!grpcAuthOn(config)) return undefined;
   const auth = new Authenticator(config);
   return async (path, metadata) => {
     const scope = scopeOf(path);

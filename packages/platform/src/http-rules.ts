@@ -146,7 +146,15 @@ export function requestOf(types: ProtoTypes, route: Route, match: RegExpExecArra
       if (body !== undefined) request[f.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = types.fieldFromJson(f, body, f.name);
     }
   }
-  route.variables.forEach((v, i) => setPath(types, route.inputType, request, v, [decodeURIComponent(match[i + 1])], 'path'));
+  route.variables.forEach((v, i) => {
+    let value: string;
+    try {
+      value = decodeURIComponent(match[i + 1]);
+    } catch {
+      throw new FieldError(v, 'is not valid percent-encoded text in the path');
+    }
+    setPath(types, route.inputType, request, v, [value], 'path');
+  });
   if (route.body !== '*') {
     const keys = [...new Set(query.keys())];
     for (const key of keys) {
