@@ -259,7 +259,7 @@ test('each service chart also installs on its own', () => {
 test('NOTES.txt tells how to reach the gRPC services and the trace UI', () => {
   const notes = renderNotes(UMBRELLA);
   assert.match(notes, /port-forward svc\/pipewright-ingest-gateway 50051:50051/);
-  assert.match(notes, /grpcurl -plaintext localhost:50051 list/);
+  assert.match(notes, /grpcurl -plaintext (-H "authorization: Bearer \$TOKEN" )?localhost:50051 list/);
   assert.match(notes, /port-forward svc\/pipewright-jaeger 16686:16686/);
   assert.match(notes, /port-forward svc\/pipewright-monitor 8080:8080/);
   for (const s of SERVICES) assert.match(notes, new RegExp(`pipewright-${s}\\.pipewright\\.svc:\\d+`), s);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { SERVICES, UMBRELLA, find, podSpecs, render, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
+import { SERVICES, UMBRELLA, find, podSpecs, render, renderNotes, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
 import { kafkaAcls, readApps } from '../../scripts/lib/kafka-acls.mjs';
 
 const { readTokens } = createRequire(import.meta.url)('@pipewright/platform');
@@ -66,6 +66,11 @@ test('the tokens Secret is a tokens file the services accept, with a read token 
   }
   // Another release's render makes other tokens (nothing fixed in the chart).
   assert.notEqual(find(render(UMBRELLA).objects, 'Secret', 'pipewright-grpc-tokens').stringData['monitor.token'], secret.stringData['monitor.token']);
+});
+
+test("NOTES.txt shows grpcurl with the operator token from the release's Secret, and without one when tokens are off", () => {
+  assert.match(renderNotes(UMBRELLA), /TOKEN=\$\(kubectl -n pipewright get secret pipewright-grpc-tokens -o jsonpath='\{\.data\.operator\\\.token\}' \| base64 -d\)\n\s+grpcurl -plaintext -H "authorization: Bearer \$TOKEN" localhost:50051 list/);
+  assert.match(renderNotes(UMBRELLA, { set: { 'global.grpc.auth.enabled': false } }), /\n\s+grpcurl -plaintext localhost:50051 list/);
 });
 
 test('with global.grpc.auth.enabled false no token is asked for and no Secret is made', () => {
