@@ -120,6 +120,23 @@ test('the door serves the OpenAPI document at /openapi.json, and it lists exactl
     .sort();
   assert.deepEqual(fromDoc, fromRules);
   assert.ok(fromRules.length >= 35, `${fromRules.length} routes`);
+  // A Swagger 2.0 document whose every reference resolves and whose path parameters are declared.
+  assert.equal(served.json.swagger, '2.0');
+  const refs = [...committed.matchAll(/"\$ref": "#\/definitions\/([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(refs.length > 50);
+  assert.deepEqual(
+    refs.filter((r) => !(r in served.json.definitions)),
+    [],
+  );
+  for (const [path, ops] of Object.entries(served.json.paths)) {
+    for (const op of Object.values(ops)) {
+      const declared = (op.parameters ?? [])
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
+      assert.deepEqual(declared, [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort(), path);
+    }
+  }
 });
 
 test('jobs over HTTP: POST /v1/jobs schedules, GET reads it, :pause, :resume, :trigger and :cancel change it, /runs lists its runs', async () => {
