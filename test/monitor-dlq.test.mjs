@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { TOPICS, encodeOrder } from '@pipewright/contracts';
 import { monitorV1, schedulerV1 } from '@pipewright/proto';
-import { startStack, eventually, tapTopic, writeAppsFile, recordingApp, executionsPerJob, groupsToEnd, grpcError, messageJson } from '@pipewright/testkit';
+import { startStack, eventually, tapTopic, writeAppsFile, recordingApp, executionsPerJob, groupsToEnd, grpcError, messageJson, MONITOR_GROUPS } from '@pipewright/testkit';
 import { ensureGrpcurl, grpcurl } from '../scripts/lib/grpcurl.mjs';
 
 const { PayloadEncoding, ReplayOutcome } = monitorV1;
@@ -40,10 +40,7 @@ before(async () => {
   // The broker is shared with the other test files: the scheduler and the monitor read only what this one sends.
   await groupsToEnd(stack.kafka, [
     { groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest },
-    ...Object.values(TOPICS)
-      .filter((t) => /[.-]dlq$/.test(t))
-      .map((topic) => ({ groupId: 'monitor.dead-letters', topic })),
-    ...[TOPICS.jobsStatus, TOPICS.scrapingErrors, TOPICS.processingErrors].map((topic) => ({ groupId: 'monitor.errors', topic })),
+    ...MONITOR_GROUPS,
   ]);
   // The executor knows the app from the start; the scheduler only once it is added to its registry.
   await stack.start('executor', { env: { APPS_CONFIG: writeAppsFile({ [APP]: recordingApp(RECORDS) }) } });

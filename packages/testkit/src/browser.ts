@@ -10,6 +10,20 @@ import { ROOT } from './system.js';
 /** Where the screenshots of a test run go (git ignores test-results/). */
 export const SCREENSHOTS_DIR = join(ROOT, 'test-results', 'dashboard');
 
+/**
+ * Why the browser tests cannot run here (chromium missing and not installable: not root), in one
+ * line, or undefined when they can; installs chromium when it can. A failed install throws.
+ */
+export function browserUnavailable(): string | undefined {
+  try {
+    ensureChromium();
+    return undefined;
+  } catch (err) {
+    if ((err as { prerequisite?: boolean }).prerequisite) return (err as Error).message;
+    throw err;
+  }
+}
+
 /** Launches headless chromium; throws a PrerequisiteError (one line) when it cannot be installed. */
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = ensureChromium();

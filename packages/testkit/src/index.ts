@@ -32,4 +32,5 @@ export { startKafkaClient, type PlatformKafka } from './platform.js';
 export { startOrderStack, ORDER_GROUP, type OrderStack } from './orders.js';
 export { startJobStack, type JobStack } from './jobs.js';
 export { PIPELINE_TOPICS, STOCK_GROUPS } from './stocks.js';
-export { launchBrowser, watchedPage, screenshot, SCREENSHOTS_DIR, type WatchedPage } from './browser.js';
+export { browserUnavailable, launchBrowser, watchedPage, screenshot, SCREENSHOTS_DIR, type WatchedPage } from './browser.js';
+export { MONITOR_GROUPS, DLQ_TOPICS } from './monitor.js';
