@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
@@ -15,7 +15,9 @@ import { startStack, eventually, kafkaJars, makeTestDir } from '@pipewright/test
 import { startKafka } from '../scripts/lib/kafka.mjs';
 import { aclCommands, kafkaAcls } from '../scripts/lib/kafka-acls.mjs';
 
-const kafkajs = createRequire(import.meta.url)('kafkajs');
+const require = createRequire(import.meta.url);
+const kafkajs = require('kafkajs');
+const { tlsSocketFactory } = require('@pipewright/platform');
 const { JobStatus } = schedulerV1;
 const SERVICES = ['ingest-gateway', 'scheduler', 'executor', 'monitor'];
 const USER_PREFIX = 'pipewright-';
@@ -268,4 +270,24 @@ test('without a client certificate, where the broker requires one, start-up stop
   assert.match(why, /code 78/, 'exit 78, a configuration error');
   assert.match(log, /ingest-gateway: invalid configuration:\n\s+KAFKA_SSL_CERT: the broker refused the TLS handshake \(TLS alert: bad certificate\); it asks for a client certificate: set KAFKA_SSL_CERT and KAFKA_SSL_KEY\n/);
   assert.doesNotMatch(log, /\n\s+at \S+ \(/, 'no stack trace');
+});
+
+test('the CA file is read again for new connections: a connection that did not trust the broker does once the file holds its CA', async () => {
+  const caFile = join(dir, 'rotated-ca.pem');
+  copyFileSync(otherCa.pem, caFile);
+  // The sockets the services' Kafka clients open when KAFKA_SSL_CA and KAFKA_SSL_CERT are set.
+  const sockets = tlsSocketFactory({ ca: caFile, cert: client.pem, key: client.key });
+  const [host, port] = broker.brokers.split(':');
+  /** @returns {Promise<string>} 'trusted' once the TLS handshake is done, else the error's code */
+  const handshake = () =>
+    new Promise((resolve) => {
+      const socket = sockets({ host, port: Number(port), ssl: {}, onConnect: () => (socket.destroy(), resolve('trusted')) });
+      socket.on('error', (/** @type {NodeJS.ErrnoException} */ err) => (socket.destroy(), resolve(err.code ?? err.message)));
+    });
+  assert.notEqual(await handshake(), 'trusted', 'the other CA is not trusted');
+  // What a Secret rotated in place does to the mounted file.
+  copyFileSync(ca.pem, caFile);
+  const t0 = Date.now();
+  await eventually(async () => (await handshake()) === 'trusted', { timeoutMs: 15_000, message: 'a connection trusting the new CA' });
+  assert.ok(Date.now() - t0 <= 6000, `read again within the 5 s the file is kept (${Date.now() - t0} ms)`);
 });

@@ -8,7 +8,7 @@ import { authorizationRefusal, kafkaAccessProblem, kafkaSecurityFrom, kafkaSecur
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
 export { Slots } from './consumer';
-export { kafkaAccessProblem, kafkaSecuritySettings, type KafkaSecurityOptions, type KafkaTlsFiles } from './kafka-security';
+export { kafkaAccessProblem, kafkaSecuritySettings, tlsSocketFactory, type KafkaSecurityOptions, type KafkaTlsFiles } from './kafka-security';
 
 export { InvalidMessageError, deadLetterHeaders, oversizeHeaders, DLQ_HEADERS, DLQ_MAX_MESSAGE_BYTES, type InboundMessage } from './dead-letter';
 export type { ConsumerHandle, ConsumerSpec, ConsumerStats, BatchItem, BatchOutcome, BatchContext, BatchConsumerSpec, DeadLetter, MessageConsumerSpec } from './consumer';
