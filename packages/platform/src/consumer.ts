@@ -7,6 +7,7 @@ import type { Logger } from './logger';
 import { inSpan, linksTo, messageSpans, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
 import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
 import type { MessageProducer } from './kafka';
+import { GroupCommit } from './group-commit';
 
 interface CommonSpec<T> {
   groupId: string;
@@ -101,6 +102,13 @@ export interface BatchConsumerSpec<T> extends CommonSpec<T> {
   commitToKafka?: boolean;
   /** Linger: the broker holds a fetch until minBytes are there or maxWaitMs has passed. */
   linger?: { maxWaitMs: number; minBytes: number };
+  /**
+   * For work that does not depend on the order across partitions: the batches of partitions
+   * handled at the same time (partitionsConsumedConcurrently) go to one handleBatch call, each
+   * partition's messages in offset order; batches that arrive while a call runs go together in
+   * the next one. A failure retries every batch of the call.
+   */
+  combinePartitions?: boolean;
 }
 
 export type ConsumerSpec<T> = MessageConsumerSpec<T> | BatchConsumerSpec<T>;
@@ -328,6 +336,22 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     }
   };
 
+  // Batches of several partitions in one handler call (combinePartitions); each learns which of
+  // its own messages were rejected.
+  const combined =
+    spec.handleBatch && spec.combinePartitions
+      ? new GroupCommit<{ items: Array<BatchItem<T>>; heartbeat: () => Promise<void> }, BatchOutcome>(async (batches) => {
+          const all = batches.flatMap((b) => b.items);
+          const heartbeat = () => Promise.all(batches.map((b) => b.heartbeat())).then(() => undefined);
+          const outcome = await spec.handleBatch(all, { heartbeat });
+          const rejected = outcome?.rejected ?? [];
+          const own = batches.map((b) => ({ rejected: rejected.filter((r) => b.items.some((i) => i.msg === r?.msg)) }));
+          // A rejection of none of them stays a rejection, for the check below to refuse.
+          own[0].rejected.push(...rejected.filter((r) => !batches.some((b) => b.items.some((i) => i.msg === r?.msg))));
+          return own;
+        })
+      : undefined;
+
   /** Decodes a batch, hands what decoded to the handler (retrying failures), dead-letters the rest. */
   const processBatch = async (s: BatchConsumerSpec<T>, msgs: InboundMessage[], heartbeat: () => Promise<void>) => {
     stats.received += msgs.length;
@@ -357,7 +381,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     for (;;) {
       const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
-        outcome = items.length ? await s.handleBatch(items, { heartbeat }) : undefined;
+        outcome = items.length ? await (combined ? combined.add({ items, heartbeat }) : s.handleBatch(items, { heartbeat })) : undefined;
         const rejected = outcome?.rejected ?? [];
         stats.processed += items.length - rejected.length;
         spans?.end(rejected.map((r) => items.findIndex((i) => i.msg === r.msg)));

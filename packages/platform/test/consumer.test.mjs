@@ -434,6 +434,59 @@ test('offsets of work done are committed together, every partition in one reques
   }
 });
 
+test('with combinePartitions, the batches of partitions handled together reach the handler in one call, each partition in offset order; a rejected message goes to the DLQ from its own partition', async () => {
+  const topic = unique('combined');
+  const dlqTopic = unique('dlq');
+  await client.ensureTopics([{ topic, partitions: 3 }, dlqTopic]);
+  // Everything is on the partitions before the consumer starts: the first fetch holds it all.
+  const sent = await producer.send(
+    topic,
+    Array.from({ length: 150 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  assert.equal(new Set(sent.map((s) => s.partition)).size, 3);
+  const dlq = await collect(dlqTopic);
+  /** @type {Array<Array<{ n: number, partition: number, offset: number }>>} */
+  const calls = [];
+  const groupId = unique('g');
+  const handle = await client.consume(
+    {
+      groupId,
+      topics: [topic],
+      dlqTopic,
+      decode: (m) => JSON.parse(text(m)).n,
+      combinePartitions: true,
+      partitionsConsumedConcurrently: 3,
+      handleBatch: async (items) => {
+        calls.push(items.map((i) => ({ n: i.value, partition: i.msg.partition, offset: Number(i.msg.offset) })));
+        const bad = items.find((i) => i.value === 99);
+        return { rejected: bad ? [{ msg: bad.msg, error: new Error('99 is refused') }] : [] };
+      },
+    },
+    producer,
+  );
+  await until(() => handle.stats.processed + handle.stats.sentToDlq === 150 && dlq.seen.length === 1);
+  await handle.stop();
+  await dlq.stop();
+  const seen = calls.flat();
+  assert.equal(seen.length, 150, 'every message handed over once');
+  assert.ok(
+    calls.some((c) => new Set(c.map((x) => x.partition)).size > 1),
+    `a call carried several partitions: ${calls.map((c) => c.length).join(', ')}`,
+  );
+  for (const p of [0, 1, 2]) {
+    const offsets = seen.filter((x) => x.partition === p).map((x) => x.offset);
+    assert.deepEqual(
+      offsets,
+      [...offsets].sort((a, b) => a - b),
+      `partition ${p} in offset order`,
+    );
+  }
+  const ninetyNine = sent[99];
+  assert.equal(dlq.seen[0].headers['original-partition'], String(ninetyNine.partition));
+  assert.equal(dlq.seen[0].headers['original-offset'], ninetyNine.offset);
+  assert.equal(handle.stats.processed, 149);
+});
+
 test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {
   const topics = [unique('share-a'), unique('share-b')];
   await client.ensureTopics(topics.map((topic) => ({ topic, partitions: 3 })));

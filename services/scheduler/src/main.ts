@@ -70,7 +70,9 @@ void runService('scheduler', settings, async (svc) => {
     decode: runStatusDecoder,
     handleBatch: handleRunStatuses(pool, logger),
     maxBatchSize: config.SCHEDULER_STATUS_BATCH,
-    partitionsConsumedConcurrently: 4,
+    // Applying events is commutative: the partitions of a fetch share one transaction.
+    combinePartitions: true,
+    partitionsConsumedConcurrently: config.KAFKA_TOPIC_PARTITIONS,
   });
 
   const position = new GroupPosition(svc.kafka(), INGEST_GROUP, TOPICS.jobsIngest);
