@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@pipewright/contracts';
 import { descriptorJsonPath, openapiPath, schedulerV1 } from '@pipewright/proto';
 import { routesOf, httpStatusOf, grpc } from '@pipewright/platform';
-import { startStack, eventually, freePort, groupsToEnd, testDir, ORDER_GROUP, STOCK_GROUPS } from '@pipewright/testkit';
+import { startStack, startOtlpReceiver, eventually, freePort, groupsToEnd, testDir, ORDER_GROUP, STOCK_GROUPS } from '@pipewright/testkit';
 import { generateOpenapi } from '../scripts/gen-openapi.mjs';
 
 /** @type {import('@pipewright/testkit').Stack} */
@@ -409,6 +409,57 @@ test('a streaming method answers newline-delimited JSON: GET /v1/stock-runs/{run
   assert.ok(lines.length >= 1);
   assert.ok(lines.every((l) => l.result?.runId === run.json.runId));
   assert.equal(lines[lines.length - 1].result.complete, true);
+});
+
+test('the door counts its requests by route and status on /metrics', async () => {
+  await get('/v1/scheduler/stats');
+  await get(`/v1/jobs/${randomUUID()}`);
+  const text = await (await fetch(`http://127.0.0.1:${stack.proc('ingest-gateway').metricsPort}/metrics`)).text();
+  /** The value of a series with these labels (in any order), or 0. */
+  const value = (name, labels) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+        ?.split(' ')
+        .pop() ?? 0,
+    );
+  assert.ok(value('http_requests_total', { method: 'GET', route: '/v1/scheduler/stats', status: '200' }) >= 1);
+  assert.ok(value('http_requests_total', { method: 'GET', route: '/v1/jobs/{job_id}', status: '404' }) >= 1);
+  assert.ok(value('http_requests_total', { method: 'POST', route: '/v1/jobs', status: '400' }) >= 1);
+  assert.ok(value('http_request_duration_seconds_count', { method: 'POST', route: '/v1/jobs' }) >= 1);
+});
+
+test("a job scheduled over HTTP with a traceparent joins the caller's trace: the door's span, the gateway's send, and the job's trace id", async () => {
+  const otlp = await startOtlpReceiver();
+  try {
+    const url = await startGateway('gateway-traced', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' } });
+    const traceId = randomUUID().replace(/-/g, '');
+    const callerSpan = traceId.slice(0, 16);
+    const accepted = await call('POST', `${url}/v1/jobs`, { body: { appName: 'sms', scheduledTime: inDays(90) }, headers: { traceparent: `00-${traceId}-${callerSpan}-01` } });
+    assert.equal(accepted.status, 200);
+    const spans = await eventually(
+      () => {
+        const mine = otlp.spans.filter((x) => x.traceId === traceId);
+        return mine.some((x) => x.name === 'POST /v1/jobs') && mine.some((x) => x.name === 'send scheduler.jobs.ingest') && mine;
+      },
+      { timeoutMs: 15_000, message: "the door's spans in the caller's trace" },
+    );
+    const server = spans.find((x) => x.name === 'POST /v1/jobs');
+    assert.equal(server?.parentSpanId, callerSpan, "the door's span is a child of the caller's");
+    assert.equal(server?.service, 'ingest-gateway');
+    const job = await eventually(
+      async () => {
+        const r = await get(`/v1/jobs/${accepted.json.requestId}`);
+        return r.status === 200 && r.json;
+      },
+      { message: 'the job stored' },
+    );
+    assert.equal(job.traceId, traceId, "the stored job carries the caller's trace");
+  } finally {
+    await stack.proc('gateway-traced').stop();
+    await otlp.close();
+  }
 });
 
 test("with authentication on, the caller's token goes through: none is 401, a token without the scope 403, the right one passes", async () => {

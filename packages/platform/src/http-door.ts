@@ -15,6 +15,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as generated from '@pipewright/proto';
 import { descriptorJsonPath, openapiPath } from '@pipewright/proto';
 import type { Logger } from './logger';
+import { prom } from './metrics';
+import { inSpan, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
 import { Authenticator, grpcAuthOn, scopeOf, type GrpcSecurityConfig } from './grpc-auth';
 import { FieldError, ProtoTypes, type DescriptorSet } from './proto-json';
 import { requestOf, routesOf, type Route } from './http-rules';
@@ -43,6 +45,8 @@ export interface HttpDoorOptions {
   deadlineMs?: number;
   /** Largest request body; default 4 MiB. */
   maxBodyBytes?: number;
+  /** Where http_requests_total and http_request_duration_seconds are registered (by method, route and status). */
+  registry?: prom.Registry;
 }
 
 export interface DoorRoute {
@@ -216,12 +220,18 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
 }
 
 /** What of the HTTP request goes along as gRPC metadata: the caller's credentials and trace. */
-function metadataOf(req: http.IncomingMessage): grpc.Metadata {
-  const md = new grpc.Metadata();
+function forwardedHeaders(req: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const name of ['authorization', 'traceparent', 'tracestate']) {
     const v = req.headers[name];
-    if (typeof v === 'string' && v) md.set(name, v);
+    if (typeof v === 'string' && v) out[name] = v;
   }
+  return out;
+}
+
+function metadataOf(req: http.IncomingMessage): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(forwardedHeaders(req))) md.set(k, v);
   return md;
 }
 
@@ -265,6 +275,20 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
   const deadlineMs = opts.deadlineMs ?? 30_000;
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
   const log = opts.logger.child({ component: 'http-door' });
+  const registers = opts.registry ? [opts.registry] : [];
+  const requests = new prom.Counter({
+    name: 'http_requests_total',
+    help: "HTTP/JSON door requests, by method, route (the rule's template) and HTTP status",
+    labelNames: ['method', 'route', 'status'],
+    registers,
+  });
+  const duration = new prom.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP/JSON door requests until the answer is written (a stream: until it ends), by method and route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
 
   const methodOf = (route: Route) => {
     const service = byName.get(route.service) as DoorService & { definition: grpc.ServiceDefinition };
@@ -338,45 +362,58 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
     if (matching.length === 0) return false;
     const hit = matching.find((x) => x.r.method === method);
     const t0 = Date.now();
-    try {
-      if (!hit) {
-        res.setHeader('allow', [...new Set(matching.map((x) => x.r.method))].join(', '));
-        throw new HttpProblem(405, grpc.status.UNIMPLEMENTED, `${method} is not served on ${url.pathname}; use ${[...new Set(matching.map((x) => x.r.method))].join(' or ')}`);
-      }
-      const { r: route, m } = hit;
-      let body: unknown;
-      if (route.body) {
-        // Read as JSON whatever its content type says, as grpc-gateway does: `curl -d` sends
-        // JSON labelled application/x-www-form-urlencoded.
-        const raw = await readBody(req, maxBody);
-        if (raw.length) {
-          try {
-            body = JSON.parse(raw.toString('utf8'));
-          } catch (err) {
-            throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body is not JSON: ${(err as Error).message}`);
+    const labels = { method, route: hit?.r.template ?? matching[0].r.template };
+    const timer = duration.startTimer(labels);
+    res.once('close', () => {
+      timer();
+      requests.inc({ ...labels, status: String(res.statusCode) });
+    });
+    // A span of the caller's trace (traceparent), in which the call's own spans and messages go.
+    // (The propagator reads only traceparent and tracestate of these.)
+    const parent = tracingEnabled() ? restoreTraceContext(forwardedHeaders(req)) : undefined;
+    const traced = (work: () => Promise<void>) =>
+      parent ? inSpan(`${method} ${labels.route}`, work, parent, { 'http.request.method': method, 'http.route': labels.route, 'url.path': url.pathname }, SpanKind.SERVER) : work();
+    await traced(async () => {
+      try {
+        if (!hit) {
+          res.setHeader('allow', [...new Set(matching.map((x) => x.r.method))].join(', '));
+          throw new HttpProblem(405, grpc.status.UNIMPLEMENTED, `${method} is not served on ${url.pathname}; use ${[...new Set(matching.map((x) => x.r.method))].join(' or ')}`);
+        }
+        const { r: route, m } = hit;
+        let body: unknown;
+        if (route.body) {
+          // Read as JSON whatever its content type says, as grpc-gateway does: `curl -d` sends
+          // JSON labelled application/x-www-form-urlencoded.
+          const raw = await readBody(req, maxBody);
+          if (raw.length) {
+            try {
+              body = JSON.parse(raw.toString('utf8'));
+            } catch (err) {
+              throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body is not JSON: ${(err as Error).message}`);
+            }
+            if (depthOf(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body nests objects and arrays deeper than ${MAX_DEPTH} levels`);
           }
-          if (depthOf(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpProblem(400, grpc.status.INVALID_ARGUMENT, `the body nests objects and arrays deeper than ${MAX_DEPTH} levels`);
+        }
+        const request = requestOf(types, route, m, url.searchParams, body);
+        const metadata = metadataOf(req);
+        if (route.serverStreaming) {
+          stream(route, request, metadata, req, res);
+          return;
+        }
+        const value = await unaryCall(route, request, metadata, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        send(res, 200, responseJson(route, value));
+        log.debug({ method, path: url.pathname, rpc: route.path, ms: Date.now() - t0 }, 'http call');
+      } catch (err) {
+        if (err instanceof FieldError) send(res, 400, fieldStatus(err));
+        else if (err instanceof HttpProblem) send(res, err.http, { code: err.code, message: err.message, details: [] });
+        else if (err instanceof RangeError) send(res, 400, { code: grpc.status.INVALID_ARGUMENT, message: 'the request is nested too deeply', details: [] });
+        else if (typeof (err as Status)?.code === 'number') sendStatus(res, err as Status);
+        else {
+          log.error({ err, method, path: url.pathname }, 'HTTP call failed');
+          send(res, 500, { code: grpc.status.INTERNAL, message: 'internal error; the service log has the details', details: [] });
         }
       }
-      const request = requestOf(types, route, m, url.searchParams, body);
-      const metadata = metadataOf(req);
-      if (route.serverStreaming) {
-        stream(route, request, metadata, req, res);
-        return true;
-      }
-      const value = await unaryCall(route, request, metadata, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
-      send(res, 200, responseJson(route, value));
-      log.debug({ method, path: url.pathname, rpc: route.path, ms: Date.now() - t0 }, 'http call');
-    } catch (err) {
-      if (err instanceof FieldError) send(res, 400, fieldStatus(err));
-      else if (err instanceof HttpProblem) send(res, err.http, { code: err.code, message: err.message, details: [] });
-      else if (err instanceof RangeError) send(res, 400, { code: grpc.status.INVALID_ARGUMENT, message: 'the request is nested too deeply', details: [] });
-      else if (typeof (err as Status)?.code === 'number') sendStatus(res, err as Status);
-      else {
-        log.error({ err, method, path: url.pathname }, 'HTTP call failed');
-        send(res, 500, { code: grpc.status.INTERNAL, message: 'internal error; the service log has the details', details: [] });
-      }
-    }
+    });
     return true;
   };
 

@@ -22,7 +22,7 @@ export async function startHttpDoor(svc: Service<Config>, own: { name: string; i
   const calls = grpcCallCredentials(config);
   const clients = upstreamsOf(config.INGEST_HTTP_UPSTREAMS).map((u) => ({ name: u.grpcService, client: new grpc.Client(u.address, calls.channel) }));
   const services: DoorService[] = [own, ...clients];
-  const door = httpDoor({ services, logger, authorize: grpcAuthorizer(config) });
+  const door = httpDoor({ services, logger, authorize: grpcAuthorizer(config), registry: svc.registry });
   const server = await serveHttpDoor(door, { host: config.GRPC_HOST, port: config.INGEST_HTTP_PORT, logger });
   svc.onStop('serve', 'HTTP/JSON door', () => server.close());
   svc.onStop('clients', 'HTTP/JSON door clients', async () => clients.forEach((c) => c.client.close()));
