@@ -36,6 +36,7 @@ interface CommonSpec<T> {
 }
 
 export const COMMIT_INTERVAL_MS = 100;
+const DEFAULT_MAX_BATCH = 1000;
 
 /** One message at a time: for work that cannot be batched. */
 export interface MessageConsumerSpec<T> extends CommonSpec<T> {
@@ -106,7 +107,7 @@ export interface BatchConsumerSpec<T> extends CommonSpec<T> {
    * For work that does not depend on the order across partitions: the batches of partitions
    * handled at the same time (partitionsConsumedConcurrently) go to one handleBatch call, each
    * partition's messages in offset order; batches that arrive while a call runs go together in
-   * the next one. A failure retries every batch of the call.
+   * the next one, up to maxBatchSize messages a call. A failure retries every batch of the call.
    */
   combinePartitions?: boolean;
 }
@@ -340,16 +341,19 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   // its own messages were rejected.
   const combined =
     spec.handleBatch && spec.combinePartitions
-      ? new GroupCommit<{ items: Array<BatchItem<T>>; heartbeat: () => Promise<void> }, BatchOutcome>(async (batches) => {
-          const all = batches.flatMap((b) => b.items);
-          const heartbeat = () => Promise.all(batches.map((b) => b.heartbeat())).then(() => undefined);
-          const outcome = await spec.handleBatch(all, { heartbeat });
-          const rejected = outcome?.rejected ?? [];
-          const own = batches.map((b) => ({ rejected: rejected.filter((r) => b.items.some((i) => i.msg === r?.msg)) }));
-          // A rejection of none of them stays a rejection, for the check below to refuse.
-          own[0].rejected.push(...rejected.filter((r) => !batches.some((b) => b.items.some((i) => i.msg === r?.msg))));
-          return own;
-        })
+      ? new GroupCommit<{ items: Array<BatchItem<T>>; heartbeat: () => Promise<void> }, BatchOutcome>(
+          async (batches) => {
+            const all = batches.flatMap((b) => b.items);
+            const heartbeat = () => Promise.all(batches.map((b) => b.heartbeat())).then(() => undefined);
+            const outcome = await spec.handleBatch(all, { heartbeat });
+            const rejected = outcome?.rejected ?? [];
+            const own = batches.map((b) => ({ rejected: rejected.filter((r) => b.items.some((i) => i.msg === r?.msg)) }));
+            // A rejection of none of them stays a rejection, for the check below to refuse.
+            own[0].rejected.push(...rejected.filter((r) => !batches.some((b) => b.items.some((i) => i.msg === r?.msg))));
+            return own;
+          },
+          { maxWeight: spec.maxBatchSize ?? DEFAULT_MAX_BATCH, weight: (b) => b.items.length },
+        )
       : undefined;
 
   /** Decodes a batch, hands what decoded to the handler (retrying failures), dead-letters the rest. */
@@ -541,7 +545,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     await c.subscribe({ topics: spec.topics, fromBeginning: spec.fromBeginning ?? true });
     if (spec.handleBatch) {
       const s = spec;
-      const maxBatch = s.maxBatchSize ?? 1000;
+      const maxBatch = s.maxBatchSize ?? DEFAULT_MAX_BATCH;
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -434,7 +434,7 @@ test('offsets of work done are committed together, every partition in one reques
   }
 });
 
-test('with combinePartitions, the batches of partitions handled together reach the handler in one call, each partition in offset order; a rejected message goes to the DLQ from its own partition', async () => {
+test('with combinePartitions, the batches of partitions handled together reach the handler in one call (at most maxBatchSize messages), each partition in offset order; a rejected message goes to the DLQ from its own partition', async () => {
   const topic = unique('combined');
   const dlqTopic = unique('dlq');
   await client.ensureTopics([{ topic, partitions: 3 }, dlqTopic]);

@@ -59,7 +59,10 @@ void runService('scheduler', settings, async (svc) => {
         decode: jobRequestDecoder(config),
         handleBatch: handleJobRequests(pool, config, metrics, logger),
         maxBatchSize: config.SCHEDULER_INGEST_BATCH,
-        partitionsConsumedConcurrently: 4,
+        // Requests of one key keep their partition's order; the partitions of a fetch share a
+        // transaction.
+        combinePartitions: true,
+        partitionsConsumedConcurrently: config.KAFKA_TOPIC_PARTITIONS,
       })
     : undefined;
   if (!ingest) logger.warn({ topic: TOPICS.jobsIngest }, 'SCHEDULER_INGEST is off: this instance stores no new job requests');
