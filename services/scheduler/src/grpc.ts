@@ -117,17 +117,17 @@ export function schedulerHandlers(
 
   return {
     // With where the gateway published the request: NEW until the ingest group has read past
-    // it, then the stored job or the refusal. The position is read before the job: the job is
-    // stored (or the refusal recorded) before the group commits past it, so a request read
-    // past is found by the lookup that follows.
+    // it, then the stored job or the refusal. The job is stored (or the refusal recorded) before
+    // the group commits past it, so once the position says read, a second look finds it.
     getJob: unary(logger, async (req: schedulerV1.GetJobRequest) => {
       const id = requireId('job_id', req.jobId);
       const at = acceptedAt(req);
-      const readPast = at && (await position.readPast(at.partition, at.offset));
       const job = await getJob(pool, id);
       if (job) return toPbJob(job);
       if (!at) throw notFound(`job ${id}`);
-      if (!readPast) return schedulerV1.Job.fromPartial({ requestId: id, status: PbStatus.JOB_STATUS_NEW });
+      if (!(await position.readPast(at.partition, at.offset))) return schedulerV1.Job.fromPartial({ requestId: id, status: PbStatus.JOB_STATUS_NEW });
+      const stored = await getJob(pool, id);
+      if (stored) return toPbJob(stored);
       const refusal = await getRefusal(pool, at.partition, at.offset);
       if (refusal) return schedulerV1.Job.fromPartial({ requestId: refusal.requestId ?? id, status: PbStatus.JOB_STATUS_REFUSED, lastError: `refused: ${refusal.reason}` });
       throw notFound(`job ${id} (the request at partition ${at.partition}, offset ${at.offset} was read and stored no job of that id: a duplicate of an idempotency key, or another request)`);
