@@ -91,18 +91,25 @@ export async function groupsToEnd(kafka: Kafka, groups: Array<{ groupId: string;
   await admin.connect();
   try {
     const topics = new Set(await admin.listTopics());
-    for (const { groupId, topic } of groups) {
-      if (!topics.has(topic)) continue;
-      // A topic created a moment ago may not answer for its partitions yet: tried again until it does.
-      await eventually(
-        async () => {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-          return true;
-        },
-        { timeoutMs: 60_000, intervalMs: 500, message: `${groupId} moved to the end of ${topic}` },
-      );
-    }
+    // Each setOffsets joins the group for a moment (seconds): the groups are moved at the same
+    // time, the topics of one group one after another.
+    const byGroup = new Map<string, string[]>();
+    for (const { groupId, topic } of groups) if (topics.has(topic)) byGroup.set(groupId, [...(byGroup.get(groupId) ?? []), topic]);
+    await Promise.all(
+      [...byGroup].map(async ([groupId, groupTopics]) => {
+        for (const topic of groupTopics) {
+          // A topic created a moment ago may not answer for its partitions yet: tried again until it does.
+          await eventually(
+            async () => {
+              const ends = await admin.fetchTopicOffsets(topic);
+              await admin.setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+              return true;
+            },
+            { timeoutMs: 60_000, intervalMs: 500, message: `${groupId} moved to the end of ${topic}` },
+          );
+        }
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
