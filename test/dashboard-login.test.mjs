@@ -131,6 +131,10 @@ test('the dashboard asks for a token: a wrong one is refused in words, a read to
   const overview = await fetch(`${base}/v1/overview`, { headers: { cookie: await cookieHeader(context) } });
   assert.equal(overview.status, 200, 'the session reads through the door');
   assert.deepEqual(errors.filter((e) => !/401 \(Unauthorized\).*\/login/.test(e)), []);
+
+  // This monitor knows only the scheduler: the Orders page says why it shows nothing.
+  await page.goto(`${base}/orders`);
+  assert.match(String(await (await page.waitForSelector('main .notice.error:not([hidden])')).textContent()), /The order aggregator cannot be reached: the monitor has no address for the order-aggregator \(MONITOR_SERVICES does not name it\)\./);
   await context.close();
 
   // Behind a proxy that ends TLS, the cookie is Secure.

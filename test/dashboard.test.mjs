@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { TOPICS } from '@pipewright/contracts';
 import { ingestV1 } from '@pipewright/proto';
@@ -112,7 +113,7 @@ test('a job scheduled through the gateway shows on the Jobs page and reaches DON
   assert.equal(await page.textContent('#job tr[data-field="app"] td'), 'noop');
 });
 
-test('a job is paused and resumed from its page, each confirmed first and said in words; cancelling a finished job says why it cannot', { skip, timeout: 120_000 }, async () => {
+test('a job is paused, resumed and triggered from its page, each confirmed first and said in words; cancelling a finished job says why it cannot', { skip, timeout: 120_000 }, async () => {
   const requestId = `every-${tag}`;
   await gateway.scheduleJob(ingestV1.ScheduleJobRequest.fromPartial({ requestId, appName: 'noop', schedule: { everyMs: 3_600_000, cron: '', timezone: '' }, startAt: new Date(Date.now() + 3_600_000).toISOString() }));
   await page.goto(`${base}/jobs/${requestId}`);
@@ -130,6 +131,11 @@ test('a job is paused and resumed from its page, each confirmed first and said i
   await confirmed('#job-resume');
   assert.match(await outcomeText('#action-outcome', 'Resumed'), /Resumed: the job is now SCHEDULED\./);
   await page.waitForSelector('#job[data-status="SCHEDULED"]');
+
+  // Trigger now runs it once, beside its schedule: the run shows up on the page.
+  assert.match(await confirmed('#job-trigger'), /Run this job now, once/);
+  assert.match(await outcomeText('#action-outcome', 'Triggered'), /Triggered: the job is now [A-Z]+\./);
+  await page.waitForSelector('#runs tbody .badge.s-done', { timeout: 30_000 });
   await stillMarked();
 
   await page.goto(`${base}/jobs/${made.jobId}`);
@@ -217,6 +223,19 @@ test('a poison message is found on the Dead letters page, inspected, replayed on
   await page.click(`${row} button.link`);
   await confirmed('#replay-one');
   assert.match(await outcomeText('#replay-outcome', 'not sent'), /not sent: it was replayed before/);
+});
+
+test('without a login, the local dashboard answers only to loopback names, so a page of another site cannot read it by DNS rebinding', { skip }, async () => {
+  const get = (host) =>
+    new Promise((resolve, reject) =>
+      http.get(`${base}/v1/overview`, { headers: { host } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      }).on('error', reject),
+    );
+  assert.equal(await get(new URL(base).host), 200);
+  assert.equal(await get(`localhost:${new URL(base).port}`), 200);
+  assert.equal(await get('rebound.example:80'), 421);
 });
 
 test('every page opens with no console errors, draws its charts from data, and is kept as a screenshot', { skip, timeout: 180_000 }, async () => {

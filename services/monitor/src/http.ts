@@ -9,7 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { grpc, grpcAuthOn, httpDoor, type CallCredentials, type Logger } from '@pipewright/platform';
 import type { Config } from './config';
 import { LiveReads } from './dashboard/events';
-import { crossSiteRefusal, LoginRefused, Sessions, sessionCookie, type Session } from './dashboard/session';
+import { crossSiteRefusal, isLoopback, LoginRefused, rebindingRefusal, Sessions, sessionCookie, type Session } from './dashboard/session';
 import { loadStaticFiles } from './dashboard/static';
 import { bearer, Upstreams } from './dashboard/upstream';
 
@@ -72,6 +72,8 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
   /** Who the calls are made for: the user's token, else the monitor's own credentials. */
   const metadataOf = (session: Session | undefined) => () => (session ? bearer(session.token) : calls.metadata());
   const routes = JSON.stringify(door.routes);
+  // Without a login, on loopback only (the local run): only loopback names, against DNS rebinding.
+  const loopbackWithoutLogin = !sessions.required && isLoopback(host);
 
   const file = (res: ServerResponse, path: string) => {
     const f = files.get(path);
@@ -86,6 +88,10 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
     const ownAuthorization = req.headers.authorization !== undefined;
     const session = sessions.of(req);
     const allowed = !sessions.required || session !== undefined || ownAuthorization;
+    if (loopbackWithoutLogin) {
+      const refused = rebindingRefusal(req);
+      if (refused) throw new HttpError(421, refused);
+    }
 
     if (method === 'GET' && files.has(path)) return file(res, path);
     if (path === '/login') {

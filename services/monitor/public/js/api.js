@@ -32,7 +32,7 @@ async function routeOf(method, verb) {
   routes ??= fetch('/api/routes').then((r) => r.json());
   const rpc = rpcPath(method);
   const route = (await routes).find((r) => r.rpc === rpc && r.method === verb);
-  if (!route) throw new Error(`the door has no ${verb} route for ${method}`);
+  if (!route) throw new Error(`The ${method.split('/')[0]} cannot be asked: the monitor has no address for it (MONITOR_SERVICES does not name it).`);
   return route;
 }
 

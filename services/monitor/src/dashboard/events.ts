@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FieldError, ProtoTypes, grpc, routesOf, scopeOf, serviceDefinition, statusBody, type DescriptorSet, type Route } from '@pipewright/platform';
 import { descriptorJsonPath } from '@pipewright/proto';
-import type { Upstreams } from './upstream';
+import { UPSTREAMS, type Upstreams } from './upstream';
 
 const MAX_SUBSCRIPTIONS = 12;
 const HEARTBEAT_MS = 15_000;
@@ -20,7 +20,8 @@ const DEADLINE_MS = 10_000;
 interface Method {
   route: Route;
   def: grpc.MethodDefinition<unknown, unknown>;
-  client: grpc.Client;
+  /** Undefined when MONITOR_SERVICES has no address for the method's service. */
+  client?: grpc.Client;
 }
 
 export interface Subscription {
@@ -40,9 +41,10 @@ export class LiveReads {
   ) {
     const set = JSON.parse(readFileSync(descriptorJsonPath, 'utf8')) as DescriptorSet;
     this.types = new ProtoTypes(set);
+    const served = new Set(Object.values(UPSTREAMS));
     for (const route of routesOf(set)) {
+      if (!served.has(route.service) || scopeOf(route.path) !== 'read' || this.methods.has(route.path)) continue;
       const client = upstreams.clients.get(route.service);
-      if (!client || scopeOf(route.path) !== 'read' || this.methods.has(route.path)) continue;
       const def = Object.values(serviceDefinition(route.service)).find((d) => d.path === route.path) as grpc.MethodDefinition<unknown, unknown>;
       this.methods.set(route.path, { route, def, client });
     }
@@ -60,7 +62,7 @@ export class LiveReads {
     return list.map((s: { id?: unknown; rpc?: unknown; request?: unknown }, i) => {
       if (typeof s?.id !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(s.id)) throw new Error(`subscribe[${i}].id: must be a short name`);
       const method = typeof s.rpc === 'string' ? this.methods.get(s.rpc) : undefined;
-      if (!method) throw new Error(`subscribe[${i}].rpc: must be a read method of ${[...this.upstreams.names.values()].join(', ')}, such as /pipewright.monitor.v1.Monitor/GetOverview`);
+      if (!method) throw new Error(`subscribe[${i}].rpc: must be a read method of ${Object.keys(UPSTREAMS).join(', ')}, such as /pipewright.monitor.v1.Monitor/GetOverview`);
       try {
         return { id: s.id, method, request: this.types.fromJson(method.route.inputType, s.request ?? {}) };
       } catch (err) {
@@ -91,6 +93,11 @@ export class LiveReads {
 
     for (const { id, method, request } of subs) {
       const { route, def, client } = method;
+      if (!client) {
+        const name = Object.keys(UPSTREAMS).find((k) => UPSTREAMS[k] === route.service);
+        send(id, { error: { code: grpc.status.UNAVAILABLE, message: `the monitor has no address for the ${name} (MONITOR_SERVICES does not name it)`, details: [], service: name } });
+        continue;
+      }
       const json = (value: unknown) => this.types.toJson(route.outputType, value as Record<string, unknown>);
       if (route.serverStreaming) {
         let call: grpc.ClientReadableStream<unknown> | undefined;
