@@ -269,7 +269,11 @@ test('every page opens with no console errors, draws its charts from data, and i
     console.log(`# ${path}: ${file}`);
     await p.close();
   }
-  assert.equal(await page.locator('body').count(), 1);
+  // The orders page's figures agree with the aggregator: 30 orders of 3 products.
+  await page.goto(`${base}/orders`);
+  await page.waitForFunction(() => /** @type {any} */ (globalThis).document.getElementById('orders-products')?.textContent === '3');
+  assert.equal(await page.textContent('#orders-count'), '30');
+  assert.equal(await page.locator('#aggregates tbody tr').count(), 3);
   // The browser logs the refused cancel's 409 as a failed resource: that refusal was the point.
   const refusedCancel = (e) => /Failed to load resource: .* 409 .*:cancel\)$/.test(e);
   assert.deepEqual(pageErrors.filter((e) => !refusedCancel(e)), [], 'no console errors on the pages the tests above used');

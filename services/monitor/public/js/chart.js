@@ -5,10 +5,10 @@ import uPlot from '/vendor/uPlot.esm.js';
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#0a7d8c', '#6e7781'];
 
 /**
- * A time-series chart in `container`. kind "line" or "bars". Returns {set(xs, ...ys), setSeries(labels)}:
- * the data is [seconds[], values[]...]; set again whenever it changes.
+ * A time-series chart in `container`. kind "line" or "bars". Returns {set(data, labels)}: the data
+ * is [seconds[], values[]...]; set again whenever it changes (with the series' labels when they do).
  */
-export function timeChart(container, { labels, kind = 'line', height = 220, yLabel = '' }) {
+export function timeChart(container, { labels, kind = 'line', height = 220, yLabel = '', padSeconds = 0 }) {
   let plot;
   let current = labels;
   const make = (data) => {
@@ -19,7 +19,9 @@ export function timeChart(container, { labels, kind = 'line', height = 220, yLab
         width,
         height,
         legend: { show: current.length > 1 },
-        scales: { x: { time: true } },
+        // The time axis spans the data and a margin of padSeconds on each side (uPlot alone
+        // stretches a single point's axis over years).
+        scales: { x: { time: true, range: (u) => xRange(u.data[0], padSeconds) } },
         axes: [{ space: 90 }, { label: yLabel, size: 60 }],
         series: [
           {},
@@ -53,3 +55,12 @@ export function align(seriesOfPoints) {
   if (!seriesOfPoints.length) return [[]];
   return uPlot.join(seriesOfPoints.map((pts) => [pts.map((p) => p[0]), pts.map((p) => p[1])]));
 }
+
+/** [min, max] of the x axis: the data's times, widened by pad (by 30 s when they are one instant). */
+function xRange(xs, pad) {
+  const first = xs?.length ? xs[0] : Date.now() / 1000;
+  const last = xs?.length ? xs[xs.length - 1] : first;
+  const margin = pad || (last === first ? 30 : 0);
+  return [first - margin, last + margin];
+}
+

@@ -15,9 +15,13 @@ export function render(main) {
   const error = h('p', { class: 'notice error', hidden: true });
   const picker = h('form', { class: 'filters', method: 'get' }, h('label', {}, 'Product ', h('select', { name: 'product', id: 'product' })), h('label', {}, 'Window ', h('input', { name: 'window', value: windowSize, size: 4 })), h('button', { type: 'submit' }, 'Show'));
   fill(main, h('h1', {}, 'Orders'), error, overall, h('section', {}, chartTitle, picker, chartBox), section('Per product', list));
-  const chart = timeChart(chartBox, { labels: ['total'], kind: 'bars', yLabel: 'total' });
+  const chart = timeChart(chartBox, { labels: ['total'], kind: 'bars', yLabel: 'total', padSeconds: 30 * seconds(windowSize) });
   const products = new Map();
+  let total;
   let stopWindows;
+  const drawOverall = () =>
+    total &&
+    fill(overall, figure('Total', total.total ?? '0', 'orders-total'), figure('Orders', fmtNum(total.count ?? 0), 'orders-count'), figure('Average', total.average ?? '0'), figure('Products', fmtNum(products.size), 'orders-products'));
 
   const followWindows = () => {
     stopWindows?.();
@@ -72,10 +76,12 @@ export function render(main) {
         if (!a.product) return;
         products.set(a.product, a);
         draw();
+        drawOverall();
       },
       overall(a) {
         if (a.error) return Object.assign(error, { hidden: false, textContent: errorText(a) });
-        fill(overall, figure('Total', a.total ?? '0', 'orders-total'), figure('Orders', fmtNum(a.count ?? 0), 'orders-count'), figure('Average', a.average ?? '0'), figure('Products', fmtNum(products.size)));
+        total = a;
+        drawOverall();
       },
     },
   );
@@ -85,3 +91,10 @@ export function render(main) {
 function figure(label, value, id) {
   return h('div', { class: 'figure' }, h('span', { class: 'label' }, label), h('span', { class: 'value', id }, value));
 }
+
+/** A window size such as 1m, 1h or 30s in seconds (60 when it cannot be read). */
+function seconds(size) {
+  const m = /^(\d+)(s|m|h|d)$/.exec(size);
+  return m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]] : 60;
+}
+
