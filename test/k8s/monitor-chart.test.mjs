@@ -3,7 +3,8 @@
 // service of the release for its health through its headless Service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SERVICES, UMBRELLA, find, render, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
+import { join } from 'node:path';
+import { CHARTS_DIR, SERVICES, UMBRELLA, find, render, renderNotes, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
 
 const { objects } = render(UMBRELLA);
 
@@ -88,3 +89,13 @@ test("the dashboard is the Service's http port; an Ingress to it only when asked
   assert.deepEqual(anyHost.spec.rules, [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'pipewright-monitor', port: { name: 'http' } } } }] } }]);
   assert.equal(anyHost.spec.tls, undefined);
 });
+
+test("the monitor chart's NOTES.txt says how to open the dashboard: a port-forward, and the Ingress's address when there is one", () => {
+  const chart = join(CHARTS_DIR, 'monitor');
+  const plain = renderNotes(chart, { release: 'ops' });
+  assert.match(plain, /port-forward svc\/ops-monitor 8080:8080\n  # then open http:\/\/127\.0\.0\.1:8080\//);
+  assert.doesNotMatch(plain, /https?:\/\/dash/);
+  const withIngress = renderNotes(chart, { release: 'ops', set: { 'ingress.enabled': true, 'ingress.host': 'dash.example.com', 'ingress.tlsSecret': 'dash-tls' } });
+  assert.match(withIngress, /or https:\/\/dash\.example\.com\//);
+});
+
