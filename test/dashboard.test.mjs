@@ -44,7 +44,7 @@ const skip = unavailable ? `no browser: ${unavailable}` : false;
 before(async () => {
   if (skip) return;
   const started = Date.now();
-  stack = await startStack({ envFor: { 'stock-scraper': { STOCK_SYNTHETIC_LATENCY: '150ms', STOCK_PAGE_SIZE: '10' } } });
+  stack = await startStack({ envFor: { 'stock-scraper': { STOCK_SYNTHETIC_LATENCY: '150ms', STOCK_PAGE_SIZE: '10', STOCK_SCRAPE_CONCURRENCY: '2' } } });
   // The broker is shared with the other test files: these groups read only what this file sends.
   await groupsToEnd(stack.kafka, [
     { groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest },
@@ -161,7 +161,7 @@ test("a stock run's progress bar climbs to 100% without a reload, and the finish
       if (bar) seen.push(Number(bar.getAttribute('aria-valuenow')));
     }, 100);
   });
-  const res = await gateway.startStockRun({ runId, regions: ['us', 'fr', 'de'], limit: 40, tradingDate: TRADING_DATE });
+  const res = await gateway.startStockRun({ runId, regions: ['us', 'fr', 'de'], limit: 100, tradingDate: TRADING_DATE });
   assert.equal(res.runId, runId);
   await page.waitForSelector('#run [role=progressbar][aria-valuenow="100"]', { timeout: 150_000 });
   await page.waitForSelector('#run[data-complete="true"]');
@@ -175,6 +175,7 @@ test("a stock run's progress bar climbs to 100% without a reload, and the finish
   console.log(`# progress seen on the page: ${[...new Set(seen)].join(' → ')}`);
   for (const stage of ['scraping', 'processing']) assert.equal(await page.getAttribute(`#stages [aria-label="${stage} progress"]`, 'aria-valuenow'), '100');
   assert.equal(await page.locator('#regions tbody tr').count(), 3);
+  assert.equal(await page.textContent('#stages tbody tr:nth-child(2) td:nth-child(3)'), '300', 'a hundred symbols of each region processed');
 
   await page.click('#screener-link');
   await page.waitForSelector('#ratios tbody tr');

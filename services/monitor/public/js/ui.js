@@ -78,6 +78,12 @@ export function badge(text) {
   return h('span', { class: `badge s-${String(text).toLowerCase()}` }, text);
 }
 
+/** A figure in a box: its label, its value (with an id to find it by, and a link when href is given). */
+export function figure(label, value, id, href) {
+  const v = h('span', { class: 'value', id }, value);
+  return h('div', { class: 'figure' }, h('span', { class: 'label' }, label), href ? h('a', { href }, v) : v);
+}
+
 /** A page's heading and a box for its errors. */
 export function section(title, ...body) {
   return h('section', {}, h('h2', {}, title), ...body);

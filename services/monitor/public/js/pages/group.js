@@ -2,7 +2,7 @@
 // Monitor/WatchConsumerLag, and each partition's lag at its recent commits as a chart.
 import { live } from '../api.js';
 import { align, timeChart } from '../chart.js';
-import { badge, enumName, errorText, fill, fmtNum, fmtTime, h, section, table } from '../ui.js';
+import { badge, enumName, errorText, figure, fill, fmtNum, fmtTime, h, section, table } from '../ui.js';
 
 export function render(main, groupId) {
   const summary = h('div', { class: 'figures', id: 'group-summary' });
@@ -65,8 +65,4 @@ export function render(main, groupId) {
 function dedupe(points) {
   const byTime = new Map(points.map((p) => [p[0], p]));
   return [...byTime.values()].sort((a, b) => a[0] - b[0]);
-}
-
-function figure(label, value) {
-  return h('div', { class: 'figure' }, h('span', { class: 'label' }, label), h('span', { class: 'value' }, value));
 }

@@ -2,7 +2,7 @@
 // the overall one, and a chart of one product's windowed totals (ListWindows).
 import { live } from '../api.js';
 import { timeChart } from '../chart.js';
-import { errorText, fill, fmtNum, fmtTime, h, section, table } from '../ui.js';
+import { errorText, figure, fill, fmtNum, fmtTime, h, section, table } from '../ui.js';
 
 export function render(main) {
   const params = new URLSearchParams(location.search);
@@ -88,13 +88,8 @@ export function render(main) {
   followWindows();
 }
 
-function figure(label, value, id) {
-  return h('div', { class: 'figure' }, h('span', { class: 'label' }, label), h('span', { class: 'value', id }, value));
-}
-
 /** A window size such as 1m, 1h or 30s in seconds (60 when it cannot be read). */
 function seconds(size) {
   const m = /^(\d+)(s|m|h|d)$/.exec(size);
   return m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]] : 60;
 }
-

@@ -2,7 +2,7 @@
 // DLQ depths, jobs by status and the stock runs not complete yet, from Monitor/GetOverview.
 import { live } from '../api.js';
 import { align, timeChart } from '../chart.js';
-import { badge, enumName, errorText, fill, fmtNum, h, section, table } from '../ui.js';
+import { badge, enumName, errorText, figure, fill, fmtNum, h, section, table } from '../ui.js';
 
 const KEEP_POINTS = 300;
 
@@ -88,9 +88,4 @@ export function render(main) {
       chart.set(align(shown.map((topic) => history.get(topic) ?? [])), shown);
     },
   });
-}
-
-function figure(label, value, id, href) {
-  const v = h('span', { class: 'value', id }, value);
-  return h('div', { class: 'figure' }, h('span', { class: 'label' }, label), href ? h('a', { href }, v) : v);
 }
