@@ -8,8 +8,16 @@ export function refusalRecorder(pool: Pool) {
   return (entries: DeadLetter[]) =>
     recordRefusals(
       pool,
-      entries.map(({ msg, error }) => ({ partition: msg.partition, offset: msg.offset, requestId: requestIdOf(msg.value), reason: error.message })),
+      entries.map(({ msg, error }) => ({ partition: msg.partition, offset: msg.offset, requestId: storable(requestIdOf(msg.value)), reason: storable(error.message.slice(0, 2000)) })),
     );
+}
+
+/**
+ * Text PostgreSQL can store: a NUL (which an error quoting the message's bytes may hold) is
+ * refused by every text column, and the refusal would then never be recorded.
+ */
+function storable<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replaceAll('\0', '\\0')) as T;
 }
 
 function requestIdOf(value: Buffer | null): string | null {
