@@ -529,6 +529,8 @@ test('a job accepted while no scheduler reads the intake is NEW (gRPC and HTTP),
   await producer.connect();
   const poisonId = randomUUID();
   const [sent] = await producer.send({ topic: TOPICS.jobsIngest, messages: [{ key: poisonId, value: JSON.stringify({ requestId: poisonId, appName: 'no-such-app' }) }] });
+  // And one that is not JSON, with a NUL byte the reason quotes.
+  const [bytes] = await producer.send({ topic: TOPICS.jobsIngest, messages: [{ value: Buffer.from([0x00, 0x7b, 0xff]) }] });
   await producer.disconnect();
   const poisonAt = `partition=${sent.partition}&offset=${sent.baseOffset}`;
   assert.equal((await call('GET', `${url}/v1/jobs/${poisonId}?${poisonAt}`)).json.status, 'JOB_STATUS_NEW');
@@ -552,4 +554,7 @@ test('a job accepted while no scheduler reads the intake is NEW (gRPC and HTTP),
   );
   assert.equal(refused.requestId, poisonId);
   assert.match(refused.lastError, /^refused: invalid job request: .*no-such-app/);
+  const unreadable = await call('GET', `${url}/v1/jobs/any-id?partition=${bytes.partition}&offset=${bytes.baseOffset}`);
+  assert.equal(unreadable.json.status, 'JOB_STATUS_REFUSED', JSON.stringify(unreadable.json));
+  assert.match(unreadable.json.lastError, /^refused: .*JSON/);
 });

@@ -55,13 +55,13 @@ void runService('scheduler', settings, async (svc) => {
         dlqTopic: TOPICS.jobsIngestDlq,
         // What is refused is recorded before its offset is committed: once the group has read past
         // a request, GetJob finds it stored or refused.
-        onDeadLetters: refusalRecorder(pool),
+        onDeadLetters: refusalRecorder(pool, logger),
         decode: jobRequestDecoder(config),
         handleBatch: handleJobRequests(pool, config, metrics, logger),
         maxBatchSize: config.SCHEDULER_INGEST_BATCH,
         // Requests of one key keep their partition's order; the partitions of a fetch share a
         // transaction.
-        combinePartitions: true,
+        combinePartitions: false,
         partitionsConsumedConcurrently: config.KAFKA_TOPIC_PARTITIONS,
       })
     : undefined;

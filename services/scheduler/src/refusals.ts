@@ -1,15 +1,24 @@
 // The ingest consumer's record of what it refused: GetJob answers REFUSED, with the reason,
 // for a request the gateway published where a refused message was read.
-import type { DeadLetter, Pool } from '@pipewright/platform';
+import { isUnavailable, type DeadLetter, type Logger, type Pool } from '@pipewright/platform';
 import { recordRefusals } from './store';
 
-/** The ingest consumer's DLQ hook: what it refused, by where it read it, with the request id when it has one. */
-export function refusalRecorder(pool: Pool) {
-  return (entries: DeadLetter[]) =>
-    recordRefusals(
-      pool,
-      entries.map(({ msg, error }) => ({ partition: msg.partition, offset: msg.offset, requestId: storable(requestIdOf(msg.value)), reason: storable(error.message.slice(0, 2000)) })),
-    );
+/**
+ * The ingest consumer's DLQ hook: what it refused, by where it read it, with the request id when
+ * it has one. PostgreSQL away is retried (the consumer waits); any other failure is logged and
+ * the refusals go unrecorded (GetJob then answers NOT_FOUND for them) rather than hold back the
+ * intake.
+ */
+export function refusalRecorder(pool: Pool, logger: Logger) {
+  return async (entries: DeadLetter[]) => {
+    const refusals = entries.map(({ msg, error }) => ({ partition: msg.partition, offset: msg.offset, requestId: storable(requestIdOf(msg.value)), reason: storable(error.message.slice(0, 2000)) }));
+    try {
+      await recordRefusals(pool, refusals);
+    } catch (err) {
+      if (isUnavailable(err)) throw err;
+      logger.error({ err, refusals: refusals.map((r) => ({ partition: r.partition, offset: r.offset })) }, 'refused job requests could not be recorded');
+    }
+  };
 }
 
 /**
