@@ -414,6 +414,7 @@ test('a streaming method answers newline-delimited JSON: GET /v1/stock-runs/{run
 test('the door counts its requests by route and status on /metrics', async () => {
   await get('/v1/scheduler/stats');
   await get(`/v1/jobs/${randomUUID()}`);
+  await post('/v1/jobs', {});
   const text = await (await fetch(`http://127.0.0.1:${stack.proc('ingest-gateway').metricsPort}/metrics`)).text();
   /** The value of a series with these labels (in any order), or 0. */
   const value = (name, labels) =>
