@@ -37,6 +37,10 @@ interface CommonSpec<T> {
 
 export const COMMIT_INTERVAL_MS = 100;
 const DEFAULT_MAX_BATCH = 1000;
+// What a fetch brings at most (a larger single message still comes whole): enough for full
+// batches, without holding tens of megabytes of messages decoded at once.
+const FETCH_MAX_BYTES = 2 * 1024 * 1024;
+const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
 
 /** One message at a time: for work that cannot be batched. */
 export interface MessageConsumerSpec<T> extends CommonSpec<T> {
@@ -238,6 +242,8 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       // Bounds how long stop() waits for an idle fetch to return.
       maxWaitTimeInMs: linger ? Math.min(linger.maxWaitMs, 1000) : 1000,
       minBytes: linger?.minBytes ?? 1,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
       allowAutoTopicCreation: false,
       retry: { retries: 12, restartOnFailure: async () => true },
     });

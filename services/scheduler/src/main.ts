@@ -61,7 +61,7 @@ void runService('scheduler', settings, async (svc) => {
         maxBatchSize: config.SCHEDULER_INGEST_BATCH,
         // Requests of one key keep their partition's order; the partitions of a fetch share a
         // transaction.
-        combinePartitions: false,
+        combinePartitions: true,
         partitionsConsumedConcurrently: config.KAFKA_TOPIC_PARTITIONS,
       })
     : undefined;
