@@ -94,7 +94,7 @@ const outcomeText = async (selector, expected) => {
   return (await el.textContent()) ?? '';
 };
 
-test('a job scheduled through the gateway shows on the Jobs page and reaches DONE there without a reload', { skip, timeout: 180_000 }, async () => {
+test('a job scheduled through the gateway shows on the Jobs page and reaches DONE there without a reload; the filters find it by app and status', { skip, timeout: 180_000 }, async () => {
   await page.goto(`${base}/jobs`);
   await page.waitForSelector('.live.on');
   await mark();
@@ -107,6 +107,17 @@ test('a job scheduled through the gateway shows on the Jobs page and reaches DON
   assert.ok(['SCHEDULED', 'RUNNING', 'DONE'].includes(String(seen)), `first seen as ${seen}`);
 
   made.jobId = String(await page.getAttribute(`#jobs tr[data-request-id="${requestId}"]`, 'data-job-id'));
+
+  // The filters: this app and DONE list it; CANCELLED does not.
+  await page.fill('#job-filters input[name=appName]', 'noop');
+  await page.selectOption('#job-filters select[name=status]', 'JOB_STATUS_DONE');
+  await Promise.all([page.waitForURL(/\/jobs\?appName=noop&status=JOB_STATUS_DONE$/), page.click('#job-filters button[type=submit]')]);
+  await page.waitForSelector(`#jobs tr[data-request-id="${requestId}"]`);
+  await page.selectOption('#job-filters select[name=status]', 'JOB_STATUS_CANCELLED');
+  await Promise.all([page.waitForURL(/status=JOB_STATUS_CANCELLED/), page.click('#job-filters button[type=submit]')]);
+  await page.waitForFunction(() => /** @type {any} */ (globalThis).document.getElementById('jobs')?.textContent === 'No jobs match.');
+  await page.goto(`${base}/jobs`);
+  await page.waitForSelector(`#jobs tr[data-request-id="${requestId}"]`);
   await page.click(`#jobs tr[data-request-id="${requestId}"] a`);
   await page.waitForSelector('#job[data-status="DONE"]');
   await page.waitForSelector('#runs tbody .badge.s-done', { timeout: 15_000 });
