@@ -18,23 +18,10 @@ export function render(main) {
   const chart = timeChart(chartBox, { labels: ['total'], kind: 'bars', yLabel: 'total', padSeconds: 30 * seconds(windowSize) });
   const products = new Map();
   let total;
-  let stopWindows;
+  let stop;
   const drawOverall = () =>
     total &&
     fill(overall, figure('Total', total.total ?? '0', 'orders-total'), figure('Orders', fmtNum(total.count ?? 0), 'orders-count'), figure('Average', total.average ?? '0'), figure('Products', fmtNum(products.size), 'orders-products'));
-
-  const followWindows = () => {
-    stopWindows?.();
-    if (!product) return;
-    chartTitle.textContent = `Windowed totals of ${product} (${windowSize} windows, last 24 hours)`;
-    stopWindows = live([{ id: 'windows', method: 'order-aggregator/ListWindows', request: { product, windowSize, pageSize: 1000 } }], {
-      windows(res) {
-        if (res.error) return Object.assign(error, { hidden: false, textContent: errorText(res) });
-        const ws = res.windows ?? [];
-        chart.set([ws.map((w) => Date.parse(w.startTime) / 1000), ws.map((w) => Number(w.total ?? 0))]);
-      },
-    });
-  };
 
   const draw = () => {
     const rows = [...products.values()].sort((a, b) => Number(b.total ?? 0) - Number(a.total ?? 0));
@@ -60,32 +47,45 @@ export function render(main) {
     if (select.options.length !== names.length) fill(select, names.map((n) => h('option', { value: n, selected: n === product }, n)));
     if (!product && names.length) {
       product = names[0];
-      followWindows();
+      follow();
     }
   };
 
-  live(
-    [
-      { id: 'aggregates', method: 'order-aggregator/WatchAggregates', request: {} },
-      { id: 'overall', method: 'order-aggregator/GetAggregate', request: {} },
-    ],
-    {
-      aggregates(a) {
-        if (a.error) return Object.assign(error, { hidden: false, textContent: errorText(a) });
-        error.hidden = true;
-        if (!a.product) return;
-        products.set(a.product, a);
-        draw();
-        drawOverall();
-      },
-      overall(a) {
-        if (a.error) return Object.assign(error, { hidden: false, textContent: errorText(a) });
-        total = a;
-        drawOverall();
-      },
+  const handlers = {
+    aggregates(a) {
+      if (a.error) return Object.assign(error, { hidden: false, textContent: errorText(a) });
+      error.hidden = true;
+      if (!a.product) return;
+      products.set(a.product, a);
+      draw();
+      drawOverall();
     },
-  );
-  followWindows();
+    overall(a) {
+      if (a.error) return Object.assign(error, { hidden: false, textContent: errorText(a) });
+      total = a;
+      drawOverall();
+    },
+    windows(res) {
+      if (res.error) return Object.assign(error, { hidden: false, textContent: errorText(res) });
+      const ws = res.windows ?? [];
+      chart.set([ws.map((w) => Date.parse(w.startTime) / 1000), ws.map((w) => Number(w.total ?? 0))]);
+    },
+  };
+  // One event stream for the page (a browser holds only six connections to a host); opened again
+  // with the windows of a product once one is chosen.
+  const follow = () => {
+    stop?.();
+    if (product) chartTitle.textContent = `Windowed totals of ${product} (${windowSize} windows, last 24 hours)`;
+    stop = live(
+      [
+        { id: 'aggregates', method: 'order-aggregator/WatchAggregates', request: {} },
+        { id: 'overall', method: 'order-aggregator/GetAggregate', request: {} },
+        ...(product ? [{ id: 'windows', method: 'order-aggregator/ListWindows', request: { product, windowSize, pageSize: 1000 } }] : []),
+      ],
+      handlers,
+    );
+  };
+  follow();
 }
 
 /** A window size such as 1m, 1h or 30s in seconds (60 when it cannot be read). */
