@@ -44,7 +44,7 @@ const skip = unavailable ? `no browser: ${unavailable}` : false;
 before(async () => {
   if (skip) return;
   const started = Date.now();
-  stack = await startStack({ envFor: { 'stock-scraper': { STOCK_SYNTHETIC_LATENCY: '150ms', STOCK_PAGE_SIZE: '10', STOCK_SCRAPE_CONCURRENCY: '2' } } });
+  stack = await startStack({ envFor: { 'stock-scraper': { STOCK_SYNTHETIC_LATENCY: '150ms', STOCK_PAGE_SIZE: '10', STOCK_SCRAPE_CONCURRENCY: '2', STOCK_SYNTHETIC_FAIL_REGIONS: 'ch', STOCK_SCRAPE_RETRY_BACKOFF: '10ms,10ms' } } });
   // The broker is shared with the other test files: these groups read only what this file sends.
   await groupsToEnd(stack.kafka, [
     { groupId: 'scheduler.ingest', topic: TOPICS.jobsIngest },
@@ -157,7 +157,7 @@ test('a job is paused, resumed and triggered from its page, each confirmed first
   assert.equal(await page.getAttribute('#action-outcome', 'class'), 'notice error');
 });
 
-test("a stock run's progress bar climbs to 100% without a reload, and the finished run links to its screener", { skip, timeout: 180_000 }, async () => {
+test("a stock run's progress bar climbs to 100% without a reload, and the finished run links to its screener; a failed region shows among the recent errors", { skip, timeout: 180_000 }, async () => {
   const runId = `run-${tag}`;
   made.runId = runId;
   await page.goto(`${base}/stocks/${runId}`);
@@ -193,6 +193,17 @@ test("a stock run's progress bar climbs to 100% without a reload, and the finish
   assert.ok((await page.locator('#ratios tbody tr').count()) > 0, 'the screener lists the run');
   await page.goto(`${base}/stocks`);
   await page.waitForSelector(`#runs tr[data-run-id="${runId}"] [aria-label="run ${runId}"][aria-valuenow="100"]`);
+
+  // A run whose region fails every attempt: the list shows it among the recent errors, its page the region FAILED.
+  const failing = `failing-${tag}`;
+  await mark();
+  await gateway.startStockRun({ runId: failing, regions: ['ch'], limit: 5, tradingDate: TRADING_DATE });
+  const error = await page.waitForSelector(`#stock-errors tr:has(a[href="/stocks/${failing}"])`, { timeout: 60_000 });
+  assert.match(String(await error.textContent()), /stock-scraper/);
+  await stillMarked();
+  await page.goto(`${base}/stocks/${failing}`);
+  await page.waitForSelector('#regions .badge.s-failed');
+  assert.match(String(await page.textContent('#run-errors')), /scraping\s*ch/);
 });
 
 test('a poison message is found on the Dead letters page, inspected, replayed once its cause is fixed, and processed', { skip, timeout: 180_000 }, async () => {

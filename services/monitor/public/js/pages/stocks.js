@@ -42,8 +42,8 @@ export function render(main) {
               ['run', (r) => h('a', { href: `/stocks/${encodeURIComponent(r.runId)}`, class: 'mono' }, r.runId)],
               ['regions', (r) => (r.regions ?? []).join(', ')],
               ['progress', (r) => progress(r.percent, `run ${r.runId}`)],
-              ['scraping', (r) => progress(r.scraping?.percent, `scraping of ${r.runId}`)],
-              ['processing', (r) => progress(r.processing?.percent, `processing of ${r.runId}`)],
+              ['scraping', (r) => stage(r, 'scraping')],
+              ['processing', (r) => stage(r, 'processing')],
               ['failed', (r) => fmtNum(r.failed ?? 0)],
               ['started', (r) => fmtTime(r.startedAt)],
               ['took', (r) => (r.complete ? fmtMs(r.durationMs) : 'running')],
@@ -65,3 +65,9 @@ export function render(main) {
     },
   );
 }
+
+/** A stage's bar; "nothing to do" for a finished run whose stage was sent nothing (every region failed). */
+function stage(run, name) {
+  return run.complete && !Number(run[name]?.sent ?? 0) ? h('span', { class: 'empty' }, 'nothing to do') : progress(run[name]?.percent, `${name} of ${run.runId}`);
+}
+
