@@ -1,7 +1,8 @@
 // Writes what the charts take from packages/contracts/services.json: the umbrella's dependency on
 // each service chart (Chart.yaml), the topics each service consumes (templates/checks.yaml, for
 // the autoscaling limit), and the library's table of each service's Kafka ACLs
-// (pipewright-lib/templates/_kafka-acls.tpl, for the KafkaUsers), each between markers.
+// (pipewright-lib/templates/_kafka-acls.tpl, for the KafkaUsers) and of each service's gRPC port
+// (pipewright-lib/templates/_peers.tpl, for the addresses of the others), each between markers.
 //
 //   node scripts/gen-charts.mjs           rewrites them
 //   (test/k8s/services.test.mjs fails when they are stale)
@@ -38,6 +39,7 @@ export function generatedBlocks() {
   return [
     { file: join(CHARTS, 'pipewright', 'Chart.yaml'), begin: '# services:begin', end: '# services:end', lines: deps },
     { file: join(CHARTS, 'pipewright-lib', 'templates', '_kafka-acls.tpl'), begin: '{{- /* acls:begin */ -}}', end: '{{- /* acls:end */ -}}', lines: acls },
+    { file: join(CHARTS, 'pipewright-lib', 'templates', '_peers.tpl'), begin: '{{- /* ports:begin */ -}}', end: '{{- /* ports:end */ -}}', lines: SERVICE_LIST.map((s) => `${s.name}: ${s.grpcPort}`) },
     { file: join(CHARTS, 'pipewright', 'templates', 'checks.yaml'), begin: '{{- /* services:begin */ -}}', end: '{{- /* services:end */ -}}', lines: consumes },
   ];
 }

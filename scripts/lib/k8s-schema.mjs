@@ -127,6 +127,17 @@ export function serviceSchema(own = {}) {
 
 /** What is truly a service's own, beyond the shared keys. */
 const OWN = {
+  'ingest-gateway': {
+    http: obj({
+      enabled: bool('the HTTP/JSON door as the container and Service port named http'),
+      port: port('INGEST_HTTP_PORT'),
+      upstreams: {
+        ...map({ type: 'string' }),
+        propertyNames: { enum: SERVICES },
+        description: 'INGEST_HTTP_UPSTREAMS: service name -> host:port (tpl) in place of <release>-<service>:<its gRPC port>',
+      },
+    }),
+  },
   monitor: {
     httpPort: port('MONITOR_HTTP_PORT, the web dashboard'),
     healthTargets: {

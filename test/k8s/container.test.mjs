@@ -219,13 +219,17 @@ async function renderForKubePlay() {
     set[`${service}.grpcPort`] = ports[service].grpc;
     set[`${service}.metricsPort`] = ports[service].metrics;
   }
+  // The HTTP ports too: the dashboard's, and the gateway's door (8081 by default, which another
+  // process of this machine may hold).
   set['monitor.httpPort'] = await freePort();
-  return { ports, ...render(UMBRELLA, { valuesFiles: [EXTERNAL_VALUES], set, setString: { 'global.kafka.brokers': stack.brokers } }) };
+  const door = await freePort();
+  set['ingest-gateway.http.port'] = door;
+  return { ports, door, ...render(UMBRELLA, { valuesFiles: [EXTERNAL_VALUES], set, setString: { 'global.kafka.brokers': stack.brokers } }) };
 }
 
 test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play, every pod ready', { skip, timeout: 10 * 60_000 }, async (t) => {
   needImages();
-  const { ports, objects: rendered } = await renderForKubePlay();
+  const { ports, door, objects: rendered } = await renderForKubePlay();
   // kube play takes Pods, Deployments, ConfigMaps and PersistentVolumeClaims; the Services,
   // ServiceAccounts, HorizontalPodAutoscalers and PodDisruptionBudgets are cluster objects it
   // has no use for.
@@ -269,6 +273,7 @@ test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play
       await assertServesWithReflection(service, `127.0.0.1:${ports[service].grpc}`, isDead);
       const res = await fetch(`http://127.0.0.1:${ports[service].metrics}/metrics`);
       assert.equal(res.status, 200, `${service}: /metrics`);
+      if (service === 'ingest-gateway') assert.equal((await fetch(`http://127.0.0.1:${door}/openapi.json`)).status, 200, 'the door answers on the chart\'s http port');
       t.diagnostic(`${pod}: ready ${Date.now() - t0} ms after kube play`);
       // What kube play made of the pod's security settings.
       const spec = podSpec(played, service);

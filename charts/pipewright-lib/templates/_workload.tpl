@@ -52,9 +52,14 @@ automountServiceAccountToken: false
 {{- end -}}
 {{- end -}}
 
-{{/* Every port of the pod: gRPC, metrics, then extraPorts (rendered with tpl). */}}
+{{/* Every port of the pod: gRPC, metrics, http (when http.enabled), then extraPorts (rendered with tpl). */}}
 {{- define "pipewright-lib.ports" -}}
 {{- $ports := list (dict "name" "grpc" "port" .Values.grpcPort "appProtocol" "grpc") (dict "name" "metrics" "port" .Values.metricsPort "appProtocol" "http") -}}
+{{- with .Values.http -}}
+{{- if .enabled -}}
+{{- $ports = append $ports (dict "name" "http" "port" (int .port) "appProtocol" "http") -}}
+{{- end -}}
+{{- end -}}
 {{- range .Values.extraPorts -}}
 {{- $port := fromYaml (include "pipewright-lib.render" (list . $)) -}}
 {{- $ports = append $ports (set $port "port" (int $port.port)) -}}
@@ -351,7 +356,12 @@ spec:
       {{- include "pipewright-lib.selectorLabels" . | nindent 6 }}
   policyTypes: [Ingress]
   ingress:
-    {{- range $port, $from := dict "grpc" $np.grpcFrom "metrics" $np.metricsFrom }}
+    {{- /* With grpcFrom narrowed, the door's pods are still admitted to the gRPC port: it forwards here. */}}
+    {{- $grpcFrom := $np.grpcFrom | default list }}
+    {{- if $grpcFrom }}
+    {{- $grpcFrom = concat $grpcFrom (fromYamlArray (include "pipewright-lib.doorPeers" $ | default "[]")) }}
+    {{- end }}
+    {{- range $port, $from := dict "grpc" $grpcFrom "metrics" $np.metricsFrom }}
     - ports:
         - port: {{ $port }}
       from:
