@@ -150,6 +150,8 @@ test('jobs: an unknown id is exit 3; bad arguments, caught here or by the servic
     ['jobs', 'schedule'],
     ['jobs', 'frobnicate'],
     ['jobs', 'list', '--limit', 'many'],
+    ['jobs', 'get', 'x', '--partition', '1'],
+    ['jobs', 'get', 'x', '--offset', 'last'],
     ['orders', 'submit', '--product', 'p', '--price', 'cheap'],
     ['ratios', 'list', '--filter', 'pe~15'],
     ['ratios', 'list', '--sort', 'colour'],
@@ -167,6 +169,62 @@ test('jobs: an unknown id is exit 3; bad arguments, caught here or by the servic
   const size = await cli(['orders', 'windows', 'apple', '--size', '7q']);
   assert.equal(size.code, 2);
   inWords(size.stderr, /^pipewright: invalid argument: /);
+});
+
+test('jobs get with the position jobs schedule printed: NEW while no scheduler reads the intake, then the stored job; REFUSED with the reason for a request it turned down', async () => {
+  const { stack } = started;
+  const port = stack.proc('scheduler').port;
+  // The scheduler that reads the intake stops; one that only answers (SCHEDULER_INGEST off) takes its place.
+  await stack.proc('scheduler').stop();
+  const answering = await stack.start('scheduler', { as: 'scheduler-answering', env: { SCHEDULER_INGEST: 'false' } });
+  const withAnswering = addressFlags.map((f, i) => (addressFlags[i - 1] === '--scheduler' ? answering.address : f));
+  const get = (args) => runCli(['jobs', 'get', ...args, ...withAnswering], env);
+  let reading = false;
+  try {
+    const scheduled = await cli(['jobs', 'schedule', '--app', 'noop']);
+    assert.equal(scheduled.code, 0, scheduled.stderr);
+    const m = /^(\S+)\n\(accepted: scheduler\.jobs\.ingest partition (\d+) offset (\d+); pipewright jobs get \1 --partition \2 --offset \3\)$/.exec(scheduled.stdout.trim());
+    assert.ok(m, `jobs schedule prints the request id and where it was accepted: ${scheduled.stdout}`);
+    const [, requestId, partition, offset] = m;
+    const at = ['--partition', partition, '--offset', offset];
+
+    const waiting = await get([requestId, ...at]);
+    assert.equal(waiting.code, 0, waiting.stderr);
+    assert.match(waiting.stdout, /^status:\s+NEW$/m);
+    assert.match(waiting.stdout, new RegExp(`^request id:\\s+${requestId}$`, 'm'));
+    assert.equal((await get([requestId])).code, 3, 'without the position the scheduler cannot tell');
+
+    // A request the scheduler will turn down: an app it does not know.
+    const producer = stack.kafka.producer();
+    await producer.connect();
+    const poisonId = randomUUID();
+    const [sent] = await producer.send({ topic: TOPICS.jobsIngest, messages: [{ key: poisonId, value: JSON.stringify({ requestId: poisonId, appName: 'no-such-app' }) }] });
+    await producer.disconnect();
+    const poisonAt = ['--partition', String(sent.partition), '--offset', String(sent.baseOffset)];
+
+    // The intake again: the job is stored, the poison refused.
+    await stack.start('scheduler', { port });
+    reading = true;
+    const stored = await eventually(
+      async () => {
+        const job = JSON.parse((await get([requestId, ...at, '--json'])).stdout);
+        return job.status !== 'JOB_STATUS_NEW' && job;
+      },
+      { timeoutMs: 60_000, message: `job ${requestId} stored` },
+    );
+    assert.match(stored.jobId, /^[0-9a-f-]{36}$/);
+    const refused = await eventually(
+      async () => {
+        const r = await get([poisonId, ...poisonAt]);
+        return /^status:\s+REFUSED$/m.test(r.stdout) && r;
+      },
+      { timeoutMs: 60_000, message: `request ${poisonId} refused` },
+    );
+    assert.match(refused.stdout, /^last error:\s+refused: invalid job request: .*no-such-app/m);
+  } finally {
+    await answering.stop();
+    if (!reading) await stack.start('scheduler', { port });
+  }
 });
 
 test('nothing listening: exit 5 with one line naming npm start and the flag', async () => {

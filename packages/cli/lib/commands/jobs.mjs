@@ -57,14 +57,25 @@ export function register(program) {
         requestId: o.requestId ?? '',
       });
       const res = await call(cmd, 'ingest-gateway', 'scheduleJob', req);
-      output(cmd, ingestV1.ScheduleJobResponse, res, (r) => `${r.requestId}\n(accepted: ${r.topic} partition ${r.partition} offset ${r.offset}; pipewright jobs get ${r.requestId})`);
+      output(
+        cmd,
+        ingestV1.ScheduleJobResponse,
+        res,
+        (r) => `${r.requestId}\n(accepted: ${r.topic} partition ${r.partition} offset ${r.offset}; pipewright jobs get ${r.requestId} --partition ${r.partition} --offset ${r.offset})`,
+      );
     });
 
   jobs
     .command('get')
-    .description('a job, by job id or request id')
+    .description('a job, by job id or request id; with the position jobs schedule printed, NEW until the scheduler has read it and REFUSED if it turned it down')
     .argument('<id>')
-    .action(async (id, _o, cmd) => output(cmd, schedulerV1.Job, await call(cmd, 'scheduler', 'getJob', schedulerV1.GetJobRequest.fromPartial({ jobId: id })), jobFields));
+    .option('--partition <n>', 'the partition of scheduler.jobs.ingest the request was accepted at (with --offset)', int('--partition'))
+    .option('--offset <n>', 'its offset there (with --partition)', int('--offset'))
+    .action(async (id, o, cmd) => {
+      if ((o.partition === undefined) !== (o.offset === undefined)) throw usage('--partition and --offset go together: both from what jobs schedule printed, or neither');
+      const req = schedulerV1.GetJobRequest.fromPartial({ jobId: id, partition: o.partition, offset: o.offset });
+      output(cmd, schedulerV1.Job, await call(cmd, 'scheduler', 'getJob', req), jobFields);
+    });
 
   jobs
     .command('list')
