@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHARTS_DIR, SERVICES, UMBRELLA, compiled, find, render, renderNotes, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
+import { CHARTS_DIR, SERVICES, UMBRELLA, compiled, find, render, renderNotes, template, validateManifests } from '../../scripts/lib/k8s-charts.mjs';
 
 const { upstreamsOf } = compiled('services/ingest-gateway/src/http.ts');
 const { settings } = compiled('services/ingest-gateway/src/config.ts');
@@ -75,6 +75,14 @@ test('the upstreams follow the release name, and http.upstreams replaces the add
   assert.equal(upstreams(given)['stock-processor'], 'pipewright-stocks.other.svc:6000');
   assert.equal(upstreams(given).scheduler, 'pipewright-scheduler:50052');
   assert.throws(() => render(UMBRELLA, { setString: { 'ingest-gateway.http.upstreams.billing': 'x:1' } }), /upstreams/);
+});
+
+test("a service given another grpcPort is refused unless the door is given its address", () => {
+  assert.throws(() => template(UMBRELLA, { set: { 'scheduler.grpcPort': 6000 } }), /scheduler\.grpcPort is 6000 but the gateway's HTTP\/JSON door forwards to scheduler at 50052: give its address as ingest-gateway\.http\.upstreams\.scheduler/);
+  const given = render(UMBRELLA, { set: { 'scheduler.grpcPort': 6000 }, setString: { 'ingest-gateway.http.upstreams.scheduler': 'pipewright-scheduler:6000' } }).objects;
+  assert.equal(upstreams(given).scheduler, 'pipewright-scheduler:6000');
+  assert.equal(find(given, 'Service', 'pipewright-scheduler').spec.ports.find((p) => p.name === 'grpc').port, 6000);
+  assert.doesNotThrow(() => template(UMBRELLA, { set: { 'scheduler.grpcPort': 6000, 'scheduler.enabled': false } }), 'no scheduler in the release');
 });
 
 test('with http.enabled false the door is not a port of the pod, the Service or the NetworkPolicy', () => {
