@@ -218,6 +218,8 @@ async function renderForKubePlay() {
     ports[service] = { grpc: await freePort(), metrics: await freePort() };
     set[`${service}.grpcPort`] = ports[service].grpc;
     set[`${service}.metricsPort`] = ports[service].metrics;
+    // No Services here: the door forwards to each pod on the host's network.
+    if (service !== 'ingest-gateway') set[`ingest-gateway.http.upstreams.${service}`] = `127.0.0.1:${ports[service].grpc}`;
   }
   // The HTTP ports too: the dashboard's, and the gateway's door (8081 by default, which another
   // process of this machine may hold).
@@ -273,7 +275,6 @@ test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play
       await assertServesWithReflection(service, `127.0.0.1:${ports[service].grpc}`, isDead);
       const res = await fetch(`http://127.0.0.1:${ports[service].metrics}/metrics`);
       assert.equal(res.status, 200, `${service}: /metrics`);
-      if (service === 'ingest-gateway') assert.equal((await fetch(`http://127.0.0.1:${door}/openapi.json`)).status, 200, 'the door answers on the chart\'s http port');
       t.diagnostic(`${pod}: ready ${Date.now() - t0} ms after kube play`);
       // What kube play made of the pod's security settings.
       const spec = podSpec(played, service);
@@ -284,6 +285,11 @@ test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play
       assert.ok(c.HostConfig.SecurityOpt.includes('no-new-privileges'), `${service}: no privilege escalation`);
       assert.ok(c.Mounts.some((m) => m.Destination === '/tmp'), `${service}: its emptyDir at /tmp`);
     }
+    // The door on the chart's http port: the gateway's own routes, and the others' forwarded.
+    assert.equal((await fetch(`http://127.0.0.1:${door}/openapi.json`)).status, 200, "the door answers on the chart's http port");
+    const stats = await fetch(`http://127.0.0.1:${door}/v1/scheduler/stats`);
+    assert.equal(stats.status, 200, `the door forwards to the scheduler: ${await stats.clone().text()}`);
+    assert.match((await stats.json()).messagesReceived, /^\d+$/, "the scheduler's own figures");
     // kube play sets no stop timeout from terminationGracePeriodSeconds (podman's default is
     // 10 s): each pod is stopped with its own, all at once as a rollout would.
     await Promise.all(SERVICES.map(async (service) => {
