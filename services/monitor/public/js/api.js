@@ -112,6 +112,8 @@ const liveBadge = () => document.getElementById('live');
 export function live(subs, handlers) {
   const wire = subs.map(({ id, method, request }) => ({ id, rpc: rpcPath(method), request }));
   const source = new EventSource(`/api/events?subscribe=${encodeURIComponent(JSON.stringify(wire))}`);
+  const badge = liveBadge();
+  if (badge) badge.hidden = false;
   for (const { id, method } of subs) {
     source.addEventListener(id, (e) => {
       const data = JSON.parse(e.data);

@@ -10,10 +10,17 @@ const FIELDS = [
   ['PS', 'P/S', 'psRatio'],
   ['EV_EBITDA', 'EV/EBITDA', 'evEbitda'],
   ['DEBT_TO_EQUITY', 'debt/equity', 'debtToEquity'],
-  ['ROE', 'ROE', 'roe'],
+  ['ROE', 'ROE', 'roe', 'percent'],
   ['CURRENT_RATIO', 'current ratio', 'currentRatio'],
-  ['DIVIDEND_YIELD', 'dividend yield', 'dividendYield'],
+  ['DIVIDEND_YIELD', 'dividend yield', 'dividendYield', 'percent'],
 ];
+
+/** A figure of the screener: market caps whole, fractions (ROE, dividend yield) as percents, ratios to 3 places. */
+function shown(value, key, kind) {
+  if (value === undefined || value === null) return '—';
+  if (kind === 'percent') return `${fmtNum(100 * Number(value), 2)}%`;
+  return fmtNum(value, key === 'marketCapUsd' ? 0 : 3);
+}
 
 export async function render(main, runId) {
   const params = new URLSearchParams(location.search);
@@ -41,7 +48,7 @@ export async function render(main, runId) {
           ['region', (r) => r.region ?? ''],
           ['sector', (r) => r.sector ?? ''],
           ['price', (r) => `${fmtNum(r.price, 2)} ${r.currency ?? ''}`],
-          ...FIELDS.map(([, label, key]) => [label, (r) => fmtNum(r[key], key === 'marketCapUsd' ? 0 : 3)]),
+          ...FIELDS.map(([, label, key, kind]) => [label, (r) => shown(r[key], key, kind)]),
         ],
         res.ratios ?? [],
         { empty: 'No symbols stored for this run (yet).' },
