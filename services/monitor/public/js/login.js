@@ -1,5 +1,7 @@
 // The login form: the token goes to POST /login, which checks it as the gRPC servers do and sets
 // the session cookie; then back to the page asked for.
+import { pageAfterLogin } from './next.js';
+
 const form = document.getElementById('login');
 const message = document.getElementById('login-message');
 
@@ -14,7 +16,5 @@ form.addEventListener('submit', async (e) => {
     message.textContent = `Not logged in: ${body.message ?? `HTTP ${res.status}`}.`;
     return;
   }
-  const next = new URLSearchParams(location.search).get('next') ?? '/';
-  // Only a path of this site.
-  location.assign(next.startsWith('/') && !next.startsWith('//') ? next : '/');
+  location.assign(pageAfterLogin(new URLSearchParams(location.search).get('next'), location.origin));
 });
