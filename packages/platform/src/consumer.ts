@@ -30,7 +30,8 @@ interface CommonSpec<T> {
   commitIntervalMs?: number;
   /**
    * Called with the messages just sent to the DLQ, before their offsets are noted for commit
-   * (retried with the send while it fails): for a service that records what it refused.
+   * (retried alone while it fails; the messages are sent once): for a service that records what
+   * it refused.
    */
   onDeadLetters?: (entries: DeadLetter[]) => Promise<void>;
 }
@@ -283,20 +284,33 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       }
     }
   };
-  /** Dead-letters entries, retrying (with backoff) while Kafka refuses: a failing DLQ never stops the consumer. */
-  const toDlq = async (entries: DeadLetter[]) => {
-    if (entries.length === 0) return;
+  /** Runs fn until it succeeds, waiting longer each time; a stopping consumer gives up. */
+  const retrying = async (fn: () => Promise<void>, warn: (err: unknown, retryInMs: number) => void) => {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        await sendDeadLetters(entries);
-        await spec.onDeadLetters?.(entries);
-        break;
+        return await fn();
       } catch (err) {
         stats.retries += 1;
-        log.warn({ err, dlq: spec.dlqTopic, messages: entries.length, retryInMs: delay }, 'dead-letter topic refused the messages; retrying');
+        warn(err, delay);
         if (stopping) throw err;
         await sleep(delay);
       }
+    }
+  };
+  /** Dead-letters entries, retrying (with backoff) while Kafka refuses: a failing DLQ never stops the consumer. */
+  const toDlq = async (entries: DeadLetter[]) => {
+    if (entries.length === 0) return;
+    // Sent once, then recorded: a record that fails is tried again alone, never the send.
+    await retrying(
+      () => sendDeadLetters(entries),
+      (err, delay) => log.warn({ err, dlq: spec.dlqTopic, messages: entries.length, retryInMs: delay }, 'dead-letter topic refused the messages; retrying'),
+    );
+    const record = spec.onDeadLetters;
+    if (record) {
+      await retrying(
+        () => record(entries),
+        (err, delay) => log.warn({ err, messages: entries.length, retryInMs: delay }, 'dead letters sent but not recorded; retrying the record'),
+      );
     }
     stats.failed += entries.length;
     stats.sentToDlq += entries.length;
@@ -531,10 +545,12 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   };
   const start = async (): Promise<void> => {
     const c = consumer;
+    // A rebalance begins: what is done is committed while this member still owns it.
+    c.on(c.events.REBALANCING, () => void commitNoted());
     c.on(c.events.GROUP_JOIN, (e) => {
       member = true;
-      // Offsets noted before the rebalance are not committed: a partition kept resumes from its
-      // last commit, and its work, already done, is found done.
+      // Offsets noted after the rebalance began are not committed: a partition kept resumes from
+      // its last commit, and its work, already done, is found done.
       noted.clear();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
       seekToStored(c, e.payload.memberAssignment);

@@ -487,6 +487,81 @@ test('with combinePartitions, the batches of partitions handled together reach t
   assert.equal(handle.stats.processed, 149);
 });
 
+test('onDeadLetters is called with what went to the DLQ, and while it fails it is retried alone: each message reaches the DLQ once', async () => {
+  const topic = unique('recorded');
+  const dlqTopic = unique('dlq');
+  await client.ensureTopics([{ topic, partitions: 1 }, dlqTopic]);
+  const dlq = await collect(dlqTopic);
+  let calls = 0;
+  /** @type {string[]} */
+  const recorded = [];
+  const handle = await client.consume(
+    {
+      groupId: unique('g'),
+      topics: [topic],
+      dlqTopic,
+      decode: (m) => JSON.parse(text(m)),
+      handleBatch: async () => ({}),
+      onDeadLetters: async (entries) => {
+        calls += 1;
+        if (calls < 3) throw new Error('database briefly unavailable');
+        recorded.push(...entries.map((e) => e.msg.offset));
+      },
+    },
+    producer,
+  );
+  await producer.send(topic, [
+    { key: 'k', value: Buffer.from('not json') },
+    { key: 'k', value: { ok: 1 } },
+  ]);
+  await until(() => recorded.length === 1 && handle.stats.processed === 1);
+  await new Promise((r) => setTimeout(r, 500));
+  await handle.stop();
+  await dlq.stop();
+  assert.equal(calls, 3, 'the hook was tried until it succeeded');
+  assert.deepEqual(recorded, ['0']);
+  assert.equal(dlq.seen.length, 1, 'the dead letter was sent once, not once per try of the hook');
+});
+
+test('offsets noted but not yet committed are committed when a rebalance begins, so the next owner does not redo the work', async () => {
+  const topic = unique('rebalance');
+  await client.ensureTopics([{ topic, partitions: 2 }]);
+  const sent = await producer.send(
+    topic,
+    Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  const ends = [0, 1].map((p) => Math.max(...sent.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+  const groupId = unique('g');
+  const spec = { groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => JSON.parse(text(m)).n, commitIntervalMs: 600_000 };
+  const first = await client.consume({ ...spec, handleBatch: async () => ({}) }, producer);
+  /** @type {number[]} */
+  const redone = [];
+  let second;
+  try {
+    await until(() => first.stats.processed === 20);
+    assert.equal(first.stats.commits, 0, 'nothing committed yet: the interval is long');
+    second = await client.consume({ ...spec, handleBatch: async (items) => void redone.push(...items.map((i) => i.value)) }, producer);
+    await until(() => first.isHealthy() && second.isHealthy());
+    const admin = client.kafka.admin();
+    await admin.connect();
+    try {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      assert.deepEqual(
+        [0, 1].map((p) => Number(partitions.find((x) => x.partition === p)?.offset ?? -1)),
+        ends,
+        'committed at the rebalance',
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(redone, [], 'the next owner starts after the work done');
+  } finally {
+    await second?.stop();
+    await first.stop();
+  }
+});
+
 test('sends made at the same time share produce requests and each learns its own partition and offset', async () => {
   const topics = [unique('share-a'), unique('share-b')];
   await client.ensureTopics(topics.map((topic) => ({ topic, partitions: 3 })));
