@@ -71,6 +71,7 @@ test("the dashboard is the Service's http port; an Ingress to it only when asked
   const [c] = find(objects, 'Deployment', 'pipewright-monitor').spec.template.spec.containers;
   assert.equal(c.ports.find((p) => p.name === 'http')?.containerPort, 8080);
   assert.equal(find(objects, 'ConfigMap', 'pipewright-monitor').data.MONITOR_HTTP_PORT, '8080');
+  assert.equal(find(objects, 'ConfigMap', 'pipewright-monitor').data.MONITOR_DASHBOARD_HOSTS, '', 'no names but loopback without an Ingress');
   assert.equal(find(objects, 'Ingress', 'pipewright-monitor'), undefined, 'no Ingress unless asked for');
 
   const { text, objects: withIngress } = render(UMBRELLA, {
@@ -83,6 +84,7 @@ test("the dashboard is the Service's http port; an Ingress to it only when asked
     { host: 'pipewright.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'pipewright-monitor', port: { name: 'http' } } } }] } },
   ]);
   assert.deepEqual(ingress.metadata.annotations, { a: 'b' });
+  assert.equal(find(withIngress, 'ConfigMap', 'pipewright-monitor').data.MONITOR_DASHBOARD_HOSTS, 'pipewright.example.com', 'a dashboard without login answers to the Ingress host');
   assert.deepEqual(validateManifests(text).problems, []);
 
   const anyHost = find(render(UMBRELLA, { set: { 'monitor.ingress.enabled': true } }).objects, 'Ingress', 'pipewright-monitor');

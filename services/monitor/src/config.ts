@@ -2,6 +2,7 @@
 // orders in the DLQ), its web dashboard, consumer lag, dead letters and replays, recent errors, and
 // the services whose health the overview reports.
 import { SERVICES, service } from '@pipewright/contracts';
+import { checkDashboardHosts } from './dashboard/access';
 import { grpcCallSettings, postgresSettings, schemaRegistrySettings, serviceSettings, setting, type ConfigOf, type Setting } from '@pipewright/platform';
 
 /** A setting whose parsed value must also pass `check` (which throws saying what is wrong). */
@@ -16,11 +17,18 @@ function checked<T>(s: Setting<T>, check: (value: T) => unknown): Setting<T> {
   };
 }
 
+/** A list that may be unset or empty (the chart's value without an Ingress): no entries. */
+function noneWhenEmpty(s: Setting<string[]>): Setting<string[]> {
+  return { ...s, required: false, absent: () => [], parse: (raw) => (raw.trim() === '' ? [] : s.parse(raw)) };
+}
+
 export const settings = serviceSettings(service('monitor').grpcPort, {
   ...postgresSettings,
   ...schemaRegistrySettings,
   ...grpcCallSettings,
-  MONITOR_HTTP_PORT: setting.port('port of the web dashboard (bound to GRPC_HOST)', { default: 8080 }),
+  MONITOR_HTTP_PORT: setting.port('port of the web dashboard', { default: 8080 }),
+  MONITOR_HTTP_HOST: setting.optionalString('address the web dashboard binds; GRPC_HOST when unset'),
+  MONITOR_DASHBOARD_HOSTS: checked(noneWhenEmpty(setting.list('host names a dashboard without login answers to, besides 127.0.0.1, localhost and [::1] (its Ingress host)')), checkDashboardHosts),
   MONITOR_DASHBOARD_REFRESH: setting.duration('how often the dashboard asks again for the figures that have no gRPC watch stream', { default: '2s', minMs: 100, maxMs: 600_000 }),
   MONITOR_CLUSTER_NAME: setting.string('cluster_name label of the consumer-lag metrics (kafka-lag-exporter names)', { default: 'pipewright' }),
   MONITOR_LAG_INTERVAL: setting.duration('how often log-end offsets are read (lag, rates, DLQ depths) and WatchConsumerLag checks for changes', { default: '5s', minMs: 100, maxMs: 600_000 }),

@@ -5,11 +5,13 @@
 // figures as server-sent events (/api/events, dashboard/events.ts). With gRPC authentication on,
 // the dashboard asks for a token first (dashboard/session.ts) and every call it makes for the
 // user carries that token; a request with its own Authorization header goes through as it is.
+// Without it, only requests to the names it is known by are answered (dashboard/access.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { grpc, grpcAuthOn, httpDoor, type CallCredentials, type Logger } from '@pipewright/platform';
 import type { Config } from './config';
 import { LiveReads } from './dashboard/events';
-import { crossSiteRefusal, isLoopback, LoginRefused, rebindingRefusal, Sessions, sessionCookie, type Session } from './dashboard/session';
+import { hostRefusal } from './dashboard/access';
+import { crossSiteRefusal, LoginRefused, Sessions, sessionCookie, type Session } from './dashboard/session';
 import { loadStaticFiles } from './dashboard/static';
 import { bearer, Upstreams } from './dashboard/upstream';
 
@@ -62,7 +64,7 @@ async function readLogin(req: IncomingMessage): Promise<string> {
   return token;
 }
 
-export async function startMonitorHttp(host: string, port: number, deps: DashboardDeps): Promise<{ close(): Promise<void> }> {
+export async function startMonitorHttp(host: string, port: number, deps: DashboardDeps): Promise<{ port: number; close(): Promise<void> }> {
   const { config, logger, calls } = deps;
   const files = loadStaticFiles();
   const sessions = new Sessions(config, grpcAuthOn(config));
@@ -72,8 +74,6 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
   /** Who the calls are made for: the user's token, else the monitor's own credentials. */
   const metadataOf = (session: Session | undefined) => () => (session ? bearer(session.token) : calls.metadata());
   const routes = JSON.stringify(door.routes);
-  // Without a login, on loopback only (the local run): only loopback names, against DNS rebinding.
-  const loopbackWithoutLogin = !sessions.required && isLoopback(host);
 
   const file = (res: ServerResponse, path: string) => {
     const f = files.get(path);
@@ -88,8 +88,9 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
     const ownAuthorization = req.headers.authorization !== undefined;
     const session = sessions.of(req);
     const allowed = !sessions.required || session !== undefined || ownAuthorization;
-    if (loopbackWithoutLogin) {
-      const refused = rebindingRefusal(req);
+    // Without a login, only the names the dashboard is known by, against DNS rebinding.
+    if (!sessions.required) {
+      const refused = hostRefusal(req, config.MONITOR_DASHBOARD_HOSTS);
       if (refused) throw new HttpError(421, refused);
     }
 
@@ -168,6 +169,7 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
   const address = server.address() as { port: number };
   logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`, login: sessions.required }, 'dashboard listening');
   return {
+    port: address.port,
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

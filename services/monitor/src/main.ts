@@ -10,6 +10,7 @@ import { serviceAddresses, settings } from './config';
 import { handleCommits, handleDeadLetters, handleErrorEvents, resumeOffsets } from './consumer';
 import { DLQ_TOPICS, PayloadDecoder } from './dead-letters';
 import { monitorHandlers } from './grpc';
+import { checkDashboardExposure } from './dashboard/access';
 import { startMonitorHttp } from './http';
 import { LagTracker } from './lag';
 import { registerLagMetrics } from './metrics';
@@ -27,6 +28,8 @@ const OFFSETS_GROUP = 'monitor.offsets';
 
 void runService('monitor', settings, async (svc) => {
   const { config, logger } = svc;
+  const dashboardHost = config.MONITOR_HTTP_HOST ?? config.GRPC_HOST;
+  checkDashboardExposure(config, dashboardHost, config.MONITOR_HTTP_PORT);
   const pool = await svc.postgres({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, schema: 'monitor', migrationsDir: join(__dirname, '../migrations') });
   const kafka = svc.kafka();
   await kafka.ensureTopics([...DLQ_TOPICS.map((topic) => ({ topic, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES })), ...ERROR_TOPICS]);
@@ -85,6 +88,6 @@ void runService('monitor', settings, async (svc) => {
   const handlers = { ...monitorHandlers({ pool, lag, health, calls, payloads, producer, config, logger, watches, activeStockRuns: pipeline.activeRuns }), ...pipeline.handlers };
   const grpcServer = await svc.serveGrpc([{ name: 'pipewright.monitor.v1.Monitor', definition: monitorV1.MonitorService, implementation: withUnimplemented(monitorV1.MonitorService, handlers) }]);
   // The dashboard is a client of the gRPC APIs, this server's included.
-  const web = await startMonitorHttp(config.GRPC_HOST, config.MONITOR_HTTP_PORT, { config, logger: logger.child({ component: 'dashboard' }), calls, grpcPort: grpcServer.port });
+  const web = await startMonitorHttp(dashboardHost, config.MONITOR_HTTP_PORT, { config, logger: logger.child({ component: 'dashboard' }), calls, grpcPort: grpcServer.port });
   svc.onStop('serve', 'web dashboard', () => web.close());
 });

@@ -1,12 +1,14 @@
 // The dashboard's session rules without a browser or a broker: a login checked by the gRPC
 // servers' own verifier, the cookie's attributes, the refusal of cross-site requests and of
-// foreign Host names, and the failures said in words by the pages.
+// foreign Host names, the refusal of a login-less dashboard that would act with the monitor's
+// certificate, and the failures said in words by the pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoginRefused, Sessions, crossSiteRefusal, isLoopback, rebindingRefusal, sessionCookie } from '../dist/dashboard/session.js';
+import { checkDashboardExposure, checkDashboardHosts, hostRefusal, isLoopback } from '../dist/dashboard/access.js';
+import { LoginRefused, Sessions, crossSiteRefusal, sessionCookie } from '../dist/dashboard/session.js';
 import { describeFailure } from '../public/js/words.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -59,11 +61,30 @@ test("a state-changing request must come from the dashboard's origin and carry t
   assert.equal(crossSiteRefusal(request({ host: 'a.example', 'x-forwarded-host': 'dash.example', origin: 'https://dash.example', 'x-csrf-token': 'the-csrf-token' }), session), undefined, 'behind a proxy');
 });
 
-test('a dashboard without login on loopback answers only to loopback names (DNS rebinding)', () => {
-  for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', '127.0.0.1']) assert.equal(rebindingRefusal(request({ host })), undefined, host);
-  assert.match(String(rebindingRefusal(request({ host: 'evil.example:8080' }))), /not to evil\.example:8080/);
+test('a dashboard without login answers only to loopback names and the names it is given (DNS rebinding)', () => {
+  for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', '127.0.0.1']) assert.equal(hostRefusal(request({ host }), []), undefined, host);
+  assert.match(String(hostRefusal(request({ host: 'evil.example:8080' }), [])), /not to evil\.example:8080/);
+  assert.match(String(hostRefusal(request({}), [])), /not to a request without a Host/);
+  const allowed = ['Dash.Example.com', '[fd00::7]'];
+  assert.doesNotThrow(() => checkDashboardHosts(allowed));
+  assert.equal(hostRefusal(request({ host: 'dash.example.com' }), allowed), undefined);
+  assert.equal(hostRefusal(request({ host: 'DASH.example.com:443' }), allowed), undefined);
+  assert.equal(hostRefusal(request({ host: '[fd00::7]:8080' }), allowed), undefined);
+  assert.match(String(hostRefusal(request({ host: 'dash.example.com.evil.example' }), allowed)), /answers only to 127\.0\.0\.1, localhost, \[::1\], Dash\.Example\.com, \[fd00::7\]/);
+  for (const bad of ['https://dash.example.com', 'dash.example.com:443', 'dash.example.com/x', '*.example.com']) assert.throws(() => checkDashboardHosts([bad]), /is not a host name/, bad);
   assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
   assert.ok(!isLoopback('0.0.0.0') && !isLoopback('10.0.0.7'));
+});
+
+test('client certificates without tokens refuse a dashboard on a network address; tokens, or loopback, let it start', () => {
+  /** @type {any} */
+  const mtls = { GRPC_AUTH: 'auto', GRPC_TLS_CLIENT_CA: '/etc/ca.pem', GRPC_TOKENS_FILE: undefined, GRPC_JWKS: undefined };
+  assert.throws(() => checkDashboardExposure(mtls, '0.0.0.0', 8080), (/** @type {any} */ err) => err.name === 'ConfigError' && err.problems.length === 1 && /GRPC_TLS_CLIENT_CA.*0\.0\.0\.0:8080.*GRPC_TOKENS_FILE or GRPC_JWKS.*MONITOR_HTTP_HOST=127\.0\.0\.1/.test(err.problems[0]));
+  assert.throws(() => checkDashboardExposure({ ...mtls, GRPC_AUTH: 'off', GRPC_TOKENS_FILE: tokensFile }, '10.0.0.7', 8080), /GRPC_TLS_CLIENT_CA/, 'tokens named but switched off');
+  assert.doesNotThrow(() => checkDashboardExposure({ ...mtls, GRPC_TOKENS_FILE: tokensFile }, '0.0.0.0', 8080));
+  assert.doesNotThrow(() => checkDashboardExposure({ ...mtls, GRPC_JWKS: 'https://idp.example/jwks' }, '0.0.0.0', 8080));
+  assert.doesNotThrow(() => checkDashboardExposure(mtls, '127.0.0.1', 8080));
+  assert.doesNotThrow(() => checkDashboardExposure({ ...mtls, GRPC_TLS_CLIENT_CA: undefined }, '0.0.0.0', 8080), 'no client certificates: the Host rule applies');
 });
 
 test('failures are said in words: a finished job cannot be cancelled, a read token may not control, an unreachable service', () => {

@@ -136,17 +136,3 @@ export function crossSiteRefusal(req: IncomingMessage, session: Session | undefi
   }
   return undefined;
 }
-
-const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])(:\d+)?$/i;
-
-/** Whether an address the server binds is loopback only (the local run). */
-export const isLoopback = (host: string) => LOOPBACK_HOST.test(host) || host === '::1';
-
-/**
- * Why a request to a dashboard without login, bound to loopback, is refused: its Host is not a
- * loopback name, so a page of some other site reached it by DNS rebinding. Undefined when it is.
- */
-export function rebindingRefusal(req: IncomingMessage): string | undefined {
-  const host = String(req.headers.host ?? '');
-  return LOOPBACK_HOST.test(host) ? undefined : `this dashboard has no login and answers only to 127.0.0.1, localhost or [::1], not to ${host || 'a request without a Host'}`;
-}
