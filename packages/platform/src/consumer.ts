@@ -8,6 +8,7 @@ import { inSpan, linksTo, messageSpans, restoreTraceContext, SpanKind, tracingEn
 import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
 import type { MessageProducer } from './kafka';
 import { GroupCommit } from './group-commit';
+import { OffsetCommits } from './offset-commits';
 
 interface CommonSpec<T> {
   groupId: string;
@@ -437,31 +438,14 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   // stop() has begun, so stop() first drains the work in hand and commits what it noted (see
   // below). Work done notes its offset; the highest offset per partition noted since the last
   // commit goes out in one request, at most every commitIntervalMs, one request at a time.
-  const commitIntervalMs = spec.commitIntervalMs ?? COMMIT_INTERVAL_MS;
-  const noted = new Map<string, { topic: string; partition: number; offset: string }>();
-  let commitTimer: NodeJS.Timeout | undefined;
-  let committing: Promise<void> = Promise.resolve();
-  const commitNoted = (): Promise<void> => {
-    clearTimeout(commitTimer);
-    commitTimer = undefined;
-    committing = committing.then(async () => {
-      if (noted.size === 0) return;
-      const offsets = [...noted.values()].map((c) => ({ ...c, offset: (BigInt(c.offset) + 1n).toString() }));
-      noted.clear();
-      stats.commits += 1;
-      await consumer.commitOffsets(offsets).catch((err) => {
-        // Lost the partitions (a rebalance): their new owners resume from the last commit.
-        log.warn({ err: (err as Error).message, offsets }, 'offset commit failed');
-      });
+  const commits = new OffsetCommits(async (offsets) => {
+    stats.commits += 1;
+    await consumer.commitOffsets(offsets).catch((err) => {
+      // Lost the partitions (a rebalance): their new owners resume from the last commit.
+      log.warn({ err: (err as Error).message, offsets }, 'offset commit failed');
     });
-    return committing;
-  };
-  const commitAfter = (topic: string, partition: number, offset: string): void => {
-    const k = `${topic}\u0000${partition}`;
-    const cur = noted.get(k);
-    if (!cur || BigInt(offset) > BigInt(cur.offset)) noted.set(k, { topic, partition, offset });
-    commitTimer ??= setTimeout(() => void commitNoted(), commitIntervalMs);
-  };
+  }, spec.commitIntervalMs ?? COMMIT_INTERVAL_MS);
+  const commitAfter = (topic: string, partition: number, offset: string) => commits.note(topic, partition, offset);
 
   // Work in hand, so that stop() can let it finish and commit before leaving the group.
   let active = 0;
@@ -546,12 +530,12 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   const start = async (): Promise<void> => {
     const c = consumer;
     // A rebalance begins: what is done is committed while this member still owns it.
-    c.on(c.events.REBALANCING, () => void commitNoted());
+    c.on(c.events.REBALANCING, () => void commits.flush());
     c.on(c.events.GROUP_JOIN, (e) => {
       member = true;
       // Offsets noted after the rebalance began are not committed: a partition kept resumes from
       // its last commit, and its work, already done, is found done.
-      noted.clear();
+      commits.forget();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
       seekToStored(c, e.payload.memberAssignment);
     });
@@ -667,7 +651,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
       stopping = true;
       clearTimeout(restartTimer);
       await drained();
-      await commitNoted();
+      await commits.flush();
       await consumer.stop();
       await consumer.disconnect();
       member = false;
