@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
 const { TOPICS } = require('@pipewright/contracts');
 
 /** The .ts files under a directory. */
-const sources = (dir) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+const sources = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
 
 test('services.json names every consumer group each service joins', () => {
   for (const s of SERVICE_LIST) {
@@ -34,7 +37,10 @@ test("services.json names the topics the executor's handlers write", () => {
 
 test('each principal reads what its service consumes, writes what it produces, and nothing of the others', () => {
   const table = kafkaAcls({ userPrefix: 'pw-' });
-  const may = (service, op, topic) => table.find((t) => t.service === service)?.acls.some((a) => a.resource === 'topic' && a.operations.includes(op) && (a.pattern === 'prefixed' ? topic.startsWith(a.name) : a.name === topic || a.name === '*'));
+  const may = (service, op, topic) =>
+    table
+      .find((t) => t.service === service)
+      ?.acls.some((a) => a.resource === 'topic' && a.operations.includes(op) && (a.pattern === 'prefixed' ? topic.startsWith(a.name) : a.name === topic || a.name === '*'));
   assert.equal(table.find((t) => t.service === 'executor')?.principal, 'User:pw-executor');
   for (const s of SERVICE_LIST) {
     for (const t of s.consumes) assert.ok(may(s.name, 'Read', t), `${s.name} reads ${t}`);
@@ -45,7 +51,10 @@ test('each principal reads what its service consumes, writes what it produces, a
   assert.ok(!may('ingest-gateway', 'Write', TOPICS.jobsDue), 'the gateway may not write jobs.due');
   assert.ok(!may('order-aggregator', 'Read', TOPICS.jobsStatus), 'the aggregator may not read jobs.status');
   // Only the scheduler and the monitor (re-sending dead letters) write jobs.due.
-  assert.deepEqual(SERVICE_LIST.map((s) => s.name).filter((s) => may(s, 'Write', TOPICS.jobsDue)), ['scheduler', 'monitor']);
+  assert.deepEqual(
+    SERVICE_LIST.map((s) => s.name).filter((s) => may(s, 'Write', TOPICS.jobsDue)),
+    ['scheduler', 'monitor'],
+  );
 });
 
 test('each kafka.publish app gets its own topic, or its own prefix when it has none', () => {
@@ -54,6 +63,21 @@ test('each kafka.publish app gets its own topic, or its own prefix when it has n
   const writes = executor?.acls.filter((a) => a.operations.includes('Write')).map((a) => `${a.pattern}:${a.name}`) ?? [];
   for (const w of ['literal:sms.jobs', 'literal:audit.events', 'prefixed:reports.', 'prefixed:publish.']) assert.ok(writes.includes(w), `${w} in ${writes.join(', ')}`);
   assert.ok(!writes.some((w) => w.includes('quiet')), 'an app of another handler gets nothing');
+});
+
+test("a kafka.publish app whose topic, or whose prefix, would take in pipewright's own topics is refused, naming the app and the topic", () => {
+  for (const [name, app, topic] of [
+    ['jobs', { handler: 'kafka.publish', options: {} }, /would include jobs\.(due|status|dlq)\b/],
+    ['scheduler', { handler: 'kafka.publish', options: {} }, /would include scheduler\.jobs\.(ingest|dlq)\b/],
+    ['sneaky', { handler: 'kafka.publish', options: { topic: 'jobs.status' } }, /would include jobs\.status\b/],
+  ]) {
+    assert.throws(
+      () => kafkaAcls({ apps: { [name]: app } }),
+      (err) => err instanceof Error && err.message.startsWith(`app "${name}"`) && topic.test(err.message),
+      `${name} refused`,
+    );
+  }
+  assert.doesNotThrow(() => kafkaAcls({ apps: { jobsreport: { handler: 'kafka.publish', options: {} } } }), 'a prefix that only starts alike is fine');
 });
 
 test('scripts/kafka-acls.mjs prints kafka-acls commands covering every ACL of the table, for the users it is told', () => {

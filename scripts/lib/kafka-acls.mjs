@@ -57,6 +57,12 @@ export function kafkaAcls({ services = SERVICE_LIST, apps = readApps(), userPref
       for (const [name, app] of Object.entries(apps)) {
         if (app.handler !== 'kafka.publish') continue;
         const a = appTopicAcl(name, app);
+        // An app may not be granted pipewright's own topics, by its topic or by its prefix.
+        const own = services.flatMap((x) => [...x.consumes, ...x.produces]).find((t) => (a.pattern === 'literal' ? t === a.name : t.startsWith(a.name)));
+        if (own)
+          throw new Error(
+            `app "${name}": its topics (${a.pattern === 'literal' ? a.name : `${a.name}*`}) would include ${own}, which pipewright itself uses; give the app another name or options.topic`,
+          );
         allow(a.resource, a.name, a.pattern, 'Write', 'Create');
       }
     }
@@ -94,9 +100,13 @@ export function aclCommands(table, { tool = 'kafka-acls.sh', bootstrap = '"$BOOT
       lines.push(
         [
           tool,
-          '--bootstrap-server', bootstrap,
-          '--command-config', commandConfig,
-          '--add', '--allow-principal', q(s.principal),
+          '--bootstrap-server',
+          bootstrap,
+          '--command-config',
+          commandConfig,
+          '--add',
+          '--allow-principal',
+          q(s.principal),
           ...operations.flatMap((o) => ['--operation', o]),
           ...(pattern === 'prefixed' ? ['--resource-pattern-type', 'prefixed'] : []),
           ...batch.flatMap((a) => [`--${resource}`, q(a.name)]),
