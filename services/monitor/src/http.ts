@@ -18,6 +18,8 @@ import { bearer, Upstreams } from './dashboard/upstream';
 /** The pages: each is the same document, whose script draws the page its path names. */
 const PAGES = /^\/(|jobs|jobs\/[^/]+|stocks|stocks\/[^/]+|stocks\/[^/]+\/screener|orders|groups|groups\/[^/]+|dead-letters)$/;
 const MAX_LOGIN_BODY = 16 * 1024;
+/** How often sessions unused for too long are ended, with their event streams. */
+const EXPIRY_CHECK_MS = 60_000;
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
@@ -133,7 +135,10 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }
-      return live.serve(req, res, subs, ownAuthorization ? () => forwarded(req) : metadataOf(session));
+      const stop = live.serve(req, res, subs, ownAuthorization ? () => forwarded(req) : metadataOf(session));
+      // Calls made with a session's token stop when it ends.
+      if (session && !ownAuthorization) res.on('close', sessions.onEnd(session, stop));
+      return;
     }
     // The door: reads, and the actions (cancel, pause, resume, trigger, replay) of the pages.
     if (method !== 'GET' && !ownAuthorization) {
@@ -167,11 +172,13 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as { port: number };
+  const expiry = setInterval(() => sessions.expire(), EXPIRY_CHECK_MS).unref();
   logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`, login: sessions.required }, 'dashboard listening');
   return {
     port: address.port,
     close: () =>
       new Promise((r) => {
+        clearInterval(expiry);
         server.closeAllConnections();
         server.close(() => {
           upstreams.close();

@@ -34,6 +34,31 @@ test('a login is checked by the gRPC verifier: a token of the tokens file opens 
   assert.equal(sessions.of(request({ cookie: `pipewright_session=${s.id}` })), undefined, 'ended');
 });
 
+test("what calls for a session is ended with it: at log out and when it expires unused; a stream that closed by itself is forgotten", async () => {
+  const sessions = new Sessions(/** @type {any} */ (config), true);
+  const ended = [];
+  const a = await sessions.login(ADMIN);
+  sessions.onEnd(a, () => ended.push('a1'));
+  sessions.onEnd(a, () => ended.push('a2'));
+  const forget = sessions.onEnd(a, () => ended.push('a3'));
+  forget();
+  const b = await sessions.login(ADMIN);
+  sessions.onEnd(b, () => ended.push('b'));
+
+  sessions.end(request({ cookie: `pipewright_session=${a.id}` }));
+  assert.deepEqual(ended, ['a1', 'a2'], 'log out ends its streams, not the forgotten one nor another session’s');
+  sessions.end(request({ cookie: `pipewright_session=${a.id}` }));
+  assert.deepEqual(ended, ['a1', 'a2'], 'each once');
+
+  sessions.expire(Date.now() + 3600_000);
+  assert.deepEqual(ended, ['a1', 'a2'], 'an hour unused: still open');
+  sessions.expire(Date.now() + 8 * 3600_000 + 1000);
+  assert.deepEqual(ended, ['a1', 'a2', 'b'], 'eight hours unused: ended');
+  assert.equal(sessions.of(request({ cookie: `pipewright_session=${b.id}` })), undefined);
+  sessions.onEnd(b, () => ended.push('late'));
+  assert.deepEqual(ended.at(-1), 'late', 'a stream opened for a session already gone is ended at once');
+});
+
 test('without authentication there is no login', async () => {
   const sessions = new Sessions(/** @type {any} */ ({ ...config, GRPC_TOKENS_FILE: undefined }), false);
   assert.equal(sessions.required, false);

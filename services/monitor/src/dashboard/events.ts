@@ -5,7 +5,9 @@
 // changed. Requests and answers are in the proto3 JSON mapping of the HTTP/JSON door (the same
 // descriptors, the same JSON as its routes). Each event is named by its subscription's id; its
 // data is the answer, {"error": google.rpc.Status and the service} when the call failed, or
-// {"end": true} when a stream ended.
+// {"end": true} when a stream ended. A browser that reads more slowly than the answers come has
+// its connection closed once MAX_BUFFERED_BYTES of them wait for it (its EventSource connects
+// again and starts from the current figures), so the monitor never holds more than that for it.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FieldError, ProtoTypes, grpc, routesOf, scopeOf, serviceDefinition, statusBody, type DescriptorSet, type Route } from '@pipewright/platform';
@@ -16,6 +18,8 @@ const MAX_SUBSCRIPTIONS = 12;
 const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 const DEADLINE_MS = 10_000;
+/** Most bytes of events waiting for one browser before its connection is closed. */
+export const MAX_BUFFERED_BYTES = 1 << 20;
 
 interface Method {
   route: Route;
@@ -72,11 +76,15 @@ export class LiveReads {
     });
   }
 
-  /** Serves one event stream until the browser goes away; `metadata` is who the calls are made for. */
-  serve(req: IncomingMessage, res: ServerResponse, subs: Subscription[], metadata: () => grpc.Metadata): void {
+  /**
+   * Serves one event stream until the browser goes away, or it falls behind, or the function
+   * returned is called (which ends the stream); `metadata` is who the calls are made for.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, subs: Subscription[], metadata: () => grpc.Metadata): () => void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
     let closed = false;
+    let heartbeat: NodeJS.Timeout | undefined;
     const cancels: Array<() => void> = [];
     const timers = new Set<NodeJS.Timeout>();
     const later = (fn: () => void, ms: number) => {
@@ -86,9 +94,13 @@ export class LiveReads {
       }, ms);
       timers.add(t);
     };
-    const send = (id: string, data: unknown) => {
-      if (!closed) res.write(`event: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+    const write = (text: string) => {
+      if (closed) return;
+      res.write(text);
+      // Too far behind: drop what waits rather than keep it all.
+      if (res.writableLength > MAX_BUFFERED_BYTES) close(true);
     };
+    const send = (id: string, data: unknown) => write(`event: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
     const failure = (m: Method, err: grpc.ServiceError) => ({ error: { ...statusBody(err), service: this.upstreams.names.get(m.route.service) } });
 
     for (const { id, method, request } of subs) {
@@ -131,15 +143,18 @@ export class LiveReads {
         poll();
       }
     }
-    const heartbeat = setInterval(() => !closed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const close = () => {
+    if (!closed) heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
+    function close(behind = false): void {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       for (const t of timers) clearTimeout(t);
       for (const cancel of cancels) cancel();
-    };
-    req.on('close', close);
-    res.on('close', close);
+      if (behind) res.destroy();
+      else if (!res.writableEnded) res.end();
+    }
+    req.on('close', () => close());
+    res.on('close', () => close());
+    return () => close();
   }
 }

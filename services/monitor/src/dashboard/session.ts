@@ -3,6 +3,8 @@
 // GRPC_JWKS); the session cookie (HttpOnly, SameSite=Strict, Secure over TLS) stands for it,
 // and every call made on the user's behalf carries that token, so its scopes apply. A request
 // that changes state must come from the dashboard's own origin and carry the session's CSRF token.
+// What keeps calling for a session (its open event streams) is ended with it: at log out, at
+// expiry, or when the oldest session makes room.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Authenticator, grpc, type GrpcSecurityConfig } from '@pipewright/platform';
@@ -29,6 +31,8 @@ export class LoginRefused extends Error {}
 
 export class Sessions {
   private readonly sessions = new Map<string, Session>();
+  /** By session id: what ends the calls made for it. */
+  private readonly closers = new Map<string, Set<() => void>>();
   private readonly authenticator?: Authenticator;
 
   constructor(config: GrpcSecurityConfig, authOn: boolean) {
@@ -59,7 +63,7 @@ export class Sessions {
       csrf: randomBytes(24).toString('base64url'),
       seenAt: Date.now(),
     };
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+    if (this.sessions.size >= MAX_SESSIONS) this.drop(this.sessions.keys().next().value as string);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -70,7 +74,7 @@ export class Sessions {
     const session = id ? this.sessions.get(id) : undefined;
     if (!session) return undefined;
     if (Date.now() - session.seenAt > IDLE_MS) {
-      this.sessions.delete(session.id);
+      this.drop(session.id);
       return undefined;
     }
     session.seenAt = Date.now();
@@ -80,9 +84,37 @@ export class Sessions {
     return session;
   }
 
+  /** Logs the request's session out. */
   end(req: IncomingMessage): void {
     const id = cookies(req)[SESSION_COOKIE];
-    if (id) this.sessions.delete(id);
+    if (id) this.drop(id);
+  }
+
+  /** Ends the sessions unused for longer than they last (run every minute or so). */
+  expire(now = Date.now()): void {
+    for (const s of [...this.sessions.values()]) if (now - s.seenAt > IDLE_MS) this.drop(s.id);
+  }
+
+  /** Runs `close` when the session ends; returns a function that forgets it (once it closed by itself). */
+  onEnd(session: Session, close: () => void): () => void {
+    if (!this.sessions.has(session.id)) {
+      close();
+      return () => {};
+    }
+    let set = this.closers.get(session.id);
+    if (!set) this.closers.set(session.id, (set = new Set()));
+    set.add(close);
+    return () => {
+      set.delete(close);
+      if (set.size === 0 && this.closers.get(session.id) === set) this.closers.delete(session.id);
+    };
+  }
+
+  private drop(id: string): void {
+    this.sessions.delete(id);
+    const closers = this.closers.get(id);
+    this.closers.delete(id);
+    for (const close of closers ?? []) close();
   }
 }
 
