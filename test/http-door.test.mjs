@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@pipewright/contracts';
 import { descriptorJsonPath, openapiPath, schedulerV1 } from '@pipewright/proto';
-import { routesOf, httpStatusOf, grpc } from '@pipewright/platform';
+import { routesOf, httpStatusOf, grpc, jsonNameOf } from '@pipewright/platform';
 import { startStack, startOtlpReceiver, eventually, freePort, groupsToEnd, testDir, ORDER_GROUP, STOCK_GROUPS } from '@pipewright/testkit';
 import { generateOpenapi } from '../scripts/gen-openapi.mjs';
 
@@ -110,7 +110,7 @@ test('the door serves the OpenAPI document at /openapi.json, and it lists exactl
   assert.equal(served.status, 200);
   assert.deepEqual(served.json, JSON.parse(committed));
   // {job_id} in a rule is {jobId} in the document (it names fields by their JSON names).
-  const camel = (t) => t.replace(/\{([a-z0-9_]+)\}/g, (_, f) => `{${f.replace(/_([a-z0-9])/g, (_m, c) => c.toUpperCase())}}`);
+  const camel = (t) => t.replace(/\{([a-z0-9_]+)\}/g, (_, f) => `{${jsonNameOf(f)}}`);
   const fromRules = routesOf(JSON.parse(readFileSync(descriptorJsonPath, 'utf8')))
     .map((r) => `${r.method} ${camel(r.template)} ${r.service.split('.').pop()}_${r.rpc}`)
     .sort();

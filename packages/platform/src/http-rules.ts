@@ -3,7 +3,7 @@
 // template bind fields (`{job_id}`, `{name=items/*}`, `{path=**}`), the body binds the whole
 // request (`body: "*"`) or one field, and without a body every other field may be a query
 // parameter (`?app_name=sms&page_size=10`, nested as `a.b=`, repeated by repeating the key).
-import { FieldError, ProtoTypes, type DescriptorSet } from './proto-json';
+import { FieldError, jsonNameOf, ProtoTypes, type DescriptorSet } from './proto-json';
 
 export interface HttpRule {
   get?: string;
@@ -111,7 +111,7 @@ function setPath(types: ProtoTypes, typeName: string, obj: Record<string, unknow
   for (let i = 0; i < names.length; i++) {
     const f = types.field(type, names[i]);
     if (!f) throw new FieldError(names.slice(0, i + 1).join('.'), `is not a field of ${type.slice(1)}`);
-    const key = f.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const key = jsonNameOf(f.name);
     const path = names
       .slice(0, i + 1)
       .map((n, j) => (j === i ? f.name : n))
@@ -143,7 +143,7 @@ export function requestOf(types: ProtoTypes, route: Route, match: RegExpExecArra
     if (route.body) {
       const f = types.field(route.inputType, route.body);
       if (!f) throw new Error(`${route.path}: body ${route.body} is not a field of ${route.inputType}`);
-      if (body !== undefined) request[f.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = types.fieldFromJson(f, body, f.name);
+      if (body !== undefined) request[jsonNameOf(f.name)] = types.fieldFromJson(f, body, f.name);
     }
   }
   route.variables.forEach((v, i) => {

@@ -93,7 +93,8 @@ const WRAPPED: Record<string, string> = {
   BytesValue: 'TYPE_BYTES',
 };
 
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** The proto3 JSON name protoc derives from a field name: app_name -> appName. */
+export const jsonNameOf = (name: string): string => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const at = (path: string, name: string) => (path ? `${path}.${name}` : name);
 
@@ -136,12 +137,12 @@ export class ProtoTypes {
       const entry = f.typeName ? this.raw.get(f.typeName) : undefined;
       const base: Field = {
         ...f,
-        json: f.jsonName ?? camel(f.name),
+        json: f.jsonName ?? jsonNameOf(f.name),
         repeated: f.label === 'LABEL_REPEATED',
         presence: f.proto3Optional === true || (f.oneofIndex !== undefined && f.label !== 'LABEL_REPEATED'),
       };
       if (base.repeated && entry?.options?.mapEntry) {
-        const [key, value] = (entry.field ?? []).map((x) => ({ ...x, json: x.jsonName ?? camel(x.name), repeated: false, presence: false }));
+        const [key, value] = (entry.field ?? []).map((x) => ({ ...x, json: x.jsonName ?? jsonNameOf(x.name), repeated: false, presence: false }));
         return { ...base, repeated: false, map: { key, value } };
       }
       return base;
@@ -171,7 +172,7 @@ export class ProtoTypes {
   /** The object of an empty message: every field at its default, as ts-proto's decode gives. */
   empty(fullName: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const f of this.message(fullName).fields) out[camel(f.name)] = this.defaultOf(f);
+    for (const f of this.message(fullName).fields) out[jsonNameOf(f.name)] = this.defaultOf(f);
     return out;
   }
 
@@ -199,7 +200,7 @@ export class ProtoTypes {
       const f = type.byName.get(key);
       if (!f) throw new FieldError(at(path, key), `is not a field of ${fullName.slice(1)}`);
       if (value === null && f.typeName !== '.google.protobuf.Value') continue;
-      out[camel(f.name)] = this.fieldFromJson(f, value, at(path, f.name));
+      out[jsonNameOf(f.name)] = this.fieldFromJson(f, value, at(path, f.name));
     }
     return out;
   }
@@ -272,7 +273,7 @@ export class ProtoTypes {
   toJson(fullName: string, obj: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of this.message(fullName).fields) {
-      const v = obj[camel(f.name)];
+      const v = obj[jsonNameOf(f.name)];
       if (v === undefined || v === null) continue;
       if (f.map) {
         out[f.json] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, this.singleToJson(f.map!.value, x)]));
