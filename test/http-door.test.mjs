@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { TOPICS } from '@pipewright/contracts';
 import { descriptorJsonPath, openapiPath, schedulerV1 } from '@pipewright/proto';
 import { routesOf, httpStatusOf, grpc, jsonNameOf } from '@pipewright/platform';
@@ -293,6 +294,32 @@ test('gRPC statuses become HTTP ones with a google.rpc.Status body; a 400 names 
   const big = await post('/v1/dead-letters:replay', { dlqTopic: TOPICS.ordersDlq, messages: Array.from({ length: 20_000 }, (_, i) => ({ partition: 0, offset: String(i) })) });
   assert.equal(big.status, 429, JSON.stringify(big.json).slice(0, 300));
   assert.equal(big.json.code, grpc.status.RESOURCE_EXHAUSTED);
+});
+
+/**
+ * Sends `text` as it is over a new connection; resolves with everything the server answered before it closed.
+ * @param {string} url @param {string} text
+ */
+function raw(url, text) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (answer += d));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${JSON.stringify(text.split('\r\n')[0])} in 10 s; got ${JSON.stringify(answer)}`)));
+  });
+}
+
+test('a request target that is not a URL is 400 naming it, and the door goes on serving', async () => {
+  const answer = await raw(door, 'GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+  assert.equal(body.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(body.message, /\/\/\[/);
+  assert.equal((await get('/openapi.json')).status, 200);
 });
 
 test('every gRPC status code has its HTTP status', () => {

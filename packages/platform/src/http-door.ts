@@ -351,7 +351,14 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://door');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://door');
+    } catch {
+      // A request target node:http let through that is not a URL path (GET //[ HTTP/1.1).
+      send(res, 400, { code: grpc.status.INVALID_ARGUMENT, message: `the request target ${JSON.stringify(req.url)} is not a URL path`, details: [] });
+      return true;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname === '/openapi.json' && openapi) {
       if (method !== 'GET') return (send(res, 405, { code: grpc.status.UNIMPLEMENTED, message: 'GET /openapi.json only', details: [] }), true);
@@ -440,12 +447,20 @@ export function grpcAuthorizer(config: GrpcSecurityConfig): HttpDoorOptions['aut
 /** Serves a door on its own port: any other path answers 404 in the same JSON shape. */
 export async function serveHttpDoor(door: HttpDoor, { host, port, logger }: { host: string; port: number; logger: Logger }): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    void door.handle(req, res).then((handled) => {
-      if (!handled) {
-        const text = JSON.stringify({ code: grpc.status.NOT_FOUND, message: `no route ${req.method} ${(req.url ?? '/').split('?')[0]}; the routes are in /openapi.json`, details: [] });
-        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(text);
-      }
-    });
+    door.handle(req, res).then(
+      (handled) => {
+        if (!handled) {
+          const text = JSON.stringify({ code: grpc.status.NOT_FOUND, message: `no route ${req.method} ${(req.url ?? '/').split('?')[0]}; the routes are in /openapi.json`, details: [] });
+          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(text);
+        }
+      },
+      (err: unknown) => {
+        logger.error({ err, method: req.method, path: req.url }, 'HTTP request failed');
+        if (res.headersSent) return void res.destroy();
+        const text = JSON.stringify({ code: grpc.status.INTERNAL, message: 'internal error; the service log has the details', details: [] });
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(text);
+      },
+    );
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
