@@ -322,6 +322,17 @@ test('a request target that is not a URL is 400 naming it, and the door goes on 
   assert.equal((await get('/openapi.json')).status, 200);
 });
 
+test('a body over 4 MiB is 413 with the JSON error, on a connection the door then closes', async () => {
+  const body = JSON.stringify({ appName: 'sms', jobData: { text: 'x'.repeat(4 * 1024 * 1024) } });
+  const res = await fetch(`${door}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(15_000) });
+  assert.equal(res.status, 413);
+  assert.equal(res.headers.get('connection'), 'close');
+  const json = /** @type {{ code: number, message: string }} */ (await res.json());
+  assert.equal(json.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(json.message, /over 4194304 bytes/);
+  assert.equal((await post('/v1/jobs', { appName: 'sms', scheduledTime: inDays(5) })).status, 200, 'the door goes on serving');
+});
+
 test('every gRPC status code has its HTTP status', () => {
   const expected = {
     OK: 200,

@@ -198,22 +198,30 @@ class HttpProblem extends Error {
     readonly http: number,
     readonly code: grpc.status,
     message: string,
+    /** The connection closes after the answer (the request was not read to its end). */
+    readonly options: { closes?: boolean } = {},
   ) {
     super(message);
   }
 }
 
+/**
+ * The body, up to max bytes. Past that it stops reading and rejects with a 413 that closes the
+ * connection: the rest of the body is never read, and the socket is destroyed once the answer
+ * is written.
+ */
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        reject(new HttpProblem(413, grpc.status.RESOURCE_EXHAUSTED, `the request body is over ${max} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
+      if (size <= max) return void chunks.push(c);
+      req.off('data', onData);
+      req.pause();
+      reject(new HttpProblem(413, grpc.status.RESOURCE_EXHAUSTED, `the request body is over ${max} bytes`, { closes: true }));
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -297,9 +305,9 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
     return { key: entry[0], def: entry[1] as grpc.MethodDefinition<unknown, unknown>, service };
   };
 
-  const send = (res: http.ServerResponse, status: number, body: unknown) => {
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
   };
   const sendStatus = (res: http.ServerResponse, s: Status) => send(res, httpStatusOf(s.code), statusBody(s));
 
@@ -412,7 +420,10 @@ export function httpDoor(opts: HttpDoorOptions): HttpDoor {
         log.debug({ method, path: url.pathname, rpc: route.path, ms: Date.now() - t0 }, 'http call');
       } catch (err) {
         if (err instanceof FieldError) send(res, 400, fieldStatus(err));
-        else if (err instanceof HttpProblem) send(res, err.http, { code: err.code, message: err.message, details: [] });
+        else if (err instanceof HttpProblem && err.options.closes) {
+          res.once('finish', () => req.destroy());
+          send(res, err.http, { code: err.code, message: err.message, details: [] }, { connection: 'close' });
+        } else if (err instanceof HttpProblem) send(res, err.http, { code: err.code, message: err.message, details: [] });
         else if (err instanceof RangeError) send(res, 400, { code: grpc.status.INVALID_ARGUMENT, message: 'the request is nested too deeply', details: [] });
         else if (typeof (err as Status)?.code === 'number') sendStatus(res, err as Status);
         else {
