@@ -593,6 +593,10 @@ test('a job accepted while no scheduler reads the intake is NEW (gRPC and HTTP),
   );
   assert.equal(refused.requestId, poisonId);
   assert.match(refused.lastError, /^refused: invalid job request: .*no-such-app/);
+  // Another request's id at that position is not answered with the poison's refusal.
+  const other = await call('GET', `${url}/v1/jobs/${randomUUID()}?${poisonAt}`);
+  assert.equal(other.status, 404, JSON.stringify(other.json));
+  assert.equal(other.json.code, grpc.status.NOT_FOUND);
   const unreadable = await call('GET', `${url}/v1/jobs/any-id?partition=${bytes.partition}&offset=${bytes.baseOffset}`);
   assert.equal(unreadable.json.status, 'JOB_STATUS_REFUSED', JSON.stringify(unreadable.json));
   assert.match(unreadable.json.lastError, /^refused: .*JSON/);

@@ -128,8 +128,10 @@ export function schedulerHandlers(
       if (!(await position.readPast(at.partition, at.offset))) return schedulerV1.Job.fromPartial({ requestId: id, status: PbStatus.JOB_STATUS_NEW });
       const stored = await getJob(pool, id);
       if (stored) return toPbJob(stored);
+      // Only the refusal of this request (or of one whose id could not be read) answers for it.
       const refusal = await getRefusal(pool, at.partition, at.offset);
-      if (refusal) return schedulerV1.Job.fromPartial({ requestId: refusal.requestId ?? id, status: PbStatus.JOB_STATUS_REFUSED, lastError: `refused: ${refusal.reason}` });
+      if (refusal && (refusal.requestId === null || refusal.requestId === id))
+        return schedulerV1.Job.fromPartial({ requestId: id, status: PbStatus.JOB_STATUS_REFUSED, lastError: `refused: ${refusal.reason}` });
       throw notFound(`job ${id} (the request at partition ${at.partition}, offset ${at.offset} was read and stored no job of that id: a duplicate of an idempotency key, or another request)`);
     }),
 
