@@ -66,11 +66,13 @@ test('each kafka.publish app gets its own topic, or its own prefix when it has n
 });
 
 test("a kafka.publish app whose topic, or whose prefix, would take in pipewright's own topics is refused, naming the app and the topic", () => {
-  for (const [name, app, topic] of [
+  /** @type {Array<[string, { handler: string, options: Record<string, string> }, RegExp]>} */
+  const refused = [
     ['jobs', { handler: 'kafka.publish', options: {} }, /would include jobs\.(due|status|dlq)\b/],
     ['scheduler', { handler: 'kafka.publish', options: {} }, /would include scheduler\.jobs\.(ingest|dlq)\b/],
     ['sneaky', { handler: 'kafka.publish', options: { topic: 'jobs.status' } }, /would include jobs\.status\b/],
-  ]) {
+  ];
+  for (const [name, app, topic] of refused) {
     assert.throws(
       () => kafkaAcls({ apps: { [name]: app } }),
       (err) => err instanceof Error && err.message.startsWith(`app "${name}"`) && topic.test(err.message),

@@ -289,7 +289,8 @@ test('the umbrella chart\'s Deployments and ConfigMaps run with podman kube play
     assert.equal((await fetch(`http://127.0.0.1:${door}/openapi.json`)).status, 200, "the door answers on the chart's http port");
     const stats = await fetch(`http://127.0.0.1:${door}/v1/scheduler/stats`);
     assert.equal(stats.status, 200, `the door forwards to the scheduler: ${await stats.clone().text()}`);
-    assert.match((await stats.json()).messagesReceived, /^\d+$/, "the scheduler's own figures");
+    const figures = /** @type {{ messagesReceived: string }} */ (await stats.json());
+    assert.match(figures.messagesReceived, /^\d+$/, "the scheduler's own figures");
     // kube play sets no stop timeout from terminationGracePeriodSeconds (podman's default is
     // 10 s): each pod is stopped with its own, all at once as a rollout would.
     await Promise.all(SERVICES.map(async (service) => {
