@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { TOPICS } from '@pipewright/contracts';
 import { descriptorJsonPath, openapiPath, schedulerV1 } from '@pipewright/proto';
 import { routesOf, httpStatusOf, grpc, jsonNameOf } from '@pipewright/platform';
-import { startStack, startOtlpReceiver, eventually, freePort, groupsToEnd, testDir, ORDER_GROUP, STOCK_GROUPS } from '@pipewright/testkit';
+import { startStack, startOtlpReceiver, eventually, freePort, groupsToEnd, testDir, ROOT, ORDER_GROUP, STOCK_GROUPS } from '@pipewright/testkit';
 import { generateOpenapi } from '../scripts/gen-openapi.mjs';
 
 /** @type {import('@pipewright/testkit').Stack} */
@@ -331,6 +332,44 @@ test('a body over 4 MiB is 413 with the JSON error, on a connection the door the
   assert.equal(json.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(json.message, /over 4194304 bytes/);
   assert.equal((await post('/v1/jobs', { appName: 'sms', scheduledTime: inDays(5) })).status, 200, 'the door goes on serving');
+});
+
+test('with client certificates required and no bearer tokens, the gateway refuses to start while its door is on, naming the settings', () => {
+  const dir = mkdtempSync(join(testDir(), 'door-mtls-'));
+  for (const f of ['server.pem', 'server.key', 'ca.pem']) writeFileSync(join(dir, f), 'PEM\n');
+  const env = {
+    PATH: process.env.PATH,
+    KAFKA_BROKERS: stack.brokers,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    METRICS_PORT: '0',
+    INGEST_HTTP_PORT: '0',
+    GRPC_TLS_CERT: join(dir, 'server.pem'),
+    GRPC_TLS_KEY: join(dir, 'server.key'),
+    GRPC_TLS_CLIENT_CA: join(dir, 'ca.pem'),
+  };
+  const r = spawnSync(process.execPath, ['--require', '@pipewright/platform/register', join(ROOT, 'services', 'ingest-gateway', 'dist', 'main.js')], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+    killSignal: 'SIGKILL',
+  });
+  assert.equal(r.status, 78, `the exit code of a configuration error; stderr: ${r.stderr}`);
+  assert.match(r.stderr, /INGEST_HTTP: .*GRPC_TLS_CLIENT_CA.*GRPC_TOKENS_FILE.*GRPC_JWKS.*INGEST_HTTP=false/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'one line, no stack trace');
+});
+
+test('INGEST_HTTP=false: the gateway serves gRPC and nothing listens on the door', async () => {
+  const port = await freePort();
+  const gateway = await stack.start('ingest-gateway', { as: 'gateway-doorless', env: { INGEST_HTTP: 'false', INGEST_HTTP_PORT: String(port) } });
+  try {
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/openapi.json`), (/** @type {any} */ err) => /ECONNREFUSED/.test(String(err.cause?.code ?? err.cause)));
+    const accepted = await stack.client('ingest-gateway', 'gateway-doorless').scheduleJob({ appName: 'sms', scheduledTime: inDays(6) });
+    assert.match(accepted.requestId, /^[0-9a-f-]{36}$/);
+  } finally {
+    await gateway.stop();
+  }
 });
 
 test('every gRPC status code has its HTTP status', () => {

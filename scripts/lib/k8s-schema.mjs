@@ -129,7 +129,7 @@ export function serviceSchema(own = {}) {
 const OWN = {
   'ingest-gateway': {
     http: obj({
-      enabled: bool('the HTTP/JSON door as the container and Service port named http'),
+      enabled: bool('the HTTP/JSON door (INGEST_HTTP), as the container and Service port named http; false: gRPC only'),
       port: port('INGEST_HTTP_PORT'),
       upstreams: {
         ...map({ type: 'string' }),

@@ -85,8 +85,10 @@ test("a service given another grpcPort is refused unless the door is given its a
   assert.doesNotThrow(() => template(UMBRELLA, { set: { 'scheduler.grpcPort': 6000, 'scheduler.enabled': false } }), 'no scheduler in the release');
 });
 
-test('with http.enabled false the door is not a port of the pod, the Service or the NetworkPolicy', () => {
+test('with http.enabled false the door is off (INGEST_HTTP=false) and not a port of the pod, the Service or the NetworkPolicy', () => {
   const off = render(UMBRELLA, { set: { 'ingest-gateway.http.enabled': false, 'ingest-gateway.networkPolicy.enabled': true } }).objects;
+  assert.equal(settings.INGEST_HTTP.parse(settingsOf(off).INGEST_HTTP), false);
+  assert.equal(settings.INGEST_HTTP.parse(settingsOf(objects).INGEST_HTTP), true, 'on by default');
   assert.equal(containerOf(off).ports.find((p) => p.name === 'http'), undefined);
   assert.equal(find(off, 'Service', GATEWAY).spec.ports.find((p) => p.name === 'http'), undefined);
   assert.deepEqual(find(off, 'NetworkPolicy', GATEWAY).spec.ingress.map((r) => r.ports[0].port).sort(), ['grpc', 'metrics']);

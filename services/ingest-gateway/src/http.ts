@@ -1,6 +1,6 @@
 // The HTTP/JSON door of pipewright: the gateway's own methods run here, every other service's
 // go to it over gRPC (INGEST_HTTP_UPSTREAMS) with the caller's authorization header.
-import { ConfigError, grpc, grpcAuthorizer, grpcCallCredentials, httpDoor, serveHttpDoor, type DoorService, type Logger, type Service } from '@pipewright/platform';
+import { ConfigError, grpc, grpcAuthOn, grpcAuthorizer, grpcCallCredentials, httpDoor, serveHttpDoor, type DoorService, type Logger, type Service } from '@pipewright/platform';
 import { service } from '@pipewright/contracts';
 import type { Config } from './config';
 
@@ -15,6 +15,20 @@ export function upstreamsOf(entries: readonly string[]): Array<{ grpcService: st
       throw new ConfigError([`INGEST_HTTP_UPSTREAMS: "${m[1]}" is not a pipewright service`]);
     }
   });
+}
+
+/**
+ * The door takes no client certificates: where the gRPC servers let in only callers with one
+ * (GRPC_TLS_CLIENT_CA) and check no bearer token, it would serve the gateway's methods to anyone
+ * and forward the others with the gateway's own certificate. That stops start-up, unless the
+ * door is off.
+ */
+export function checkDoorSecurity(config: Pick<Config, 'INGEST_HTTP' | 'GRPC_TLS_CLIENT_CA' | 'GRPC_AUTH' | 'GRPC_TOKENS_FILE' | 'GRPC_JWKS'>): void {
+  if (config.INGEST_HTTP && config.GRPC_TLS_CLIENT_CA && !grpcAuthOn(config)) {
+    throw new ConfigError([
+      'INGEST_HTTP: the HTTP/JSON door takes no client certificates, so with GRPC_TLS_CLIENT_CA and no bearer tokens it would let anyone in; set GRPC_TOKENS_FILE or GRPC_JWKS (with GRPC_AUTH auto or on), or INGEST_HTTP=false',
+    ]);
+  }
 }
 
 export async function startHttpDoor(svc: Service<Config>, own: { name: string; implementation: grpc.UntypedServiceImplementation }, logger: Logger): Promise<number> {

@@ -3,9 +3,10 @@ import { TOPICS, orderSchema, type Order } from '@pipewright/contracts';
 import { ingestV1 } from '@pipewright/proto';
 import { settings } from './config';
 import { gatewayHandlers } from './grpc';
-import { startHttpDoor } from './http';
+import { checkDoorSecurity, startHttpDoor } from './http';
 
 void runService('ingest-gateway', settings, async (svc) => {
+  checkDoorSecurity(svc.config);
   await svc.kafka().ensureTopics([TOPICS.jobsIngest, TOPICS.orders, TOPICS.stockRuns, TOPICS.stockScrapingTasks]);
   const scrapingPartitions = await svc.kafka().partitionCount(TOPICS.stockScrapingTasks);
   const producer = await svc.producer();
@@ -17,5 +18,5 @@ void runService('ingest-gateway', settings, async (svc) => {
     implementation: withUnimplemented(ingestV1.IngestGatewayService, gatewayHandlers({ config: svc.config, producer, registry: svc.registry, logger: svc.logger, orderCodec, scrapingPartitions })),
   };
   await svc.serveGrpc([own]);
-  await startHttpDoor(svc, own, svc.logger);
+  if (svc.config.INGEST_HTTP) await startHttpDoor(svc, own, svc.logger);
 });
