@@ -64,7 +64,7 @@ test('every service image in the rendered charts is a skaffold artifact, compose
   assert.equal(find(pinned, 'Deployment', 's-scheduler').spec.template.spec.containers[0].image, `registry.example.com/pipewright/scheduler:0.1.0@sha256:${'a'.repeat(64)}`);
 });
 
-test('profiles for kind and minikube, and port forwarding for the gateway, the monitor and Jaeger', () => {
+test('profiles for kind and minikube, and port forwarding for the gateway (gRPC and the HTTP/JSON door), the monitor and Jaeger', () => {
   const profiles = Object.fromEntries(skaffold.profiles.map((p) => [p.name, p]));
   assert.match(profiles.kind?.deploy?.kubeContext ?? '', /^kind-/);
   assert.equal(profiles.minikube?.deploy?.kubeContext, 'minikube');
@@ -79,7 +79,7 @@ test('profiles for kind and minikube, and port forwarding for the gateway, the m
     assert.ok(port, `${f.resourceName} has port ${f.port}`);
     return `${f.resourceName}/${port.name}`;
   });
-  for (const want of ['pipewright-ingest-gateway/grpc', 'pipewright-monitor/grpc', 'pipewright-monitor/http', 'pipewright-jaeger/ui']) {
+  for (const want of ['pipewright-ingest-gateway/grpc', 'pipewright-ingest-gateway/http', 'pipewright-monitor/grpc', 'pipewright-monitor/http', 'pipewright-jaeger/ui']) {
     assert.ok(forwarded.includes(want), `port-forward ${want}`);
   }
   assert.equal(new Set(skaffold.portForward.map((f) => f.localPort)).size, skaffold.portForward.length, 'local ports are distinct');
