@@ -13,7 +13,7 @@ import { LiveReads } from './dashboard/events';
 import { hostRefusal } from './dashboard/access';
 import { crossSiteRefusal, LoginRefused, Sessions, sessionCookie, type Session } from './dashboard/session';
 import { loadStaticFiles } from './dashboard/static';
-import { bearer, Upstreams } from './dashboard/upstream';
+import { bearer, UPSTREAMS, Upstreams } from './dashboard/upstream';
 
 /** The pages: each is the same document, whose script draws the page its path names. */
 const PAGES = /^\/(|jobs|jobs\/[^/]+|stocks|stocks\/[^/]+|stocks\/[^/]+\/screener|orders|groups|groups\/[^/]+|dead-letters)$/;
@@ -75,7 +75,8 @@ export async function startMonitorHttp(host: string, port: number, deps: Dashboa
   const live = new LiveReads(upstreams, config.MONITOR_DASHBOARD_REFRESH);
   /** Who the calls are made for: the user's token, else the monitor's own credentials. */
   const metadataOf = (session: Session | undefined) => () => (session ? bearer(session.token) : calls.metadata());
-  const routes = JSON.stringify(door.routes);
+  // What the pages call: the gRPC service of each upstream name, and the door's routes.
+  const routes = JSON.stringify({ services: UPSTREAMS, routes: door.routes });
 
   const file = (res: ServerResponse, path: string) => {
     const f = files.get(path);

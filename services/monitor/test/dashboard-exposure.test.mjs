@@ -3,16 +3,15 @@
 // monitor whose gRPC trusts client certificates alone refuses to serve a login-less dashboard on
 // a network address; a dashboard without login answers only to loopback names and the names of
 // MONITOR_DASHBOARD_HOSTS, wherever it is bound.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, grpcCallCredentials, loadConfig } from '@pipewright/platform';
-import { settings } from '../dist/config.js';
-import { startMonitorHttp } from '../dist/http.js';
+import { SERVICES } from '@pipewright/contracts';
+import { startDashboard } from './dashboard-server.mjs';
 
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'dashboard-exposure-'));
@@ -51,14 +50,6 @@ test('with client certificates required and no tokens, a dashboard on a network 
   assert.match(problems[0], /0\.0\.0\.0/);
 });
 
-/** A dashboard server without login on `host`, with `env`'s settings. */
-async function dashboard(host, env = {}) {
-  const config = loadConfig(settings, { DATABASE_URL: 'postgres://monitor@127.0.0.1:1/monitor', KAFKA_BROKERS: '127.0.0.1:1', GRPC_HOST: host, MONITOR_SERVICES: 'monitor=127.0.0.1:1', ...env });
-  const server = await startMonitorHttp(host, 0, { config, logger: createLogger('monitor', 'fatal'), calls: grpcCallCredentials(config), grpcPort: 1 });
-  after(() => server.close());
-  return server;
-}
-
 /** GET path from the server at 127.0.0.1:port with the Host header `hostHeader`; resolves to the status. */
 const statusFor = (port, hostHeader, path = '/api/session') =>
   new Promise((resolve, reject) => {
@@ -71,7 +62,7 @@ const statusFor = (port, hostHeader, path = '/api/session') =>
   });
 
 test('a dashboard without login bound to every address answers only to loopback names and those of MONITOR_DASHBOARD_HOSTS (DNS rebinding)', async () => {
-  const server = await dashboard('0.0.0.0', { MONITOR_DASHBOARD_HOSTS: 'dash.example.com, Ops.Internal' });
+  const server = await startDashboard({ host: '0.0.0.0', env: { MONITOR_DASHBOARD_HOSTS: 'dash.example.com, Ops.Internal' } });
   const port = server.port;
   assert.equal(await statusFor(port, `127.0.0.1:${port}`), 200);
   assert.equal(await statusFor(port, `localhost:${port}`), 200);
@@ -84,9 +75,18 @@ test('a dashboard without login bound to every address answers only to loopback 
 });
 
 test('a dashboard without login on loopback answers to loopback names only, unless MONITOR_DASHBOARD_HOSTS names more', async () => {
-  const plain = await dashboard('127.0.0.1');
+  const plain = await startDashboard();
   assert.equal(await statusFor(plain.port, `127.0.0.1:${plain.port}`), 200);
   assert.equal(await statusFor(plain.port, 'dash.example.com'), 421);
-  const named = await dashboard('127.0.0.1', { MONITOR_DASHBOARD_HOSTS: 'dash.example.com' });
+  const named = await startDashboard({ env: { MONITOR_DASHBOARD_HOSTS: 'dash.example.com' } });
   assert.equal(await statusFor(named.port, 'dash.example.com'), 200);
+});
+
+test("the pages learn each service's gRPC name from the monitor, as services.json gives it, with the door's routes", async () => {
+  const { base } = await startDashboard({ env: { MONITOR_SERVICES: 'monitor=127.0.0.1:1,scheduler=127.0.0.1:2' } });
+  const { services, routes } = /** @type {{ services: Record<string, string>, routes: Array<{ rpc: string, method: string }> }} */ (await (await fetch(`${base}/api/routes`)).json());
+  const names = ['monitor', 'scheduler', 'order-aggregator', 'stock-processor'];
+  assert.deepEqual(services, Object.fromEntries(names.map((n) => [n, SERVICES.find((s) => s.name === n)?.grpcService])));
+  assert.ok(routes.some((r) => r.method === 'POST' && r.rpc === `/${services.scheduler}/CancelJob`), 'a route of the scheduler, which has an address');
+  assert.ok(!routes.some((r) => r.rpc.startsWith(`/${services['order-aggregator']}/`)), 'none of the order aggregator, which has none');
 });

@@ -9,10 +9,9 @@ import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, grpc, grpcCallCredentials, loadConfig, withUnimplemented } from '@pipewright/platform';
+import { grpc, withUnimplemented } from '@pipewright/platform';
 import { monitorV1 } from '@pipewright/proto';
-import { settings } from '../dist/config.js';
-import { startMonitorHttp } from '../dist/http.js';
+import { startDashboard } from './dashboard-server.mjs';
 
 const TOKEN = 'viewer-token-0123456789abcdef';
 const tokensFile = join(mkdtempSync(join(tmpdir(), 'dashboard-streams-')), 'tokens.json');
@@ -45,14 +44,6 @@ async function lagServer() {
   return { port, seen };
 }
 
-/** The dashboard's HTTP server on loopback with `env`'s settings, its upstream monitor at `grpcPort`. */
-async function dashboard(grpcPort, env = {}) {
-  const config = loadConfig(settings, { DATABASE_URL: 'postgres://monitor@127.0.0.1:1/monitor', KAFKA_BROKERS: '127.0.0.1:1', GRPC_HOST: '127.0.0.1', MONITOR_SERVICES: `monitor=127.0.0.1:${grpcPort}`, ...env });
-  const server = await startMonitorHttp('127.0.0.1', 0, { config, logger: createLogger('monitor', 'fatal'), calls: grpcCallCredentials(config), grpcPort });
-  after(() => server.close());
-  return `http://127.0.0.1:${server.port}`;
-}
-
 const WATCH = encodeURIComponent(JSON.stringify([{ id: 'lag', rpc: '/pipewright.monitor.v1.Monitor/WatchConsumerLag', request: {} }]));
 
 /** Opens the event stream; resolves to its response, paused when `paused`. */
@@ -78,7 +69,7 @@ const ending = (res, ms) =>
 
 test('a browser that does not keep up has its stream closed once the answers waiting for it pass the cap, and its upstream call is cancelled', { timeout: 60_000 }, async () => {
   const upstream = await lagServer();
-  const base = await dashboard(upstream.port);
+  const { base } = await startDashboard({ grpcPort: upstream.port });
   const res = await events(base, {}, true);
   assert.equal(res.statusCode, 200);
   // Reading nothing for a while: the socket's buffers fill, then the monitor's own.
@@ -92,7 +83,7 @@ test('a browser that does not keep up has its stream closed once the answers wai
 
 test("logging out ends the session's open event streams, which make no more calls with its token", { timeout: 60_000 }, async () => {
   const upstream = await lagServer();
-  const base = await dashboard(upstream.port, { GRPC_TOKENS_FILE: tokensFile, MONITOR_DASHBOARD_REFRESH: '200ms' });
+  const { base } = await startDashboard({ grpcPort: upstream.port, env: { GRPC_TOKENS_FILE: tokensFile, MONITOR_DASHBOARD_REFRESH: '200ms' } });
   const login = await fetch(`${base}/login`, { method: 'POST', headers: { origin: base, 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
   assert.equal(login.status, 200);
   const cookie = String(login.headers.get('set-cookie')).split(';')[0];

@@ -1,26 +1,23 @@
 // The dashboard's calls to its server. Reads and actions go through the HTTP/JSON door (/v1/...,
-// the google.api.http routes of the gRPC APIs, listed at /api/routes): a method is named
-// "service/Method" and its request's fields fill the route's path, then its query (GET) or its
-// body (POST). Live answers come as server-sent events from /api/events. Answers are in the
-// proto3 JSON mapping: lowerCamel names, int64 as text, enums by name.
+// the google.api.http routes of the gRPC APIs, listed at /api/routes with the gRPC service of
+// each service name): a method is named "service/Method" and its request's fields fill the
+// route's path, then its query (GET) or its body (POST). Live answers come as server-sent events
+// from /api/events. Answers are in the proto3 JSON mapping: lowerCamel names, int64 as text,
+// enums by name.
 import { describeFailure } from './words.js';
 
-const SERVICES = {
-  monitor: 'pipewright.monitor.v1.Monitor',
-  scheduler: 'pipewright.scheduler.v1.Scheduler',
-  'order-aggregator': 'pipewright.orders.v1.OrderAggregator',
-  'stock-processor': 'pipewright.stockprocessor.v1.StockProcessor',
-};
+let session;
+/** {services: {name: gRPC service}, routes: [{method, template, rpc, streaming}]}, asked for once. */
+let table;
+const routeTable = () => (table ??= fetch('/api/routes').then((r) => r.json()));
 
 /** "scheduler/GetJob" → "/pipewright.scheduler.v1.Scheduler/GetJob". */
-export function rpcPath(method) {
+export async function rpcPath(method) {
   const [service, name] = method.split('/');
-  if (!SERVICES[service]) throw new Error(`no service ${service}`);
-  return `/${SERVICES[service]}/${name}`;
+  const { services } = await routeTable();
+  if (!services[service]) throw new Error(`no service ${service}`);
+  return `/${services[service]}/${name}`;
 }
-
-let session;
-let routes;
 
 /** {auth, user, scopes, csrf} of this browser's session. */
 export async function getSession() {
@@ -29,9 +26,8 @@ export async function getSession() {
 }
 
 async function routeOf(method, verb) {
-  routes ??= fetch('/api/routes').then((r) => r.json());
-  const rpc = rpcPath(method);
-  const route = (await routes).find((r) => r.rpc === rpc && r.method === verb);
+  const rpc = await rpcPath(method);
+  const route = (await routeTable()).routes.find((r) => r.rpc === rpc && r.method === verb);
   if (!route) throw new Error(`The ${method.split('/')[0]} cannot be asked: the monitor has no address for it (MONITOR_SERVICES does not name it).`);
   return route;
 }
@@ -110,25 +106,33 @@ const liveBadge = () => document.getElementById('live');
  * answer, or of {error} with the failure in words as error.message. Returns a function that stops them.
  */
 export function live(subs, handlers) {
-  const wire = subs.map(({ id, method, request }) => ({ id, rpc: rpcPath(method), request }));
-  const source = new EventSource(`/api/events?subscribe=${encodeURIComponent(JSON.stringify(wire))}`);
   const badge = liveBadge();
   if (badge) badge.hidden = false;
-  for (const { id, method } of subs) {
-    source.addEventListener(id, (e) => {
-      const data = JSON.parse(e.data);
-      if (data.end) return;
-      if (data.error) data.error.message = describeFailure(method, data.error);
-      handlers[id](data);
+  let source;
+  let stopped = false;
+  void Promise.all(subs.map(({ method }) => rpcPath(method))).then((paths) => {
+    if (stopped) return;
+    const wire = subs.map(({ id, request }, i) => ({ id, rpc: paths[i], request }));
+    source = new EventSource(`/api/events?subscribe=${encodeURIComponent(JSON.stringify(wire))}`);
+    for (const { id, method } of subs) {
+      source.addEventListener(id, (e) => {
+        const data = JSON.parse(e.data);
+        if (data.end) return;
+        if (data.error) data.error.message = describeFailure(method, data.error);
+        handlers[id](data);
+      });
+    }
+    source.addEventListener('open', () => {
+      const b = liveBadge();
+      if (b) (b.textContent = 'live'), (b.className = 'live on');
     });
-  }
-  source.addEventListener('open', () => {
-    const b = liveBadge();
-    if (b) (b.textContent = 'live'), (b.className = 'live on');
+    source.addEventListener('error', () => {
+      const b = liveBadge();
+      if (b) (b.textContent = 'reconnecting'), (b.className = 'live off');
+    });
   });
-  source.addEventListener('error', () => {
-    const b = liveBadge();
-    if (b) (b.textContent = 'reconnecting'), (b.className = 'live off');
-  });
-  return () => source.close();
+  return () => {
+    stopped = true;
+    source?.close();
+  };
 }

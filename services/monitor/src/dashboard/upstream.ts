@@ -2,16 +2,15 @@
 // aggregator's and the stock processor's — at the addresses of MONITOR_SERVICES (the monitor
 // itself on its own port when it is not listed), one grpc-js client each, with the monitor's
 // channel credentials (GRPC_CALL_*). Who a call is made for is in its metadata.
+import { service } from '@pipewright/contracts';
 import { grpc, type CallCredentials } from '@pipewright/platform';
 import { serviceAddresses, type Config } from '../config';
 
-/** The gRPC service each upstream serves. */
-export const UPSTREAMS: Record<string, string> = {
-  monitor: 'pipewright.monitor.v1.Monitor',
-  scheduler: 'pipewright.scheduler.v1.Scheduler',
-  'order-aggregator': 'pipewright.orders.v1.OrderAggregator',
-  'stock-processor': 'pipewright.stockprocessor.v1.StockProcessor',
-};
+/** The services the dashboard is built on, by their services.json (and MONITOR_SERVICES) names. */
+const DASHBOARD_SERVICES = ['monitor', 'scheduler', 'order-aggregator', 'stock-processor'];
+
+/** The gRPC service each upstream serves, from services.json. */
+export const UPSTREAMS: Readonly<Record<string, string>> = Object.fromEntries(DASHBOARD_SERVICES.map((name) => [name, service(name).grpcService]));
 
 export class Upstreams {
   /** By gRPC service name. */
