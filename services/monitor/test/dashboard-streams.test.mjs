@@ -17,11 +17,14 @@ const TOKEN = 'viewer-token-0123456789abcdef';
 const tokensFile = join(mkdtempSync(join(tmpdir(), 'dashboard-streams-')), 'tokens.json');
 writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'viewer', token: TOKEN, scopes: ['read'] }] }));
 
-/** A gRPC server of the monitor's API whose WatchConsumerLag sends big answers as fast as it may, counting the calls and their tokens. */
-async function lagServer() {
+/**
+ * A gRPC server of the monitor's API whose WatchConsumerLag sends answers of about `bytes` as fast
+ * as it may (`count` of them, then it waits), counting the calls and their tokens.
+ */
+async function lagServer(bytes = 64 * 1024, count = Infinity) {
   const seen = { calls: 0, open: 0, tokens: new Set() };
   const server = new grpc.Server();
-  const big = monitorV1.ConsumerLag.fromPartial({ groupId: `group-${'x'.repeat(64 * 1024)}`, total: 1 });
+  const big = monitorV1.ConsumerLag.fromPartial({ groupId: `group-${'x'.repeat(bytes)}`, total: 1 });
   server.addService(
     monitorV1.MonitorService,
     withUnimplemented(monitorV1.MonitorService, {
@@ -30,10 +33,11 @@ async function lagServer() {
         seen.open += 1;
         seen.tokens.add(String(call.metadata.get('authorization')[0] ?? ''));
         let done = false;
+        let sent = 0;
         call.on('cancelled', () => ((done = true), (seen.open -= 1)));
         const pump = () => {
-          while (!done && call.write(big));
-          if (!done) call.once('drain', pump);
+          while (!done && sent < count && (sent++, call.write(big)));
+          if (!done && sent < count) call.once('drain', pump);
         };
         pump();
       },
@@ -79,6 +83,25 @@ test('a browser that does not keep up has its stream closed once the answers wai
   assert.equal(upstream.seen.calls, 1);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(upstream.seen.open, 0, 'its WatchConsumerLag call was cancelled');
+});
+
+test('one answer bigger than the cap still reaches a browser that keeps up', { timeout: 60_000 }, async () => {
+  const upstream = await lagServer(3 << 20, 1);
+  const { base } = await startDashboard({ grpcPort: upstream.port });
+  const res = await events(base);
+  let text = '';
+  res.setEncoding('utf8');
+  await new Promise((resolve, reject) => {
+    res.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('event: lag\n') && text.endsWith('\n\n')) resolve(undefined);
+    });
+    res.on('close', () => reject(new Error(`the stream closed after ${text.length} characters`)));
+  });
+  assert.ok(text.length > 3 << 20, 'the whole answer');
+  assert.equal(JSON.parse(text.slice(text.indexOf('event: lag\ndata: ') + 'event: lag\ndata: '.length)).groupId.length, (3 << 20) + 'group-'.length, 'the answer itself, not an error');
+  assert.equal(upstream.seen.open, 1, 'and the stream is still open');
+  res.destroy();
 });
 
 test("logging out ends the session's open event streams, which make no more calls with its token", { timeout: 60_000 }, async () => {

@@ -6,8 +6,9 @@
 // descriptors, the same JSON as its routes). Each event is named by its subscription's id; its
 // data is the answer, {"error": google.rpc.Status and the service} when the call failed, or
 // {"end": true} when a stream ended. A browser that reads more slowly than the answers come has
-// its connection closed once MAX_BUFFERED_BYTES of them wait for it (its EventSource connects
-// again and starts from the current figures), so the monitor never holds more than that for it.
+// its connection closed once more than MAX_BUFFERED_BYTES of them wait for it (its EventSource
+// connects again and starts from the current figures), so the monitor holds at most that and one
+// answer for it.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FieldError, ProtoTypes, grpc, routesOf, scopeOf, serviceDefinition, statusBody, type DescriptorSet, type Route } from '@pipewright/platform';
@@ -96,9 +97,11 @@ export class LiveReads {
     };
     const write = (text: string) => {
       if (closed) return;
+      // Behind: the browser has not taken what was written before. One answer bigger than the
+      // cap still goes to a browser that keeps up.
+      const behind = res.writableNeedDrain;
       res.write(text);
-      // Too far behind: drop what waits rather than keep it all.
-      if (res.writableLength > MAX_BUFFERED_BYTES) close(true);
+      if (behind && res.writableLength > MAX_BUFFERED_BYTES) close(true);
     };
     const send = (id: string, data: unknown) => write(`event: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
     const failure = (m: Method, err: grpc.ServiceError) => ({ error: { ...statusBody(err), service: this.upstreams.names.get(m.route.service) } });
