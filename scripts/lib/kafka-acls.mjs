@@ -40,6 +40,7 @@ export function appTopicAcl(name, app) {
  */
 export function kafkaAcls({ services = SERVICE_LIST, apps = readApps(), userPrefix = '' } = {}) {
   const consumedByOthers = (self) => services.filter((s) => s.name !== self).flatMap((s) => s.consumes);
+  const ownTopics = services.flatMap((s) => [...s.consumes, ...s.produces]);
   return services.map((s) => {
     /** @type {Map<string, Acl>} */
     const acls = new Map();
@@ -58,7 +59,7 @@ export function kafkaAcls({ services = SERVICE_LIST, apps = readApps(), userPref
         if (app.handler !== 'kafka.publish') continue;
         const a = appTopicAcl(name, app);
         // An app may not be granted pipewright's own topics, by its topic or by its prefix.
-        const own = services.flatMap((x) => [...x.consumes, ...x.produces]).find((t) => (a.pattern === 'literal' ? t === a.name : t.startsWith(a.name)));
+        const own = ownTopics.find((t) => (a.pattern === 'literal' ? t === a.name : t.startsWith(a.name)));
         if (own)
           throw new Error(
             `app "${name}": its topics (${a.pattern === 'literal' ? a.name : `${a.name}*`}) would include ${own}, which pipewright itself uses; give the app another name or options.topic`,

@@ -37,7 +37,7 @@ interface CommonSpec<T> {
   onDeadLetters?: (entries: DeadLetter[]) => Promise<void>;
 }
 
-export const COMMIT_INTERVAL_MS = 100;
+const COMMIT_INTERVAL_MS = 100;
 const DEFAULT_MAX_BATCH = 1000;
 // What a fetch brings at most (a larger single message still comes whole): enough for full
 // batches, without holding tens of megabytes of messages decoded at once.
