@@ -85,7 +85,7 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
     await pool.query(
       `UPDATE run_claims c SET finished_at = now(), outcome = f.outcome, attempts = f.attempts
          FROM unnest($1::text[], $2::text[], $3::int[]) AS f(run_id, outcome, attempts)
-        WHERE c.run_id = f.run_id`,
+        WHERE c.run_id = f.run_id AND c.run_id = ANY($1::text[])`,
       [items.map((i) => i.runId), items.map((i) => i.outcome), items.map((i) => i.attempts)],
     );
     return items.map(() => undefined);

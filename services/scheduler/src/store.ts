@@ -250,15 +250,16 @@ export async function recordPlans(client: PoolClient, applied: AppliedPlan[]): P
   // The runs and the jobs' next due times in one statement.
   await client.query(
     `WITH new_runs AS (
-       INSERT INTO runs (id, job_id, status, due_at, fired_at, error)
-       SELECT * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+       INSERT INTO runs (id, job_id, status, due_at, fired_at, error, pending)
+       SELECT id, job_id, status, due_at, fired_at, error, status = 'PENDING'
+         FROM unnest($2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[]) AS t(id, job_id, status, due_at, fired_at, error)
        ON CONFLICT (id) DO NOTHING)
      UPDATE jobs j SET next_fire_at = x.next_fire_at, skipped = j.skipped + x.skipped, updated_at = now(),
             status = CASE WHEN x.cancelled THEN 'CANCELLED' WHEN x.finished AND j.status = 'SCHEDULED' THEN 'DONE' ELSE j.status END,
             last_error = CASE WHEN x.cancelled THEN 'occurrence missed; skipped by its misfire policy' ELSE j.last_error END
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, next_fire_at timestamptz, skipped integer, cancelled boolean, finished boolean)
-      WHERE j.id = x.id`,
-    [JSON.stringify(rows), ids, jobIds, statuses, dues, fireds, errors],
+      WHERE j.id = x.id AND j.id = ANY($8::uuid[])`,
+    [JSON.stringify(rows), ids, jobIds, statuses, dues, fireds, errors, rows.map((r) => r.id)],
   );
 }
 
@@ -274,7 +275,7 @@ export async function runState(client: PoolClient, jobIds: string[], runTimeoutM
   const { rows } = await client.query<{ job_id: string; kind: string }>(
     `SELECT DISTINCT job_id, 'active' AS kind FROM runs WHERE job_id = ANY($1::uuid[]) AND ${ACTIVE}
      UNION ALL
-     SELECT DISTINCT job_id, 'pending' FROM runs WHERE job_id = ANY($1::uuid[]) AND status = 'PENDING'`,
+     SELECT DISTINCT job_id, 'pending' FROM runs WHERE job_id = ANY($1::uuid[]) AND pending`,
     [jobIds, runTimeoutMs],
   );
   return {
@@ -287,7 +288,7 @@ export async function runState(client: PoolClient, jobIds: string[], runTimeoutM
 export async function claimPending(client: PoolClient, limit: number, runTimeoutMs: number): Promise<Array<JobRow & { run_id: string; due_at: Date }>> {
   const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
     `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
-      WHERE r.status = 'PENDING' AND j.status NOT IN ('CANCELLED', 'PAUSED')
+      WHERE r.pending AND j.status NOT IN ('CANCELLED', 'PAUSED')
         AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.job_id = r.job_id AND ${inFlight('a.')})
       ORDER BY j.priority, r.due_at
       LIMIT $1
@@ -298,7 +299,7 @@ export async function claimPending(client: PoolClient, limit: number, runTimeout
 }
 
 export async function markPendingFired(client: PoolClient, runIds: string[], firedAt: Date): Promise<void> {
-  if (runIds.length) await client.query(`UPDATE runs SET status = 'FIRED', fired_at = $2, updated_at = now() WHERE id = ANY($1::text[])`, [runIds, firedAt]);
+  if (runIds.length) await client.query(`UPDATE runs SET status = 'FIRED', pending = false, fired_at = $2, updated_at = now() WHERE id = ANY($1::text[])`, [runIds, firedAt]);
 }
 
 export async function nextDueAt(pool: Pool): Promise<Date | null> {
@@ -347,7 +348,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
      SELECT e.id, e.job_id, e.status, e.attempt, e.due_at, e.fired_at, e.started_at, e.finished_at, e.error, e.retry_at
        FROM jsonb_to_recordset($1::jsonb) AS e(id text, job_id uuid, status text, attempt integer, due_at timestamptz,
             fired_at timestamptz, started_at timestamptz, finished_at timestamptz, error text, retry_at timestamptz)
-       JOIN jobs j ON j.id = e.job_id
+       JOIN jobs j ON j.id = e.job_id AND j.id = ANY($2::uuid[])
      ON CONFLICT (id) DO UPDATE SET
        status      = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.status ELSE r.status END,
        attempt     = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.attempt ELSE r.attempt END,
@@ -357,7 +358,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
      RETURNING r.id, r.job_id, r.status, r.attempt`,
-    [JSON.stringify(runs)],
+    [JSON.stringify(runs), [...new Set(runs.map((r) => r.job_id))]],
   );
   // A job follows the newest of its runs in the batch that now holds the state its event says.
   const byId = new Map(runs.map((r) => [r.id, r]));
@@ -376,14 +377,14 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
     const { rows: updated } = await client.query<{ pending: boolean }>(
       `UPDATE jobs j SET
               status = CASE WHEN u.status IN ('DONE', 'DEAD')
-                             AND (j.next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.status = 'PENDING'))
+                             AND (j.next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending))
                             THEN 'SCHEDULED' ELSE u.status END,
               attempts = GREATEST(j.attempts, u.attempt),
               last_error = COALESCE(u.error, j.last_error), updated_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
-        WHERE j.id = u.job_id AND j.status NOT IN ('CANCELLED', 'PAUSED')
-        RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.status = 'PENDING') AS pending`,
-      [JSON.stringify([...jobs.values()])],
+        WHERE j.id = u.job_id AND j.id = ANY($2::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
+        RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending) AS pending`,
+      [JSON.stringify([...jobs.values()]), [...jobs.keys()]],
     );
     // A buffered run can go now.
     if (updated.some((r) => r.pending)) wake(new Date());

@@ -122,3 +122,36 @@ test('a request id stored already, sent again with an idempotency key, stays a d
   const [other] = await store([request({ scheduledTime: soon, idempotencyKey: key })]);
   assert.equal(other.kind, 'inserted', 'the key was not left held by a job that was never stored');
 });
+
+// What a state change writes: the run status upsert and the job update of applyRunStatuses (a
+// retry handed to the scheduler also sets runs.retry_at, which is indexed: that change is rare).
+const STATE_COLUMNS = { jobs: ['status', 'attempts', 'last_error', 'updated_at'], runs: ['status', 'attempt', 'error', 'started_at', 'finished_at', 'updated_at'] };
+
+test('a state change of a job or a run touches no B-tree index: no such index names a column it writes, in its key or its WHERE clause', async () => {
+  const { rows } = await pool.query(
+    `SELECT t.relname AS table, c.relname AS index, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_am am ON am.oid = c.relam
+      WHERE t.relname = ANY($1) AND t.relnamespace = 'scheduler'::regnamespace AND am.amname <> 'brin'`,
+    [Object.keys(STATE_COLUMNS)],
+  );
+  assert.ok(rows.length >= 6, 'the indexes of jobs and runs are read');
+  const naming = rows.flatMap((r) => STATE_COLUMNS[r.table].filter((col) => new RegExp(`\\b${col}\\b`).test(r.def.replace(/^.*? USING /, ''))).map((col) => `${r.index} names ${col}`));
+  assert.deepEqual(naming, []);
+});
+
+test('DONE applied to fired runs is a heap-only update of every run: no index entry is written', async () => {
+  const runs = [];
+  for (let i = 0; i < 20; i++) runs.push(await jobWithRun());
+  const finished = new Date();
+  // The backend's counts not yet reported, so the difference across the statement.
+  const counts = async (c) =>
+    (await c.query(`SELECT pg_stat_get_xact_tuples_updated('runs'::regclass)::int AS updated, pg_stat_get_xact_tuples_hot_updated('runs'::regclass)::int AS hot`)).rows[0];
+  const hot = await withTransaction(pool, async (c) => {
+    const before = await counts(c);
+    await applyRunStatuses(c, runs.map((run) => event(run, 'DONE', finished, { startedAt: finished.toISOString() })));
+    const after = await counts(c);
+    return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+  });
+  assert.deepEqual(hot, { updated: runs.length, hot: runs.length });
+  for (const run of runs) assert.equal((await runRow(run)).status, 'DONE');
+});
