@@ -3,7 +3,8 @@
 // interleaved A B C A B C on one broker and one PostgreSQL server; then the broker's ceilings.
 //
 // Sizes: BENCH_E2E_SIZES (default 5000,50000); rounds: BENCH_ROUNDS (default 2); Kafka ceiling
-// records: BENCH_KAFKA_RECORDS (default 500000); BENCH_PEERS limits the systems (comma list).
+// records: BENCH_KAFKA_RECORDS (default 500000); BENCH_PEERS limits the systems (comma list);
+// BENCH_WARMUP (default 2000) jobs run by each system, to their end, before its clock starts.
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { sleep } from '@pipewright/testkit';
@@ -21,6 +22,8 @@ export function compareConfig(env = process.env) {
     sizes: list(env.BENCH_E2E_SIZES, '5000,50000').map(Number),
     rounds: Number(env.BENCH_ROUNDS ?? 2),
     kafkaRecords: Number(env.BENCH_KAFKA_RECORDS ?? 500_000),
+    // Jobs each system runs to their end in its fresh processes before the clock starts.
+    warmup: Number(env.BENCH_WARMUP ?? 2000),
     systems: list(env.BENCH_PEERS, SYSTEMS.join(',')).filter((s) => SYSTEMS.includes(s)),
   };
 }
@@ -29,49 +32,68 @@ const round3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
 export const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
 
 /**
- * pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all
- * DONE. `stack` adds options for stackWith (fromEnd, otlpEndpoint, env).
+ * Polls until `target` jobs of the stack are DONE in scheduler.jobs; resolves with the time it saw
+ * that, or (stalled) with the time of the last execution when every job was executed but some
+ * never recorded DONE. The poll slows down as the run goes on (20 ms up to 250 ms): its cost and
+ * its error both stay near 1%. It counts DONE jobs only (one scan, as the pg-boss poll does); the
+ * executions are counted only once DONE has not moved for a second, to tell a stall from a slow run.
  */
-export async function runPipewright({ jobs, timeoutMs, stack: stackOptions = {} }) {
+async function untilDone(db, { target, t0, timeoutMs, failed }) {
+  let done = 0;
+  let executed = 0;
+  let lastChange = Date.now();
+  for (;;) {
+    if (failed()) throw failed();
+    const { rows: [row] } = await db.query(`SELECT count(*)::int AS done FROM scheduler.jobs WHERE status = 'DONE'`);
+    const now = Date.now();
+    if (row.done >= target) return { end: now };
+    if (row.done !== done) lastChange = now;
+    done = row.done;
+    if (now - lastChange > 1000) {
+      const { rows: [ex] } = await db.query(`SELECT count(*)::int AS executed FROM executor.run_claims WHERE outcome = 'DONE'`);
+      if (ex.executed !== executed) lastChange = now;
+      executed = ex.executed;
+      if (executed >= target && now - lastChange > 15_000) {
+        const { rows: [{ last }] } = await db.query(`SELECT extract(epoch FROM max(finished_at)) * 1000 AS last FROM executor.run_claims WHERE outcome = 'DONE'`);
+        return { end: Math.round(Number(last)), stalled: true };
+      }
+    }
+    if (now - t0 > timeoutMs) throw new Error(`pipewright: ${done} of ${target} DONE (${executed} executed at the last count) after ${timeoutMs} ms`);
+    await sleep(Math.min(250, Math.max(20, (now - t0) / 100)));
+  }
+}
+
+/**
+ * pipewright end to end: ScheduleJobs calls of 500 due now; done when scheduler.jobs has them all
+ * DONE. With `warmup`, that many jobs go through the same stack first, to their end, before the
+ * clock starts (their own rate is returned as `warmup`). `stack` adds options for stackWith
+ * (fromEnd, otlpEndpoint, env).
+ */
+export async function runPipewright({ jobs, timeoutMs, warmup = 0, stack: stackOptions = {} }) {
   const stack = await stackWith({ schedulers: 1, executors: 1, ...stackOptions });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
+  const dueNow = () => ({ scheduledTime: new Date().toISOString() });
   try {
     await db.connect();
+    let cold;
+    if (warmup > 0) {
+      const w0 = Date.now();
+      await submit(stack, warmup, dueNow);
+      const { end } = await untilDone(db, { target: warmup, t0: w0, timeoutMs, failed: () => undefined });
+      cold = { jobs: warmup, ms: end - w0, jobsPerSec: Math.round((warmup * 1000) / Math.max(1, end - w0)) };
+      // Idle again: the warm-up's offsets committed and its batches settled.
+      await sleep(1000);
+    }
     const m = meter(jobs);
     const t0 = m.start();
     let acceptedAt;
     let failed;
-    submit(stack, jobs, () => ({ scheduledTime: new Date().toISOString() }))
-      .then(() => (acceptedAt = Date.now()), (err) => (failed = err));
-    // The poll slows down as the run goes on (20 ms up to 250 ms): its cost and its error both stay near 1%.
-    // It counts DONE jobs only (one scan, as the pg-boss poll); the executions are counted only once
-    // DONE has not moved for a second, to tell a stall from a slow run.
-    let doneCount = 0;
-    let executed = 0;
-    let lastChange = Date.now();
-    let end;
-    let stalled = false;
-    for (;;) {
-      if (failed) throw failed;
-      const { rows: [row] } = await db.query(`SELECT count(*)::int AS done FROM scheduler.jobs WHERE status = 'DONE'`);
-      const now = Date.now();
-      if (row.done >= jobs) { end = now; break; }
-      if (row.done !== doneCount) lastChange = now;
-      doneCount = row.done;
-      if (now - lastChange > 1000) {
-        const { rows: [ex] } = await db.query(`SELECT count(*)::int AS executed FROM executor.run_claims WHERE outcome = 'DONE'`);
-        if (ex.executed !== executed) lastChange = now;
-        executed = ex.executed;
-        // Every job executed but some never recorded DONE: stop at the last execution and say so.
-        if (executed >= jobs && now - lastChange > 15_000) { stalled = true; break; }
-      }
-      if (now - t0 > timeoutMs) throw new Error(`pipewright: ${doneCount} of ${jobs} DONE (${executed} executed at the last count) after ${timeoutMs} ms`);
-      await sleep(Math.min(250, Math.max(20, (now - t0) / 100)));
-    }
+    submit(stack, jobs, dueNow).then(() => (acceptedAt = Date.now()), (err) => (failed = err));
+    const { end, stalled } = await untilDone(db, { target: warmup + jobs, t0, timeoutMs, failed: () => failed });
     const { rows: [{ last: lastFinished, done }] } = await db.query(
-      `SELECT extract(epoch FROM max(c.finished_at)) * 1000 AS last, (SELECT count(*)::int FROM scheduler.jobs WHERE status = 'DONE') AS done
-         FROM executor.run_claims c WHERE c.outcome = 'DONE'`);
-    const figures = m.stop(stalled ? Math.round(Number(lastFinished)) : end);
+      `SELECT extract(epoch FROM max(c.finished_at)) * 1000 AS last, (SELECT count(*)::int FROM scheduler.jobs WHERE status = 'DONE') - $1 AS done
+         FROM executor.run_claims c WHERE c.outcome = 'DONE'`, [warmup]);
+    const figures = m.stop(end);
     const peak = {};
     for (const [name, p] of stack.procs) peak[name] = peakRssMb(p.child.pid);
     return {
@@ -81,6 +103,7 @@ export async function runPipewright({ jobs, timeoutMs, stack: stackOptions = {} 
       enqueuedAfterMs: acceptedAt ? acceptedAt - t0 : null,
       lastExecutedAfterMs: Math.round(Number(lastFinished) - t0),
       recordedDone: done,
+      ...(cold ? { warmup: cold } : {}),
       ...(stalled ? { stalled: `${jobs - done} of ${jobs} executed but not recorded DONE 15 s after the last change; timed to the last execution` } : {}),
       peakRssMb: peak,
     };
@@ -110,7 +133,7 @@ export async function compare({ serverUrl, brokers, commit, config = compareConf
       for (const system of config.systems) {
         const la = loadavg()[0].toFixed(2);
         try {
-          const r = await runners[system]({ jobs, serverUrl, timeoutMs: timeoutFor(jobs) });
+          const r = await runners[system]({ jobs, serverUrl, warmup: config.warmup, timeoutMs: timeoutFor(jobs) });
           runs.push({ round, loadAvg1m: la, ...r });
           log(`${system} ${jobs} jobs, round ${round}: ${r.jobsPerSec} jobs/s, ${r.ms} ms, CPU/job ${r.cpuMsPerJob.machine} ms (machine) ${r.cpuMsPerJob.benchTree} ms (bench's processes), peak RSS ${JSON.stringify(r.peakRssMb)} MB`);
         } catch (err) {

@@ -1,8 +1,9 @@
 // One peer job queue in a process of its own, driven by bench/peers.mjs over IPC:
 //   -> { type: 'ready' }      the queue is installed in its database and its worker is idle
-//   <- { type: 'go' }         enqueue PEER_JOBS no-op jobs due now, PEER_BATCH a call,
-//                             PEER_CONCURRENCY calls at a time, while the worker runs them
-//   -> { type: 'done', ... }  every job is recorded complete in the database
+//   <- { type: 'go', jobs }   enqueue `jobs` no-op jobs due now (PEER_JOBS when unset), PEER_BATCH
+//                             a call, PEER_CONCURRENCY calls at a time, while the worker runs them
+//                             (a first go may be a warm-up: the next one adds to what it did)
+//   -> { type: 'done', ... }  every job so far is recorded complete in the database
 //   <- { type: 'single', count, everyMs, warmup }
 //                             add warmup + count jobs one at a time, one every everyMs
 //   -> { type: 'singles', latencies }
@@ -24,12 +25,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const send = (m) => process.send(m);
 
 let handled = 0;
-let allHandled;
-const handledAll = new Promise((r) => (allHandled = r));
+/** Handlers waiting for the count to reach their target. */
+let waiting = [];
 const count = (n) => {
   handled += n;
-  if (handled >= N) allHandled(Date.now());
+  for (const w of waiting) if (handled >= w.target) w.resolve(Date.now());
+  waiting = waiting.filter((w) => handled < w.target);
 };
+/** Resolves with the time the handlers have run `target` jobs in all. */
+const handledUpTo = (target) => (handled >= target ? Promise.resolve(Date.now()) : new Promise((resolve) => waiting.push({ target, resolve })));
+/** Jobs enqueued by earlier go messages. */
+let enqueued = 0;
 
 // Single jobs: a job's payload carries sentAt (performance.now() before its add call); its
 // handler's start is recorded against it.
@@ -57,13 +63,15 @@ async function singles(addOne, { count: n, everyMs, warmup }) {
   return { latencies };
 }
 
-/** Runs `addBatch(from, to)` over [0, N) in batches, CONCURRENCY at a time. */
-async function enqueue(addBatch) {
-  let next = 0;
+/** Runs `addBatch(from, to)` over the next `n` job numbers in batches, CONCURRENCY at a time. */
+async function enqueue(n, addBatch) {
+  const end = enqueued + n;
+  let next = enqueued;
+  enqueued = end;
   const worker = async () => {
-    while (next < N) {
+    while (next < end) {
       const from = next;
-      next = Math.min(N, next + BATCH);
+      next = Math.min(end, next + BATCH);
       await addBatch(from, next);
     }
   };
@@ -108,14 +116,14 @@ async function graphileWorker() {
   const check = new pg.Client({ connectionString: databaseUrl });
   await check.connect();
   return {
-    async go() {
-      await enqueue((from, to) => {
+    async go(n) {
+      await enqueue(n, (from, to) => {
         const specs = [];
         for (let i = from; i < to; i++) specs.push({ identifier: 'noop', payload: { i } });
         return utils.addJobs(specs);
       });
       const enqueuedAt = Date.now();
-      const handledAt = await handledAll;
+      const handledAt = await handledUpTo(enqueued);
       // A completed job is deleted; completions are released in batches after the handler returns.
       const completeAt = await pollUntil(check, 'SELECT NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS done');
       return { enqueuedAt, handledAt, completeAt };
@@ -145,15 +153,15 @@ async function pgBoss() {
   const check = new pg.Client({ connectionString: databaseUrl });
   await check.connect();
   return {
-    async go() {
-      await enqueue((from, to) => {
+    async go(n) {
+      await enqueue(n, (from, to) => {
         const jobs = [];
         for (let i = from; i < to; i++) jobs.push({ data: { i } });
         return boss.insert('noop', jobs);
       });
       const enqueuedAt = Date.now();
-      const handledAt = await handledAll;
-      const completeAt = await pollUntil(check, `SELECT count(*) FILTER (WHERE state = 'completed') >= ${N} AS done FROM pgboss.job WHERE name = 'noop'`);
+      const handledAt = await handledUpTo(enqueued);
+      const completeAt = await pollUntil(check, `SELECT count(*) FILTER (WHERE state = 'completed') >= ${enqueued} AS done FROM pgboss.job WHERE name = 'noop'`);
       const { rows: [{ last }] } = await check.query(`SELECT extract(epoch FROM max(completed_on)) * 1000 AS last FROM pgboss.job WHERE name = 'noop'`);
       return { enqueuedAt, handledAt, completeAt, lastCompletedOn: Number(last) };
     },
@@ -172,7 +180,7 @@ try {
   const peer = await peers[system]();
   process.on('message', async (m) => {
     try {
-      if (m.type === 'go') send({ type: 'done', ...(await peer.go()), handled });
+      if (m.type === 'go') send({ type: 'done', ...(await peer.go(m.jobs ?? N)), handled });
       if (m.type === 'single') send({ type: 'singles', ...(await peer.single(m)) });
       if (m.type === 'stop') {
         await peer.stop();

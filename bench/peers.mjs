@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { kafkaHome } from '../scripts/lib/kafka.mjs';
 import { log, meter, peakRssMb } from './lib.mjs';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -112,12 +113,21 @@ async function startPeer(system, { serverUrl, jobs = 0 }) {
  * One end-to-end run of a peer: `jobs` no-op jobs due now, from the first enqueue to the moment
  * the bench sees every one recorded complete. The worker is started and idle before the clock starts.
  */
-export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
+export async function runPeer(system, { serverUrl, jobs, timeoutMs, warmup = 0 }) {
   const peer = await startPeer(system, { serverUrl, jobs });
   try {
+    let cold;
+    if (warmup > 0) {
+      // The same warm-up as pipewright's: that many jobs to their end before the clock starts.
+      const w0 = Date.now();
+      peer.send({ type: 'go', jobs: warmup });
+      const w = await peer.next('done', timeoutMs);
+      cold = { jobs: warmup, ms: w.completeAt - w0, jobsPerSec: Math.round((warmup * 1000) / Math.max(1, w.completeAt - w0)) };
+      await sleep(1000);
+    }
     const m = meter(jobs);
     const t0 = m.start();
-    peer.send({ type: 'go' });
+    peer.send({ type: 'go', jobs });
     const done = await peer.next('done', timeoutMs);
     const figures = m.stop();
     return {
@@ -127,6 +137,7 @@ export async function runPeer(system, { serverUrl, jobs, timeoutMs }) {
       enqueuedAfterMs: done.enqueuedAt - t0,
       handledAfterMs: done.handledAt - t0,
       ...(done.lastCompletedOn ? { lastCompletedOnAfterMs: Math.round(done.lastCompletedOn - t0) } : {}),
+      ...(cold ? { warmup: cold } : {}),
       peakRssMb: { worker: peakRssMb(peer.child.pid) },
       warnings: peer.warnings(),
     };

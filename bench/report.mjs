@@ -105,6 +105,13 @@ function comparison(c) {
     `\`fsync\` = **${c.postgresSettings.fsync}**, \`synchronous_commit\` = **${c.postgresSettings.synchronous_commit}**, \`full_page_writes\` = ${c.postgresSettings.full_page_writes}, \`shared_buffers\` = ${c.postgresSettings.shared_buffers}.`,
     `Interleaved (${config.systems.join(', ')}), ${config.rounds} round${config.rounds === 1 ? '' : 's'} for each size. Time: from the first enqueue to the moment the`,
     'bench sees every job recorded complete; every worker is started and idle before the clock starts.',
+    ...(config.warmup
+      ? [
+          `Warm-up: before its clock starts each system runs ${config.warmup} jobs of the same kind through the same processes, to their`,
+          'end, then waits 1 s, so the figures are those of running processes rather than of code being compiled; the warm-up\'s own',
+          'rate (fresh processes) is in the *warm-up* column.',
+        ]
+      : []),
     '',
     `- **pipewright**: ingest-gateway, 1 scheduler, 1 executor (processes of their own; app \`noop\`); ScheduleJobs calls of ${INGEST_BATCH} jobs due now,`,
     `  ${INGEST_CONCURRENCY} calls at a time; complete = every job DONE in scheduler.jobs (polled every 20 to 250 ms).`,
@@ -126,11 +133,11 @@ function comparison(c) {
     lines.push(
       `### ${jobs} jobs`,
       '',
-      '| system | round | jobs/s | first enqueue -> all complete | all enqueued after | CPU ms/job machine | CPU ms/job bench\'s processes | peak RSS (MB) | load (1 min) | CPU ms/job by process |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| system | round | jobs/s | first enqueue -> all complete | all enqueued after | CPU ms/job machine | CPU ms/job bench\'s processes | peak RSS (MB) | load (1 min) | CPU ms/job by process | warm-up jobs/s |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...c.runs.filter((x) => x.jobs === jobs).map((x) => (x.error
-        ? `| ${x.system} | ${x.round} | could not run: ${x.error.replaceAll('|', '/')} | | | | | | ${x.loadAvg1m} | |`
-        : `| ${x.system} | ${x.round} | ${x.jobsPerSec} | ${x.ms} ms | ${fmt(x.enqueuedAfterMs)} ms | ${x.cpuMsPerJob.machine} | ${x.cpuMsPerJob.benchTree} | ${rss(x.peakRssMb)} | ${x.loadAvg1m} | ${byProcess(x.cpuMsPerJob.byProcess)} |`)),
+        ? `| ${x.system} | ${x.round} | could not run: ${x.error.replaceAll('|', '/')} | | | | | | ${x.loadAvg1m} | | |`
+        : `| ${x.system} | ${x.round} | ${x.jobsPerSec} | ${x.ms} ms | ${fmt(x.enqueuedAfterMs)} ms | ${x.cpuMsPerJob.machine} | ${x.cpuMsPerJob.benchTree} | ${rss(x.peakRssMb)} | ${x.loadAvg1m} | ${byProcess(x.cpuMsPerJob.byProcess)} | ${x.warmup ? `${x.warmup.jobsPerSec} (${x.warmup.jobs} jobs)` : 'none'} |`)),
       '',
       '| system | median jobs/s | median CPU ms/job, machine / bench\'s processes | peak RSS (MB) |',
       '|---|---|---|---|',
