@@ -511,10 +511,17 @@ export const RETENTION_BATCH = 1000;
  * their runs, and as many finished runs of jobs that go on (recurring); returns how many rows.
  */
 export async function deleteFinishedHistory(pool: Pool, retentionMs: number, limit = RETENTION_BATCH): Promise<number> {
-  const jobs = await pool.query(
-    `DELETE FROM jobs WHERE id IN (
-       SELECT id FROM jobs WHERE status IN ('DONE', 'DEAD', 'CANCELLED') AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)
-       AND status IN ('DONE', 'DEAD', 'CANCELLED')`,
+  // A job goes with all its runs (a recurring job cancelled may leave one buffered).
+  const {
+    rows: [gone],
+  } = await pool.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM jobs WHERE id IN (
+         SELECT id FROM jobs WHERE status IN ('DONE', 'DEAD', 'CANCELLED') AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)
+         AND status IN ('DONE', 'DEAD', 'CANCELLED')
+       RETURNING id),
+     their_runs AS (DELETE FROM runs WHERE job_id IN (SELECT id FROM gone))
+     SELECT count(*)::int AS n FROM gone`,
     [retentionMs, limit],
   );
   const runs = await pool.query(
@@ -522,7 +529,7 @@ export async function deleteFinishedHistory(pool: Pool, retentionMs: number, lim
        SELECT id FROM runs WHERE status IN ('DONE', 'DEAD', 'SKIPPED') AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)`,
     [retentionMs, limit],
   );
-  return Math.max(jobs.rowCount ?? 0, runs.rowCount ?? 0);
+  return Math.max(gone.n, runs.rowCount ?? 0);
 }
 
 export interface Refusal {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createPool, migrate, createLogger, withTransaction } from '@pipewright/platform';
 import { validateJobRequest } from '@pipewright/contracts';
 import { startStack } from '@pipewright/testkit';
-import { insertJobs, applyRunStatuses, runIdFor } from '../dist/store.js';
+import { insertJobs, applyRunStatuses, runIdFor, deleteFinishedHistory } from '../dist/store.js';
 
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
@@ -154,4 +154,16 @@ test('DONE applied to fired runs is a heap-only update of every run: no index en
   });
   assert.deepEqual(hot, { updated: runs.length, hot: runs.length });
   for (const run of runs) assert.equal((await runRow(run)).status, 'DONE');
+});
+
+test('retention deletes a finished job with every run of it, a buffered one too, and leaves the runs of other jobs', async () => {
+  const gone = await jobWithRun();
+  const kept = await jobWithRun();
+  const later = new Date(gone.dueAt.getTime() + 60_000);
+  await pool.query(`INSERT INTO runs (id, job_id, status, due_at, fired_at, pending) VALUES ($1, $2, 'PENDING', $3, $3, true)`, [runIdFor(gone.jobId, later), gone.jobId, later]);
+  await pool.query(`UPDATE jobs SET status = 'CANCELLED', updated_at = now() - interval '1 hour' WHERE id = $1`, [gone.jobId]);
+  await deleteFinishedHistory(pool, 60_000);
+  const { rows } = await pool.query('SELECT job_id, count(*)::int AS n FROM runs WHERE job_id = ANY($1) GROUP BY job_id', [[gone.jobId, kept.jobId]]);
+  assert.deepEqual(rows, [{ job_id: kept.jobId, n: 1 }]);
+  assert.equal((await pool.query('SELECT count(*)::int AS n FROM jobs WHERE id = $1', [gone.jobId])).rows[0].n, 0);
 });
