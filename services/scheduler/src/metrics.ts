@@ -1,10 +1,16 @@
 import { prom } from '@pipewright/platform';
 
+/** Firings whose lateness GetStats summarises. */
+const LATENESS_KEPT = 10_000;
+
 /** The scheduler's own counters behind GetStats and the Prometheus endpoint, per process (message
  * counts come from the ingest consumer's stats). */
 export class SchedulerMetrics {
   readonly counts = { duplicates: 0, misfires: 0, overlapSkips: 0, fired: 0, retriesFired: 0 };
-  private readonly lateness: number[] = [];
+  /** The last LATENESS_KEPT lateness figures (a ring: `next` is the oldest once it is full). */
+  private readonly lateness = new Float64Array(LATENESS_KEPT);
+  private latenessCount = 0;
+  private next = 0;
   private readonly latenessHistogram: prom.Histogram;
   private readonly firedCounter: prom.Counter;
   private readonly duplicatesCounter: prom.Counter;
@@ -35,8 +41,9 @@ export class SchedulerMetrics {
     this.counts.fired += 1;
     this.firedCounter.inc();
     this.latenessHistogram.observe(Math.max(0, ms) / 1000);
-    this.lateness.push(ms);
-    if (this.lateness.length > 10_000) this.lateness.splice(0, this.lateness.length - 10_000);
+    this.lateness[this.next] = ms;
+    this.next = (this.next + 1) % LATENESS_KEPT;
+    this.latenessCount = Math.min(this.latenessCount + 1, LATENESS_KEPT);
   }
 
   retriesFired(n: number): void {
@@ -51,8 +58,8 @@ export class SchedulerMetrics {
 
   /** p50, p99 and max lateness of the last 10,000 firings, in ms. */
   latenessSummary(): { p50: number; p99: number; max: number } {
-    if (this.lateness.length === 0) return { p50: 0, p99: 0, max: 0 };
-    const s = [...this.lateness].sort((a, b) => a - b);
+    if (this.latenessCount === 0) return { p50: 0, p99: 0, max: 0 };
+    const s = this.lateness.slice(0, this.latenessCount).sort();
     const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
     return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
   }
