@@ -143,29 +143,39 @@ export class KafkaClient {
     this.kafka = new Kafka(config);
   }
 
-  private pingAdmin?: Promise<Admin>;
+  private keptAdmin?: Promise<Admin>;
 
-  /** Asks the cluster for its brokers over one kept-open admin connection; throws when it cannot. */
-  async ping(): Promise<void> {
-    this.pingAdmin ??= (async () => {
+  /**
+   * Runs fn with an admin client kept connected between calls (health pings, lag at scrape
+   * time), so that a call costs its requests and not a connection of its own. A call that fails
+   * drops the connection; the next one connects anew.
+   */
+  async withKeptAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    this.keptAdmin ??= (async () => {
       const admin = this.kafka.admin({ retry: { retries: 0 } });
       await admin.connect();
       return admin;
     })();
     try {
-      const { brokers } = await (await this.pingAdmin).describeCluster();
-      if (brokers.length === 0) throw new Error('the cluster lists no brokers');
+      return await fn(await this.keptAdmin);
     } catch (err) {
-      // A fresh connection for the next ping.
       await this.close();
       throw err;
     }
   }
 
-  /** Closes the connection ping keeps open. */
+  /** Asks the cluster for its brokers over the kept-open admin connection; throws when it cannot. */
+  async ping(): Promise<void> {
+    await this.withKeptAdmin(async (admin) => {
+      const { brokers } = await admin.describeCluster();
+      if (brokers.length === 0) throw new Error('the cluster lists no brokers');
+    });
+  }
+
+  /** Closes the admin connection kept open. */
   async close(): Promise<void> {
-    const admin = this.pingAdmin;
-    this.pingAdmin = undefined;
+    const admin = this.keptAdmin;
+    this.keptAdmin = undefined;
     await admin?.then((a) => a.disconnect()).catch(() => undefined);
   }
 

@@ -170,9 +170,8 @@ export class Service<C = BaseConfig> {
         registers: [this.registry],
         async collect() {
           this.reset();
-          const admin = kafka.kafka.admin();
-          try {
-            await admin.connect();
+          // Over the connection the health pings keep open: a scrape opens none of its own.
+          await kafka.withKeptAdmin(async (admin) => {
             for (const [group, groupTopics] of groups) {
               for (const topic of groupTopics) {
                 const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
@@ -184,9 +183,7 @@ export class Service<C = BaseConfig> {
                 }
               }
             }
-          } finally {
-            await admin.disconnect().catch(() => undefined);
-          }
+          });
         },
       });
     }
