@@ -133,12 +133,32 @@ export class FiringLoop {
 
   private async loop(): Promise<void> {
     let failures = 0;
+    // A full pass that has published its batch and is committing while the next one claims.
+    let committing: Promise<number> | undefined;
     while (this.running) {
+      let pass: Promise<number> | undefined;
       try {
         this.wakeRequested = false;
-        const fired = await this.fireOnce();
+        let claimed = 0;
+        let published!: () => void;
+        const publishing = new Promise<void>((resolve) => (published = resolve));
+        pass = this.fireOnce((n) => {
+          claimed = n;
+          published();
+        });
+        // Also when the pass ends without publishing (nothing due, or a failure).
+        void pass.then(published, published);
+        await publishing;
+        // At most two passes at once: the one before has committed before this one goes on.
+        const before = committing;
+        committing = undefined;
+        if (before) await before;
         failures = 0;
-        if (fired >= this.o.batchSize) continue;
+        if (claimed >= this.o.batchSize) {
+          committing = pass;
+          continue;
+        }
+        await pass;
         const next = await nextDueAt(this.o.pool);
         const until = Math.min(next ? next.getTime() : Infinity, Date.now() + this.o.maxIdleMs);
         if (until <= Date.now() || this.wakeRequested) continue;
@@ -149,12 +169,16 @@ export class FiringLoop {
           if (this.wakeAt > until) this.sleepUntil(until);
         });
       } catch (err) {
+        // Neither pass holds claims once both are done: a retry starts from what is committed.
+        await Promise.allSettled([committing, pass]);
+        committing = undefined;
         failures += 1;
         const delay = Math.min(100 * 2 ** failures, 5000);
         this.o.logger.error({ err, retryInMs: delay }, 'firing failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+    await committing?.catch(() => undefined);
   }
 
   /** The jobs.due message of one occurrence; with tracing on, in a scheduler.fire span of the job's trace. */
@@ -184,8 +208,10 @@ export class FiringLoop {
    * fires to jobs.due in one produce request per priority class (high first), then commits: a
    * crash before the commit re-fires the same run ids, which the executor dedupes. The runs are
    * written before they are published, so a status event about one waits for its row.
+   * onPublished(claimed) is called once the last produce request is on its way: a pass started
+   * then claims the next batch (its rows are locked until this one commits) and publishes after.
    */
-  async fireOnce(): Promise<number> {
+  async fireOnce(onPublished?: (claimed: number) => void): Promise<number> {
     const t0 = Date.now();
     const times: Record<string, number> = {};
     const fired = await withTransaction(this.o.pool, async (client) => {
@@ -227,14 +253,19 @@ export class FiringLoop {
         ...pending.map((p) => ({ job: p, dueAt: p.due_at })),
         ...retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 })),
       ];
-      for (const rank of [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b)) {
+      const claimed = due.length + pending.length + retries.length;
+      const ranks = [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b);
+      if (ranks.length === 0) onPublished?.(claimed);
+      for (const [k, rank] of ranks.entries()) {
         const spans: Array<{ end(): void }> = [];
         const batch = fires.filter((f) => f.job.priority === rank);
         try {
-          await this.o.producer.send(
+          const sent = this.o.producer.send(
             TOPICS.jobsDue,
             batch.map((f) => this.message(f.job, f.dueAt, now, f.attempt, spans)),
           );
+          if (k === ranks.length - 1) onPublished?.(claimed);
+          await sent;
         } finally {
           for (const span of spans) span.end();
         }
@@ -247,7 +278,7 @@ export class FiringLoop {
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);
       }
       times.published = Date.now() - t0;
-      return due.length + pending.length + retries.length;
+      return claimed;
     });
     if (fired) this.o.logger.debug({ fired, ...times, committed: Date.now() - t0 }, 'firing pass');
     return fired;
