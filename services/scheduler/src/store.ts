@@ -193,14 +193,19 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): 
   return out as InsertOutcome[];
 }
 
+// One walk down jobs_fire_idx (priority, next_fire_at) for a priority: the plan does not hang on
+// how many rows the planner thinks are due, an estimate that goes stale as now() moves on.
+const dueOfPriority = (p: number) => `SELECT * FROM (SELECT *, next_fire_at AS due_at FROM jobs
+      WHERE priority = ${p} AND next_fire_at <= now() AND status NOT IN ('CANCELLED', 'PAUSED')
+      ORDER BY next_fire_at
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED) p${p}`;
+
 /** Claims due occurrences (highest priority, then earliest, first) that no other replica holds. */
 export async function claimDue(client: PoolClient, limit: number): Promise<Array<JobRow & { due_at: Date }>> {
+  // The priorities one after the other; a lower one is read only while the batch has room.
   const { rows } = await client.query<JobRow & { due_at: Date }>(
-    `SELECT *, next_fire_at AS due_at FROM jobs
-      WHERE next_fire_at <= now() AND status NOT IN ('CANCELLED', 'PAUSED')
-      ORDER BY priority, next_fire_at
-      LIMIT $1
-      FOR UPDATE SKIP LOCKED`,
+    `SELECT * FROM (${[0, 1, 2].map(dueOfPriority).join(' UNION ALL ')}) due LIMIT $1`,
     [limit],
   );
   return rows;
@@ -289,6 +294,9 @@ export async function claimPending(client: PoolClient, limit: number, runTimeout
   const { rows } = await client.query<JobRow & { run_id: string; due_at: Date }>(
     `SELECT j.*, r.id AS run_id, r.due_at FROM runs r JOIN jobs j ON j.id = r.job_id
       WHERE r.pending AND j.status NOT IN ('CANCELLED', 'PAUSED')
+        -- Read first, on its own, in index order (runs_pending_idx, whatever the statistics
+        -- say): when no run is buffered, nothing else is read.
+        AND (SELECT true FROM runs WHERE pending ORDER BY job_id LIMIT 1)
         AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.job_id = r.job_id AND ${inFlight('a.')})
       ORDER BY j.priority, r.due_at
       LIMIT $1
@@ -309,8 +317,9 @@ export async function nextDueAt(pool: Pool): Promise<Date | null> {
        (SELECT next_fire_at FROM jobs WHERE priority = 0 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
        (SELECT next_fire_at FROM jobs WHERE priority = 1 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
        (SELECT next_fire_at FROM jobs WHERE priority = 2 AND next_fire_at IS NOT NULL AND status NOT IN ('CANCELLED', 'PAUSED') ORDER BY next_fire_at LIMIT 1),
-       (SELECT min(r.retry_at) FROM runs r JOIN jobs j ON j.id = r.job_id
-         WHERE r.retry_at IS NOT NULL AND j.status NOT IN ('CANCELLED', 'PAUSED'))) AS at`,
+       -- And one step down runs_retry_idx to the first retry of a job that is not held.
+       (SELECT r.retry_at FROM runs r JOIN jobs j ON j.id = r.job_id
+         WHERE r.retry_at IS NOT NULL AND j.status NOT IN ('CANCELLED', 'PAUSED') ORDER BY r.retry_at LIMIT 1)) AS at`,
   );
   return rows[0]?.at ?? null;
 }
@@ -320,6 +329,9 @@ export async function claimRetries(client: PoolClient, limit: number): Promise<A
   const { rows } = await client.query<JobRow & { run_id: string; due_at: Date; failed_attempt: number }>(
     `SELECT j.*, r.id AS run_id, r.due_at, r.attempt AS failed_attempt FROM runs r JOIN jobs j ON j.id = r.job_id
       WHERE r.retry_at <= now() AND r.status = 'FAILED' AND j.status NOT IN ('CANCELLED', 'PAUSED')
+        -- Read first, on its own, in index order (runs_retry_idx): when no retry is due,
+        -- nothing else is read.
+        AND (SELECT true FROM runs WHERE retry_at <= now() ORDER BY retry_at LIMIT 1)
       ORDER BY j.priority, r.retry_at
       FOR UPDATE OF r SKIP LOCKED
       LIMIT $1`,
