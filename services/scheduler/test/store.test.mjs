@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createPool, migrate, createLogger, withTransaction } from '@pipewright/platform';
 import { validateJobRequest } from '@pipewright/contracts';
 import { startStack } from '@pipewright/testkit';
-import { insertJobs, applyRunStatuses, runIdFor, deleteFinishedHistory } from '../dist/store.js';
+import { insertJobs, applyRunStatuses, runIdFor, deleteFinishedHistory, claimDue, claimPending, claimRetries } from '../dist/store.js';
 
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
@@ -166,4 +166,22 @@ test('retention deletes a finished job with every run of it, a buffered one too,
   const { rows } = await pool.query('SELECT job_id, count(*)::int AS n FROM runs WHERE job_id = ANY($1) GROUP BY job_id', [[gone.jobId, kept.jobId]]);
   assert.deepEqual(rows, [{ job_id: kept.jobId, n: 1 }]);
   assert.equal((await pool.query('SELECT count(*)::int AS n FROM jobs WHERE id = $1', [gone.jobId])).rows[0].n, 0);
+});
+
+test('a firing pass reads what is due through the indexes, never scanning jobs or runs, however many jobs wait for later', async () => {
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  for (let i = 0; i < 3; i++) await store(Array.from({ length: 1000 }, () => request({ scheduledTime: later })));
+  const due = await store(Array.from({ length: 5 }, () => request({ scheduledTime: new Date(Date.now() - 1000).toISOString() })));
+  // Sequential scans of each table within the transaction (the backend's counts not yet reported).
+  const scans = async (c) => (await c.query(`SELECT pg_stat_get_xact_numscans('jobs'::regclass)::int AS jobs, pg_stat_get_xact_numscans('runs'::regclass)::int AS runs`)).rows[0];
+  const { claimed, seqScans } = await withTransaction(pool, async (c) => {
+    const before = await scans(c);
+    const rows = await claimDue(c, 1000);
+    await claimPending(c, 1000, 3600_000);
+    await claimRetries(c, 1000);
+    const after = await scans(c);
+    return { claimed: rows.map((r) => r.id), seqScans: { jobs: after.jobs - before.jobs, runs: after.runs - before.runs } };
+  });
+  for (const d of due) assert.ok(claimed.includes(d.jobId), 'every due job is claimed');
+  assert.deepEqual(seqScans, { jobs: 0, runs: 0 });
 });
