@@ -204,7 +204,7 @@ const dueOfPriority = (p: number) => `SELECT * FROM (SELECT *, next_fire_at AS d
 /** Claims due occurrences (highest priority, then earliest, first) that no other replica holds. */
 export async function claimDue(client: PoolClient, limit: number): Promise<Array<JobRow & { due_at: Date }>> {
   // The priorities one after the other; a lower one is read only while the batch has room.
-  const { rows } = await client.query<JobRow & { due_at: Date }>(`SELECT * FROM (${[0, 1, 2].map(dueOfPriority).join(' UNION ALL ')}) due LIMIT $1`, [limit]);
+  const { rows } = await client.query<JobRow & { due_at: Date }>(`SELECT * FROM (${PRIORITY_NAME.map((_, p) => dueOfPriority(p)).join(' UNION ALL ')}) due LIMIT $1`, [limit]);
   return rows;
 }
 
