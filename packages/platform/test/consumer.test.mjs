@@ -241,6 +241,16 @@ for (const maxInFlight of [undefined, 4]) {
   });
 }
 
+/** Creates the topic and sends it `count` keyed messages { n }; resolves with each partition's end offset, in partition order. */
+async function filledTopic(topic, partitions, count) {
+  await client.ensureTopics([{ topic, partitions }]);
+  const sent = await producer.send(
+    topic,
+    Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  return Array.from({ length: partitions }, (_, p) => Math.max(...sent.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+}
+
 const committedOffsets = async (groupId, topic) => {
   const admin = client.kafka.admin();
   await admin.connect();
@@ -392,12 +402,7 @@ test('in batch mode onAssignment sets where each assigned partition resumes, and
 
 test('offsets of work done are committed together, every partition in one request at the commit interval, and what is left when the consumer stops', async () => {
   const topic = unique('commit-interval');
-  await client.ensureTopics([{ topic, partitions: 3 }]);
-  const sent = await producer.send(
-    topic,
-    Array.from({ length: 90 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
-  );
-  const ends = [0, 1, 2].map((p) => Math.max(...sent.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+  const ends = await filledTopic(topic, 3, 90);
   const groupId = unique('g');
   const spec = { groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => JSON.parse(text(m)).n };
   const byPartition = () => committedOffsets(groupId, topic);
@@ -518,12 +523,7 @@ test('onDeadLetters is called with what went to the DLQ, and while it fails it i
 
 test('offsets noted but not yet committed are committed when a rebalance begins, so the next owner does not redo the work', async () => {
   const topic = unique('rebalance');
-  await client.ensureTopics([{ topic, partitions: 2 }]);
-  const sent = await producer.send(
-    topic,
-    Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
-  );
-  const ends = [0, 1].map((p) => Math.max(...sent.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+  const ends = await filledTopic(topic, 2, 20);
   const groupId = unique('g');
   const spec = { groupId, topics: [topic], dlqTopic: unique('dlq'), decode: (m) => JSON.parse(text(m)).n, commitIntervalMs: 600_000 };
   const first = await client.consume({ ...spec, handleBatch: async () => ({}) }, producer);
