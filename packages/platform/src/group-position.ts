@@ -4,9 +4,8 @@
 // One look-up of the topic's ends and the group's offsets serves every caller for a short
 // while (250 ms), and concurrent callers share the one under way, so clients polling GetJob do
 // not multiply the broker's ListOffsets and OffsetFetch requests.
-import type { Admin } from 'kafkajs';
 import { invalidArgument } from './grpc-errors';
-import type { KafkaClient } from './kafka';
+import { KeptAdmin, type KafkaClient } from './kafka';
 
 /** A topic's ends (next offset to be written) and a group's committed offsets, by partition. */
 export interface Positions {
@@ -70,43 +69,27 @@ export function positionReader(
 }
 
 export class GroupPosition {
-  private admin?: Promise<Admin>;
+  private readonly admin: KeptAdmin;
   /** See positionReader. */
   readonly readPast: (partition: number, offset: number) => Promise<boolean>;
 
   constructor(
-    private readonly client: KafkaClient,
+    client: KafkaClient,
     private readonly groupId: string,
     private readonly topic: string,
   ) {
+    this.admin = new KeptAdmin(() => client.kafka.admin());
     this.readPast = positionReader(topic, () => this.lookUp());
   }
 
-  private connect(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.client.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    return this.admin;
-  }
-
-  private async lookUp(): Promise<Positions> {
-    try {
-      const admin = await this.connect();
+  private lookUp(): Promise<Positions> {
+    return this.admin.run(async (admin) => {
       const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(this.topic), admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })]);
       return { ends, committed: committed[0]?.partitions ?? [] };
-    } catch (err) {
-      const stale = this.admin;
-      this.admin = undefined;
-      void stale?.then((a) => a.disconnect()).catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
-  async close(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  close(): Promise<void> {
+    return this.admin.close();
   }
 }

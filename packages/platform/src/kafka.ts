@@ -119,6 +119,33 @@ function toBuffer(value: OutboundMessage['value']): Buffer | null {
   return Buffer.from(JSON.stringify(value));
 }
 
+/** An admin client connected on first use and kept open between calls; a call that fails drops it, and the next one connects anew. */
+export class KeptAdmin {
+  private admin?: Promise<Admin>;
+
+  constructor(private readonly make: () => Admin) {}
+
+  async run<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    this.admin ??= (async () => {
+      const admin = this.make();
+      await admin.connect();
+      return admin;
+    })();
+    try {
+      return await fn(await this.admin);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+}
+
 export class KafkaClient {
   readonly kafka: Kafka;
 
@@ -143,25 +170,15 @@ export class KafkaClient {
     this.kafka = new Kafka(config);
   }
 
-  private keptAdmin?: Promise<Admin>;
+  private readonly keptAdmin = new KeptAdmin(() => this.kafka.admin({ retry: { retries: 0 } }));
 
   /**
    * Runs fn with an admin client kept connected between calls (health pings, lag at scrape
    * time), so that a call costs its requests and not a connection of its own. A call that fails
    * drops the connection; the next one connects anew.
    */
-  async withKeptAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    this.keptAdmin ??= (async () => {
-      const admin = this.kafka.admin({ retry: { retries: 0 } });
-      await admin.connect();
-      return admin;
-    })();
-    try {
-      return await fn(await this.keptAdmin);
-    } catch (err) {
-      await this.close();
-      throw err;
-    }
+  withKeptAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    return this.keptAdmin.run(fn);
   }
 
   /** Asks the cluster for its brokers over the kept-open admin connection; throws when it cannot. */
@@ -173,10 +190,8 @@ export class KafkaClient {
   }
 
   /** Closes the admin connection kept open. */
-  async close(): Promise<void> {
-    const admin = this.keptAdmin;
-    this.keptAdmin = undefined;
-    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  close(): Promise<void> {
+    return this.keptAdmin.close();
   }
 
   /**
