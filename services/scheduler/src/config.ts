@@ -18,6 +18,10 @@ export const settings = serviceSettings(service('scheduler').grpcPort, {
     'consume scheduler.jobs.ingest; false: an instance that serves gRPC and fires due jobs but stores no new requests (maintenance of the intake), where GetJob answers NEW for what waits',
     { default: true },
   ),
+  SCHEDULER_FIRE_AT_INGEST: setting.bool(
+    'fire a one-shot job that is due already as it is stored (its run published from the storing transaction) when no due job of its priority or a higher one waits; false: every job waits for a firing pass',
+    { default: true },
+  ),
   SCHEDULER_RUN_TIMEOUT: setting.duration('after this long an unfinished run no longer blocks the next occurrence of its job', { default: '1h', minMs: 1000, formerly: 'SCHEDULER_RUN_TIMEOUT_MS' }),
 });
 

@@ -1,7 +1,20 @@
 // The scheduler's two inputs: job requests on scheduler.jobs.ingest, run progress on jobs.status.
-import { inTraceContext, InvalidMessageError, traceHeaders, withTransaction, type BatchItem, type BatchOutcome, type InboundMessage, type Logger, type Pool } from '@pipewright/platform';
+import {
+  inTraceContext,
+  InvalidMessageError,
+  traceHeaders,
+  withTransaction,
+  type BatchItem,
+  type BatchOutcome,
+  type InboundMessage,
+  type Logger,
+  type MessageProducer,
+  type Pool,
+} from '@pipewright/platform';
 import { decodeRunStatus, JobRequestError, parseJson, readAppNames, validateJobRequest, type JobRequest, type RunStatusEvent } from '@pipewright/contracts';
-import { applyRunStatuses, insertJobs } from './store';
+import { applyRunStatuses, insertJobs, type IngestFiring } from './store';
+import { publishDue } from './firing';
+import { planFiring } from './plan';
 import type { SchedulerMetrics } from './metrics';
 import type { Config } from './config';
 
@@ -19,13 +32,34 @@ export function jobRequestDecoder(config: Config): (msg: InboundMessage) => JobR
   };
 }
 
+/**
+ * Firing as a batch is stored (SCHEDULER_FIRE_AT_INGEST): a one-shot job already due, that its
+ * misfire policy lets fire, goes to jobs.due from the storing transaction instead of waiting for
+ * a firing pass.
+ */
+export function ingestFiring(producer: MessageProducer, config: Config, metrics: SchedulerMetrics): IngestFiring {
+  const now = new Date();
+  return {
+    now,
+    firesNow: (req, first) =>
+      !req.schedule &&
+      first.getTime() <= now.getTime() &&
+      planFiring(
+        { anchor: req.scheduledTime, dueAt: first, misfirePolicy: req.misfirePolicy, overlapPolicy: req.overlapPolicy },
+        { now, hasActiveRun: false, hasPendingRun: false, misfireThresholdMs: config.SCHEDULER_MISFIRE_THRESHOLD, defaultCatchUpWindowMs: config.SCHEDULER_CATCH_UP_WINDOW, maxOccurrences: 1 },
+      ).fire.length === 1,
+    publish: (fired) => publishDue(producer, fired, now, metrics),
+  };
+}
+
 /** Stores a fetched batch of job requests in one transaction; what has no occurrence goes to the DLQ. */
-export function handleJobRequests(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger) {
+export function handleJobRequests(pool: Pool, config: Config, metrics: SchedulerMetrics, logger: Logger, producer: MessageProducer) {
   return async (items: Array<BatchItem<JobRequest>>): Promise<BatchOutcome> => {
     const outcomes = await insertJobs(
       pool,
       items.map((it) => ({ req: it.value, traceContext: traceHeaders(it.msg.headers) })),
       config.SCHEDULER_IDEMPOTENCY_WINDOW,
+      config.SCHEDULER_FIRE_AT_INGEST ? ingestFiring(producer, config, metrics) : undefined,
     );
     const rejected: NonNullable<BatchOutcome['rejected']> = [];
     // A line per job only at debug (in the job's trace): at thousands of jobs a second, one

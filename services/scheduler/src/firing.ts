@@ -18,6 +18,7 @@ import {
   WAKE_CHANNEL,
   type JobRow,
   type AppliedPlan,
+  type DueSource,
 } from './store';
 import { planFiring, type DueJob } from './plan';
 import type { SchedulerMetrics } from './metrics';
@@ -46,6 +47,56 @@ export function dueJobOf(job: JobRow & { due_at: Date }): DueJob {
     overlapPolicy: job.overlap_policy,
     catchUpWindowMs: job.catch_up_window_ms === null ? undefined : Number(job.catch_up_window_ms),
   };
+}
+
+/** The jobs.due message of one occurrence; with tracing on, in a scheduler.fire span of the job's trace. */
+export function dueMessage(job: DueSource, dueAt: Date, firedAt: Date, attempt: number | undefined, spans: Array<{ end(): void }>): OutboundMessage {
+  const runId = runIdFor(job.id, dueAt);
+  const value: DueRun = {
+    runId,
+    jobId: job.id,
+    appName: job.app_name,
+    priority: PRIORITY_NAME[job.priority] ?? 'normal',
+    jobData: job.job_data,
+    dueAt: dueAt.toISOString(),
+    firedAt: firedAt.toISOString(),
+    maxRetries: job.max_retries ?? undefined,
+    backoff: job.backoff ?? undefined,
+    attempt,
+  };
+  if (!tracingEnabled()) return { key: job.id, value, headers: { ...(job.trace_context ?? {}) } };
+  const span = childSpan('scheduler.fire', job.trace_context, { 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
+  spans.push(span);
+  return { key: job.id, value, trace: span.context };
+}
+
+/** Publishes runs to jobs.due, one produce request per priority class (high first); then onPublished. */
+export async function publishDue(
+  producer: MessageProducer,
+  fires: Array<{ job: DueSource; dueAt: Date; attempt?: number }>,
+  firedAt: Date,
+  metrics: SchedulerMetrics,
+  onPublished?: () => void,
+): Promise<void> {
+  const ranks = [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b);
+  if (ranks.length === 0) onPublished?.();
+  for (const [k, rank] of ranks.entries()) {
+    const spans: Array<{ end(): void }> = [];
+    const batch = fires.filter((f) => f.job.priority === rank);
+    try {
+      const sent = producer.send(
+        TOPICS.jobsDue,
+        batch.map((f) => dueMessage(f.job, f.dueAt, firedAt, f.attempt, spans)),
+      );
+      if (k === ranks.length - 1) onPublished?.();
+      await sent;
+    } finally {
+      for (const span of spans) span.end();
+    }
+    // Lateness as a consumer sees it: from the due time until jobs.due has the run.
+    const acked = Date.now();
+    for (const f of batch) if (f.attempt === undefined) metrics.observeLateness(acked - f.dueAt.getTime());
+  }
 }
 
 export class FiringLoop {
@@ -181,27 +232,6 @@ export class FiringLoop {
     await committing?.catch(() => undefined);
   }
 
-  /** The jobs.due message of one occurrence; with tracing on, in a scheduler.fire span of the job's trace. */
-  private message(job: JobRow, dueAt: Date, firedAt: Date, attempt: number | undefined, spans: Array<{ end(): void }>): OutboundMessage {
-    const runId = runIdFor(job.id, dueAt);
-    const value: DueRun = {
-      runId,
-      jobId: job.id,
-      appName: job.app_name,
-      priority: PRIORITY_NAME[job.priority] ?? 'normal',
-      jobData: job.job_data,
-      dueAt: dueAt.toISOString(),
-      firedAt: firedAt.toISOString(),
-      maxRetries: job.max_retries ?? undefined,
-      backoff: job.backoff ?? undefined,
-      attempt,
-    };
-    if (!tracingEnabled()) return { key: job.id, value, headers: { ...(job.trace_context ?? {}) } };
-    const span = childSpan('scheduler.fire', job.trace_context, { 'pipewright.job_id': job.id, 'pipewright.run_id': runId, 'pipewright.app': job.app_name });
-    spans.push(span);
-    return { key: job.id, value, trace: span.context };
-  }
-
   /**
    * Claims one batch of due jobs (and buffered runs whose predecessor ended, and retries that
    * are due), applies each job's misfire and overlap policy, records the runs, publishes what
@@ -254,25 +284,7 @@ export class FiringLoop {
         ...retries.map((r) => ({ job: r, dueAt: r.due_at, attempt: r.failed_attempt + 1 })),
       ];
       const claimed = due.length + pending.length + retries.length;
-      const ranks = [...new Set(fires.map((f) => f.job.priority))].sort((a, b) => a - b);
-      if (ranks.length === 0) onPublished?.(claimed);
-      for (const [k, rank] of ranks.entries()) {
-        const spans: Array<{ end(): void }> = [];
-        const batch = fires.filter((f) => f.job.priority === rank);
-        try {
-          const sent = this.o.producer.send(
-            TOPICS.jobsDue,
-            batch.map((f) => this.message(f.job, f.dueAt, now, f.attempt, spans)),
-          );
-          if (k === ranks.length - 1) onPublished?.(claimed);
-          await sent;
-        } finally {
-          for (const span of spans) span.end();
-        }
-        // Lateness as a consumer sees it: from the due time until jobs.due has the run.
-        const acked = Date.now();
-        for (const f of batch) if (f.attempt === undefined) this.o.metrics.observeLateness(acked - f.dueAt.getTime());
-      }
+      await publishDue(this.o.producer, fires, now, this.o.metrics, () => onPublished?.(claimed));
       if (retries.length) this.o.metrics.retriesFired(retries.length);
       for (const { plan } of applied) {
         this.o.metrics.skipped(plan.skip.filter((k) => k.reason === 'misfire').length + plan.uncounted, plan.skip.filter((k) => k.reason === 'overlap').length);

@@ -57,7 +57,7 @@ void runService('scheduler', settings, async (svc) => {
         // a request, GetJob finds it stored or refused.
         onDeadLetters: refusalRecorder(pool, logger),
         decode: jobRequestDecoder(config),
-        handleBatch: handleJobRequests(pool, config, metrics, logger),
+        handleBatch: handleJobRequests(pool, config, metrics, logger, producer),
         maxBatchSize: config.SCHEDULER_INGEST_BATCH,
         // Requests of one key keep their partition's order; the partitions of a fetch share a
         // transaction.

@@ -1,5 +1,5 @@
 // The scheduler's tables. Parameterised SQL only; nothing else reads these tables.
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
 import { nextOccurrence, type JobRequest, type RunStatusEvent, type Priority, type ScheduleSpec, type MisfirePolicy, type OverlapPolicy } from '@pipewright/contracts';
 import type { FiringPlan } from './plan';
@@ -70,13 +70,43 @@ export interface NewJob {
 }
 
 /**
+ * A job's id, from its request id (a name-based UUID, version 5 layout over SHA-1): a request
+ * stored again after a transaction that did not commit gets the same id, and so the same run
+ * ids, which the executor runs once.
+ */
+export function jobIdFor(requestId: string): string {
+  const h = createHash('sha1').update('pipewright.job\u0000').update(requestId).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** What a job fired as it is stored carries to jobs.due. */
+export type DueSource = Pick<JobRow, 'id' | 'app_name' | 'priority' | 'job_data' | 'max_retries' | 'backoff' | 'trace_context'>;
+
+/**
+ * Firing as jobs are stored: a one-shot job due already is stored fired (its run with it), in
+ * the storing transaction, unless due jobs of its priority or a higher one are waiting for the
+ * firing loops (they go first, so the new one waits its turn there).
+ */
+export interface IngestFiring {
+  /** When the runs are fired. */
+  now: Date;
+  /** Whether a request, first due at first, fires as it is stored. */
+  firesNow(req: JobRequest, first: Date): boolean;
+  /** Publishes the runs fired with their jobs; called inside the storing transaction, before it commits. */
+  publish(fired: Array<{ job: DueSource; dueAt: Date }>): Promise<void>;
+}
+
+/**
  * Stores a batch of job requests. Without idempotency keys that is one statement (insert, and
  * one wake-up for the batch), atomic on its own; with keys, the keys are claimed first with one
  * upsert (atomic across replicas: a key held inside the window makes its job a duplicate) and
  * both statements share a transaction. A request id stored already is a duplicate; within the
  * batch the first of a request id or a key wins. Returns one outcome per request, in order.
  */
-export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): Promise<InsertOutcome[]> {
+export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, firing?: IngestFiring): Promise<InsertOutcome[]> {
   const out = new Array<InsertOutcome | undefined>(jobs.length);
   // What is new: a first occurrence, an id, and the first of its request id in the batch.
   const firstOf = new Map<string, string>();
@@ -86,10 +116,11 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): 
     if (seen) return void (out[i] = { kind: 'duplicate', reason: 'request', jobId: seen });
     const first = firstOccurrence(req);
     if (!first) return void (out[i] = { kind: 'no-occurrence' });
-    const id = randomUUID();
+    const id = jobIdFor(req.requestId);
     firstOf.set(req.requestId, id);
     fresh.push({ i, id, first });
   });
+  const firesNow = new Set(firing ? fresh.filter((f) => firing.firesNow(jobs[f.i].req, f.first)).map((f) => f.id) : []);
   const byKey = new Map<string, { i: number; id: string; first: Date }>();
   const keep: typeof fresh = [];
   for (const f of fresh) {
@@ -142,31 +173,61 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): 
         misfire_policy: req.misfirePolicy,
         catch_up_window_ms: req.catchUpWindowMs ?? null,
         overlap_policy: req.overlapPolicy,
+        fire_run: firesNow.has(id) ? runIdFor(id, first) : null,
       };
     });
-    // A request id stored already (by an earlier batch, or a replica) inserts nothing; the
-    // firing loops are woken once, with the soonest time of what was stored.
+    // A request id stored already (by an earlier batch, or a replica) inserts nothing. What fires
+    // now is stored with its run and no next due time, when nothing of its priority or a higher
+    // one is due and waiting. The firing loops are woken once, with the soonest time of the rest.
     const {
       rows: [res],
-    } = await db.query<{ inserted: string[] }>(
-      `WITH ins AS (
+    } = await db.query<{ inserted: string[]; fired: string[] }>(
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
+                job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
+                trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
+                catch_up_window_ms bigint, overlap_policy text, fire_run text)),
+       waiting AS (
+         -- The highest priority with a due job waiting (one step down jobs_fire_idx each).
+         SELECT min(v.p) AS p FROM (VALUES (0), (1), (2)) AS v(p)
+          WHERE EXISTS (SELECT 1 FROM x WHERE x.fire_run IS NOT NULL)
+            AND EXISTS (SELECT 1 FROM jobs WHERE priority = v.p AND next_fire_at <= now() AND status NOT IN ('CANCELLED', 'PAUSED'))),
+       ins AS (
          INSERT INTO jobs (id, request_id, app_name, priority, idempotency_key, job_data, status, scheduled_time,
                            next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
                            misfire_policy, catch_up_window_ms, overlap_policy)
          SELECT id, request_id, app_name, priority, idempotency_key, job_data, 'SCHEDULED', scheduled_time,
-                next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
+                CASE WHEN fire_run IS NOT NULL AND priority < coalesce((SELECT p FROM waiting), 3) THEN NULL ELSE next_fire_at END,
+                max_retries, backoff, trace_context, schedule, start_at, end_at,
                 misfire_policy, catch_up_window_ms, overlap_policy
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
-                job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
-                trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
-                catch_up_window_ms bigint, overlap_policy text)
-         ON CONFLICT (request_id) DO NOTHING
-         RETURNING request_id, next_fire_at)
+           FROM x
+         -- Any unique key: the id follows from the request id.
+         ON CONFLICT DO NOTHING
+         RETURNING id, request_id, next_fire_at),
+       fired AS (
+         INSERT INTO runs (id, job_id, status, due_at, fired_at, pending)
+         SELECT x.fire_run, ins.id, 'FIRED', x.next_fire_at, $3::timestamptz, false
+           FROM ins JOIN x ON x.id = ins.id
+          WHERE ins.next_fire_at IS NULL
+         ON CONFLICT (id) DO NOTHING
+         RETURNING job_id)
        SELECT coalesce(array_agg(request_id), '{}') AS inserted,
-              CASE WHEN count(*) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
+              (SELECT coalesce(array_agg(job_id), '{}') FROM fired) AS fired,
+              CASE WHEN count(next_fire_at) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
          FROM ins`,
-      [JSON.stringify(rows), WAKE_CHANNEL],
+      [JSON.stringify(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
     );
+    if (res.fired.length && firing) {
+      const fired = new Set(res.fired);
+      await firing.publish(
+        rows
+          .filter((r) => fired.has(r.id))
+          .map((r) => ({
+            job: { id: r.id, app_name: r.app_name, priority: r.priority, job_data: r.job_data, max_retries: r.max_retries, backoff: r.backoff, trace_context: r.trace_context },
+            dueAt: r.next_fire_at,
+          })),
+      );
+    }
     const inserted = new Set(res.inserted);
     for (const { i, id } of keep.filter((k) => inserted.has(jobs[k.i].req.requestId))) out[i] = { kind: 'inserted', jobId: id };
     const already = keep.filter((k) => !inserted.has(jobs[k.i].req.requestId));
@@ -174,12 +235,14 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number): 
       const { rows: found } = await db.query<{ request_id: string; id: string }>('SELECT request_id, id FROM jobs WHERE request_id = ANY($1::text[])', [already.map((k) => jobs[k.i].req.requestId)]);
       const ids = new Map(found.map((r) => [r.request_id, r.id]));
       for (const k of already) out[k.i] = { kind: 'duplicate', reason: 'request', jobId: ids.get(jobs[k.i].req.requestId) ?? '' };
-      // A key claimed for a job that was not stored goes back to nobody.
-      const unused = already.filter((k) => jobs[k.i].req.idempotencyKey).map((k) => k.id);
-      if (unused.length) await db.query('DELETE FROM idempotency_keys WHERE job_id = ANY($1::uuid[])', [unused]);
+      // A key claimed for a job that was not stored goes back to nobody (the stored job of the
+      // same request id has the same id, so the key is named, not the job).
+      const unused = already.map((k) => jobs[k.i].req.idempotencyKey).filter((k): k is string => !!k);
+      if (unused.length) await db.query('DELETE FROM idempotency_keys WHERE key = ANY($1::text[])', [unused]);
     }
   };
-  if (byKey.size) await withTransaction(pool, store);
+  // One statement is atomic on its own; keys, and runs published before the commit, need a transaction.
+  if (byKey.size || firesNow.size) await withTransaction(pool, store);
   else await store(pool);
   // Later duplicates in the batch name the job their first stored, or the one it duplicated.
   for (let i = 0; i < jobs.length; i++) {

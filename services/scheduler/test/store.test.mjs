@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createPool, migrate, createLogger, withTransaction } from '@pipewright/platform';
 import { validateJobRequest } from '@pipewright/contracts';
 import { startStack } from '@pipewright/testkit';
-import { insertJobs, applyRunStatuses, runIdFor, deleteFinishedHistory, claimDue, claimPending, claimRetries } from '../dist/store.js';
+import { insertJobs, applyRunStatuses, runIdFor, jobIdFor, deleteFinishedHistory, claimDue, claimPending, claimRetries } from '../dist/store.js';
 
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
@@ -123,6 +123,17 @@ test('a request id stored already, sent again with an idempotency key, stays a d
   assert.equal(other.kind, 'inserted', 'the key was not left held by a job that was never stored');
 });
 
+test('a request id stored already with one idempotency key, sent again with another, leaves the first key held by its job', async () => {
+  const soon = new Date(Date.now() + 3600_000).toISOString();
+  const held = `key-${randomUUID()}`;
+  const a = request({ scheduledTime: soon, idempotencyKey: held });
+  const [first] = await store([a]);
+  const [again] = await store([{ ...a, idempotencyKey: `key-${randomUUID()}` }]);
+  assert.deepEqual([again.kind, reason(again)], ['duplicate', 'request']);
+  const [other] = await store([request({ scheduledTime: soon, idempotencyKey: held })]);
+  assert.deepEqual([other.kind, reason(other), other.jobId], ['duplicate', 'idempotency-key', first.jobId]);
+});
+
 // What a state change writes: the run status upsert and the job update of applyRunStatuses (a
 // retry handed to the scheduler also sets runs.retry_at, which is indexed: that change is rare).
 const STATE_COLUMNS = { jobs: ['status', 'attempts', 'last_error', 'updated_at'], runs: ['status', 'attempt', 'error', 'started_at', 'finished_at', 'updated_at'] };
@@ -184,4 +195,81 @@ test('a firing pass reads what is due through the indexes, never scanning jobs o
   });
   for (const d of due) assert.ok(claimed.includes(d.jobId), 'every due job is claimed');
   assert.deepEqual(seqScans, { jobs: 0, runs: 0 });
+});
+
+/**
+ * Firing as jobs are stored, as the ingest consumer does it: what is due fires when stored; each
+ * publish is recorded with whether the storing transaction had committed by then.
+ */
+function ingestFiring({ fail = false } = {}) {
+  const now = new Date();
+  /** @type {Array<{ jobIds: string[], runIds: string[], visible: number }>} */
+  const published = [];
+  return {
+    published,
+    now,
+    firesNow: (req, first) => !req.schedule && first.getTime() <= now.getTime(),
+    async publish(fired) {
+      const jobIds = fired.map((f) => f.job.id);
+      const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1::uuid[])', [jobIds]);
+      published.push({ jobIds, runIds: fired.map((f) => runIdFor(f.job.id, f.dueAt)), visible: rows[0].n });
+      if (fail) throw new Error('the connection was lost before the commit');
+    },
+  };
+}
+const storeFiring = async (reqs, firing) => insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000, firing);
+/** Nothing of the earlier tests is left due: what waits for the firing loops is what a test makes wait. */
+const noBacklog = () => pool.query('UPDATE jobs SET next_fire_at = NULL WHERE next_fire_at <= now()');
+
+test('a one-shot job due already is stored fired: its run is written with it and published before the storing transaction commits', async () => {
+  await noBacklog();
+  const past = new Date(Date.now() - 5000);
+  const now = request({ scheduledTime: past.toISOString() });
+  const later = request({ scheduledTime: new Date(Date.now() + 3600_000).toISOString() });
+  const every = request({ scheduledTime: past.toISOString(), schedule: { everyMs: 3600_000 } });
+  const firing = ingestFiring();
+  const out = await storeFiring([now, later, every], firing);
+  assert.deepEqual(out.map((o) => o.kind), ['inserted', 'inserted', 'inserted']);
+  assert.equal(firing.published.length, 1, 'one publish for the batch');
+  assert.deepEqual(firing.published[0].jobIds, [out[0].jobId], 'only the one-shot job that is due fires');
+  assert.equal(firing.published[0].visible, 0, 'published while its job was not yet committed');
+  const { rows: runs } = await pool.query('SELECT id, status, due_at, fired_at FROM runs WHERE job_id = $1', [out[0].jobId]);
+  assert.deepEqual(
+    runs.map((r) => [r.id, r.status, r.due_at.getTime(), r.fired_at.getTime()]),
+    [[runIdFor(out[0].jobId, past), 'FIRED', past.getTime(), firing.now.getTime()]],
+  );
+  const { rows: jobs } = await pool.query('SELECT id, status, next_fire_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, request_id = $3 DESC', [out.map((o) => o.jobId), now.requestId, later.requestId]);
+  assert.deepEqual(jobs.map((j) => [j.status, j.next_fire_at === null]), [['SCHEDULED', true], ['SCHEDULED', false], ['SCHEDULED', false]], 'the fired job has no next due time; the others wait for the firing loops');
+  // Sent again, it is a duplicate and fires nothing.
+  const again = ingestFiring();
+  const [dup] = await storeFiring([now], again);
+  assert.deepEqual([dup.kind, dup.jobId, again.published.length], ['duplicate', out[0].jobId, 0]);
+});
+
+test('a due job waits for the firing loops when a due job of its priority or a higher one waits there; a higher priority one fires as it is stored', async () => {
+  await noBacklog();
+  const past = new Date(Date.now() - 5000).toISOString();
+  const [waiting] = await store([request({ scheduledTime: past, priority: 'normal' })]);
+  const firing = ingestFiring();
+  const out = await storeFiring([request({ scheduledTime: past, priority: 'low' }), request({ scheduledTime: past, priority: 'normal' }), request({ scheduledTime: past, priority: 'high' })], firing);
+  assert.deepEqual(firing.published.map((p) => p.jobIds), [[out[2].jobId]], 'only the high priority job fires');
+  const { rows } = await pool.query('SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND next_fire_at IS NOT NULL', [[waiting.jobId, out[0].jobId, out[1].jobId]]);
+  assert.equal(rows.length, 3, 'the normal and the low one wait, behind the one that was waiting');
+  await noBacklog();
+});
+
+test('a storing transaction that fails after publishing stores nothing, and the request stored again fires the same run id (which the executor runs once)', async () => {
+  await noBacklog();
+  const req = request({ scheduledTime: new Date(Date.now() - 1000).toISOString() });
+  const failing = ingestFiring({ fail: true });
+  await assert.rejects(storeFiring([req], failing), /connection was lost/);
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE request_id = $1', [req.requestId]);
+  assert.equal(rows[0].n, 0, 'rolled back');
+  const retry = ingestFiring();
+  const [out] = await storeFiring([req], retry);
+  assert.equal(out.kind, 'inserted');
+  assert.deepEqual(retry.published[0].runIds, failing.published[0].runIds);
+  assert.equal(out.jobId, jobIdFor(req.requestId));
+  assert.match(out.jobId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(jobIdFor(`${req.requestId}x`), out.jobId);
 });
