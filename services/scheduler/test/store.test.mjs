@@ -217,7 +217,13 @@ function ingestFiring({ fail = false } = {}) {
     },
   };
 }
-const storeFiring = async (reqs, firing) => insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000, firing);
+/**
+ * Stores the requests in one batch with firing as the ingest consumer does it.
+ * @param {import('@pipewright/contracts').JobRequest[]} reqs
+ * @param {import('../dist/store.js').IngestFiring} firing
+ */
+const storeFiring = async (reqs, firing) =>
+  (await insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000, firing)).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
 /** Nothing of the earlier tests is left due: what waits for the firing loops is what a test makes wait. */
 const noBacklog = () => pool.query('UPDATE jobs SET next_fire_at = NULL WHERE next_fire_at <= now()');
 
