@@ -415,12 +415,13 @@ export async function markRetriesFired(client: PoolClient, runIds: string[]): Pr
 export async function applyRunStatuses(client: PoolClient, events: RunStatusEvent[]): Promise<number> {
   const runs = foldRunEvents(events);
   if (runs.length === 0) return 0;
-  const { rows } = await client.query<{ id: string; job_id: string; status: string; attempt: number }>(
+  // The upsert waits for a run row another transaction is writing (a job fired as it is stored
+  // is published before its transaction commits); only then is the job looked for.
+  const { rows: upserted } = await client.query<{ id: string; job_id: string; status: string; attempt: number; created: boolean }>(
     `INSERT INTO runs AS r (id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error, retry_at)
      SELECT e.id, e.job_id, e.status, e.attempt, e.due_at, e.fired_at, e.started_at, e.finished_at, e.error, e.retry_at
        FROM jsonb_to_recordset($1::jsonb) AS e(id text, job_id uuid, status text, attempt integer, due_at timestamptz,
             fired_at timestamptz, started_at timestamptz, finished_at timestamptz, error text, retry_at timestamptz)
-       JOIN jobs j ON j.id = e.job_id AND j.id = ANY($2::uuid[])
      ON CONFLICT (id) DO UPDATE SET
        status      = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.status ELSE r.status END,
        attempt     = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.attempt ELSE r.attempt END,
@@ -429,9 +430,17 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        started_at  = LEAST(r.started_at, EXCLUDED.started_at),
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
-     RETURNING r.id, r.job_id, r.status, r.attempt`,
-    [JSON.stringify(runs), [...new Set(runs.map((r) => r.job_id))]],
+     RETURNING r.id, r.job_id, r.status, r.attempt, (r.xmax = 0) AS created`,
+    [JSON.stringify(runs)],
   );
+  // A run this event created, of a job this database does not have, is dropped with its event.
+  const created = upserted.filter((r) => r.created).map((r) => r.id);
+  const dropped = new Set<string>();
+  if (created.length) {
+    const { rows: gone } = await client.query<{ id: string }>('DELETE FROM runs r WHERE r.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.job_id) RETURNING r.id', [created]);
+    for (const g of gone) dropped.add(g.id);
+  }
+  const rows = upserted.filter((r) => !dropped.has(r.id));
   // A job follows the newest of its runs in the batch that now holds the state its event says.
   const byId = new Map(runs.map((r) => [r.id, r]));
   const jobs = new Map<string, RunUpdate>();

@@ -32,7 +32,13 @@ const request = (fields) => validateJobRequest({ requestId: randomUUID(), appNam
  * @param {import('@pipewright/contracts').JobRequest[]} reqs
  */
 const store = async (reqs) =>
-  (await insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000)).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
+  (
+    await insertJobs(
+      pool,
+      reqs.map((req) => ({ req, traceContext: {} })),
+      3600_000,
+    )
+  ).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
 /** Why an outcome is a duplicate (undefined when it was inserted). @param {Awaited<ReturnType<typeof store>>[number]} o */
 const reason = (o) => (o.kind === 'duplicate' ? o.reason : undefined);
 
@@ -45,12 +51,21 @@ test('a batch of job requests is stored at once: the first of a request id or an
   const k2 = request({ scheduledTime: soon, idempotencyKey: key });
   const plain = request({ scheduledTime: soon });
   const out = await store([a, again, k1, k2, plain]);
-  assert.deepEqual(out.map((o) => o.kind), ['inserted', 'duplicate', 'inserted', 'duplicate', 'inserted']);
+  assert.deepEqual(
+    out.map((o) => o.kind),
+    ['inserted', 'duplicate', 'inserted', 'duplicate', 'inserted'],
+  );
   assert.equal(out[1].jobId, out[0].jobId, 'the repeated request id names the stored job');
   assert.equal(out[3].jobId, out[2].jobId, 'the second holder of the key names the first');
   // A later batch sees what the first stored.
   const later = await store([a, request({ scheduledTime: soon, idempotencyKey: key })]);
-  assert.deepEqual(later.map((o) => [o.kind, reason(o)]), [['duplicate', 'request'], ['duplicate', 'idempotency-key']]);
+  assert.deepEqual(
+    later.map((o) => [o.kind, reason(o)]),
+    [
+      ['duplicate', 'request'],
+      ['duplicate', 'idempotency-key'],
+    ],
+  );
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE request_id = ANY($1)', [[a, k1, k2, plain].map((r) => r.requestId)]);
   assert.equal(rows[0].n, 3);
 });
@@ -68,7 +83,16 @@ async function jobWithRun({ fired = true } = {}) {
   return run;
 }
 
-const event = (run, status, at, more = {}) => ({ runId: run.runId, jobId: run.jobId, status, attempt: 1, at: at.toISOString(), dueAt: run.dueAt.toISOString(), firedAt: run.dueAt.toISOString(), ...more });
+const event = (run, status, at, more = {}) => ({
+  runId: run.runId,
+  jobId: run.jobId,
+  status,
+  attempt: 1,
+  at: at.toISOString(),
+  dueAt: run.dueAt.toISOString(),
+  firedAt: run.dueAt.toISOString(),
+  ...more,
+});
 const runRow = async (run) => (await pool.query('SELECT status, attempt, started_at, finished_at FROM runs WHERE id = $1', [run.runId])).rows[0];
 const jobRow = async (run) => (await pool.query('SELECT status, attempts FROM jobs WHERE id = $1', [run.jobId])).rows[0];
 const apply = (events) => withTransaction(pool, (c) => applyRunStatuses(c, events));
@@ -83,7 +107,13 @@ test('RUNNING applied after DONE keeps the start time; the run and the job end t
     const ev = { RUNNING: event(run, 'RUNNING', started), DONE: event(run, 'DONE', finished) };
     for (const step of order) await apply(step.split('+').map((s) => ev[s]));
     const r = await runRow(run);
-    results.push({ order: `${order.join(' then ')}${fired ? '' : ', before the run row'}`, status: r.status, started: r.started_at?.getTime(), finished: r.finished_at?.getTime(), job: (await jobRow(run)).status });
+    results.push({
+      order: `${order.join(' then ')}${fired ? '' : ', before the run row'}`,
+      status: r.status,
+      started: r.started_at?.getTime(),
+      finished: r.finished_at?.getTime(),
+      job: (await jobRow(run)).status,
+    });
   }
   for (const r of results) {
     assert.deepEqual({ status: r.status, started: r.started, finished: r.finished, job: r.job }, { status: 'DONE', started: started.getTime(), finished: finished.getTime(), job: 'DONE' }, r.order);
@@ -155,11 +185,13 @@ test('DONE applied to fired runs is a heap-only update of every run: no index en
   for (let i = 0; i < 20; i++) runs.push(await jobWithRun());
   const finished = new Date();
   // The backend's counts not yet reported, so the difference across the statement.
-  const counts = async (c) =>
-    (await c.query(`SELECT pg_stat_get_xact_tuples_updated('runs'::regclass)::int AS updated, pg_stat_get_xact_tuples_hot_updated('runs'::regclass)::int AS hot`)).rows[0];
+  const counts = async (c) => (await c.query(`SELECT pg_stat_get_xact_tuples_updated('runs'::regclass)::int AS updated, pg_stat_get_xact_tuples_hot_updated('runs'::regclass)::int AS hot`)).rows[0];
   const hot = await withTransaction(pool, async (c) => {
     const before = await counts(c);
-    await applyRunStatuses(c, runs.map((run) => event(run, 'DONE', finished, { startedAt: finished.toISOString() })));
+    await applyRunStatuses(
+      c,
+      runs.map((run) => event(run, 'DONE', finished, { startedAt: finished.toISOString() })),
+    );
     const after = await counts(c);
     return { updated: after.updated - before.updated, hot: after.hot - before.hot };
   });
@@ -223,7 +255,14 @@ function ingestFiring({ fail = false } = {}) {
  * @param {import('../dist/store.js').IngestFiring} firing
  */
 const storeFiring = async (reqs, firing) =>
-  (await insertJobs(pool, reqs.map((req) => ({ req, traceContext: {} })), 3600_000, firing)).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
+  (
+    await insertJobs(
+      pool,
+      reqs.map((req) => ({ req, traceContext: {} })),
+      3600_000,
+      firing,
+    )
+  ).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
 /** Nothing of the earlier tests is left due: what waits for the firing loops is what a test makes wait. */
 const noBacklog = () => pool.query('UPDATE jobs SET next_fire_at = NULL WHERE next_fire_at <= now()');
 
@@ -235,7 +274,10 @@ test('a one-shot job due already is stored fired: its run is written with it and
   const every = request({ scheduledTime: past.toISOString(), schedule: { everyMs: 3600_000 } });
   const firing = ingestFiring();
   const out = await storeFiring([now, later, every], firing);
-  assert.deepEqual(out.map((o) => o.kind), ['inserted', 'inserted', 'inserted']);
+  assert.deepEqual(
+    out.map((o) => o.kind),
+    ['inserted', 'inserted', 'inserted'],
+  );
   assert.equal(firing.published.length, 1, 'one publish for the batch');
   assert.deepEqual(firing.published[0].jobIds, [out[0].jobId], 'only the one-shot job that is due fires');
   assert.equal(firing.published[0].visible, 0, 'published while its job was not yet committed');
@@ -244,8 +286,20 @@ test('a one-shot job due already is stored fired: its run is written with it and
     runs.map((r) => [r.id, r.status, r.due_at.getTime(), r.fired_at.getTime()]),
     [[runIdFor(out[0].jobId, past), 'FIRED', past.getTime(), firing.now.getTime()]],
   );
-  const { rows: jobs } = await pool.query('SELECT id, status, next_fire_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, request_id = $3 DESC', [out.map((o) => o.jobId), now.requestId, later.requestId]);
-  assert.deepEqual(jobs.map((j) => [j.status, j.next_fire_at === null]), [['SCHEDULED', true], ['SCHEDULED', false], ['SCHEDULED', false]], 'the fired job has no next due time; the others wait for the firing loops');
+  const { rows: jobs } = await pool.query('SELECT id, status, next_fire_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, request_id = $3 DESC', [
+    out.map((o) => o.jobId),
+    now.requestId,
+    later.requestId,
+  ]);
+  assert.deepEqual(
+    jobs.map((j) => [j.status, j.next_fire_at === null]),
+    [
+      ['SCHEDULED', true],
+      ['SCHEDULED', false],
+      ['SCHEDULED', false],
+    ],
+    'the fired job has no next due time; the others wait for the firing loops',
+  );
   // Sent again, it is a duplicate and fires nothing.
   const again = ingestFiring();
   const [dup] = await storeFiring([now], again);
@@ -258,7 +312,11 @@ test('a due job waits for the firing loops when a due job of its priority or a h
   const [waiting] = await store([request({ scheduledTime: past, priority: 'normal' })]);
   const firing = ingestFiring();
   const out = await storeFiring([request({ scheduledTime: past, priority: 'low' }), request({ scheduledTime: past, priority: 'normal' }), request({ scheduledTime: past, priority: 'high' })], firing);
-  assert.deepEqual(firing.published.map((p) => p.jobIds), [[out[2].jobId]], 'only the high priority job fires');
+  assert.deepEqual(
+    firing.published.map((p) => p.jobIds),
+    [[out[2].jobId]],
+    'only the high priority job fires',
+  );
   const { rows } = await pool.query('SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND next_fire_at IS NOT NULL', [[waiting.jobId, out[0].jobId, out[1].jobId]]);
   assert.equal(rows.length, 3, 'the normal and the low one wait, behind the one that was waiting');
   await noBacklog();
@@ -278,4 +336,32 @@ test('a storing transaction that fails after publishing stores nothing, and the 
   assert.equal(out.jobId, jobIdFor(req.requestId));
   assert.match(out.jobId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.notEqual(jobIdFor(`${req.requestId}x`), out.jobId);
+});
+
+test('a status event applied while the job fired as it was stored is not yet committed waits for that commit, and is applied then', async () => {
+  await noBacklog();
+  const dueAt = new Date(Date.now() - 1000);
+  const req = request({ scheduledTime: dueAt.toISOString() });
+  const jobId = jobIdFor(req.requestId);
+  const run = { jobId, runId: runIdFor(jobId, dueAt), dueAt };
+  /** @type {Promise<number> | undefined} */
+  let applying;
+  const firing = ingestFiring();
+  const publish = firing.publish;
+  firing.publish = async (fired) => {
+    await publish(fired);
+    // The executor is quick: DONE arrives before the storing transaction commits.
+    applying = apply([event(run, 'DONE', new Date(), { startedAt: new Date().toISOString() })]);
+    // Until the apply has finished, or waits on a lock.
+    for (let waiting = false; !waiting;) {
+      const settled = await Promise.race([applying.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      waiting = settled || rows[0].n > 0;
+    }
+  };
+  const [out] = await storeFiring([req], firing);
+  assert.equal(out.kind, 'inserted');
+  assert.equal(await applying, 1, 'the event is applied');
+  assert.equal((await runRow(run)).status, 'DONE');
+  assert.equal((await jobRow(run)).status, 'DONE');
 });
