@@ -50,7 +50,7 @@ export function dueJobOf(job: JobRow & { due_at: Date }): DueJob {
 }
 
 /** The jobs.due message of one occurrence; with tracing on, in a scheduler.fire span of the job's trace. */
-export function dueMessage(job: DueSource, dueAt: Date, firedAt: Date, attempt: number | undefined, spans: Array<{ end(): void }>): OutboundMessage {
+function dueMessage(job: DueSource, dueAt: Date, firedAt: Date, attempt: number | undefined, spans: Array<{ end(): void }>): OutboundMessage {
   const runId = runIdFor(job.id, dueAt);
   const value: DueRun = {
     runId,

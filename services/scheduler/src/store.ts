@@ -100,11 +100,12 @@ export interface IngestFiring {
 }
 
 /**
- * Stores a batch of job requests. Without idempotency keys that is one statement (insert, and
- * one wake-up for the batch), atomic on its own; with keys, the keys are claimed first with one
- * upsert (atomic across replicas: a key held inside the window makes its job a duplicate) and
- * both statements share a transaction. A request id stored already is a duplicate; within the
- * batch the first of a request id or a key wins. Returns one outcome per request, in order.
+ * Stores a batch of job requests. Without idempotency keys or jobs to fire that is one statement
+ * (insert, and one wake-up for the batch), atomic on its own; with keys, the keys are claimed
+ * first with one upsert (atomic across replicas: a key held inside the window makes its job a
+ * duplicate); with firing, the runs fired are published before the commit; either way in one
+ * transaction. A request id stored already is a duplicate; within the batch the first of a
+ * request id or a key wins. Returns one outcome per request, in order.
  */
 export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, firing?: IngestFiring): Promise<InsertOutcome[]> {
   const out = new Array<InsertOutcome | undefined>(jobs.length);
@@ -189,7 +190,7 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
                 catch_up_window_ms bigint, overlap_policy text, fire_run text)),
        waiting AS (
          -- The highest priority with a due job waiting (one step down jobs_fire_idx each).
-         SELECT min(v.p) AS p FROM (VALUES (0), (1), (2)) AS v(p)
+         SELECT min(v.p) AS p FROM (VALUES ${PRIORITY_NAME.map((_, p) => `(${p})`).join(', ')}) AS v(p)
           WHERE EXISTS (SELECT 1 FROM x WHERE x.fire_run IS NOT NULL)
             AND EXISTS (SELECT 1 FROM jobs WHERE priority = v.p AND next_fire_at <= now() AND status NOT IN ('CANCELLED', 'PAUSED'))),
        ins AS (
@@ -197,7 +198,7 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
                            next_fire_at, max_retries, backoff, trace_context, schedule, start_at, end_at,
                            misfire_policy, catch_up_window_ms, overlap_policy)
          SELECT id, request_id, app_name, priority, idempotency_key, job_data, 'SCHEDULED', scheduled_time,
-                CASE WHEN fire_run IS NOT NULL AND priority < coalesce((SELECT p FROM waiting), 3) THEN NULL ELSE next_fire_at END,
+                CASE WHEN fire_run IS NOT NULL AND priority < coalesce((SELECT p FROM waiting), ${PRIORITY_NAME.length}) THEN NULL ELSE next_fire_at END,
                 max_retries, backoff, trace_context, schedule, start_at, end_at,
                 misfire_policy, catch_up_window_ms, overlap_policy
            FROM x
@@ -219,14 +220,7 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
     );
     if (res.fired.length && firing) {
       const fired = new Set(res.fired);
-      await firing.publish(
-        rows
-          .filter((r) => fired.has(r.id))
-          .map((r) => ({
-            job: { id: r.id, app_name: r.app_name, priority: r.priority, job_data: r.job_data, max_retries: r.max_retries, backoff: r.backoff, trace_context: r.trace_context },
-            dueAt: r.next_fire_at,
-          })),
-      );
+      await firing.publish(rows.filter((r) => fired.has(r.id)).map((r) => ({ job: r, dueAt: r.next_fire_at })));
     }
     const inserted = new Set(res.inserted);
     for (const { i, id } of keep.filter((k) => inserted.has(jobs[k.i].req.requestId))) out[i] = { kind: 'inserted', jobId: id };

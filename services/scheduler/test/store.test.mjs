@@ -28,15 +28,18 @@ after(async () => {
 
 const request = (fields) => validateJobRequest({ requestId: randomUUID(), appName: 'noop', ...fields }, { defaultZone: 'UTC' });
 /**
- * Stores the requests in one batch. Each has an occurrence, so each outcome names a job.
+ * Stores the requests in one batch (with firing as the ingest consumer does it, when given). Each
+ * has an occurrence, so each outcome names a job.
  * @param {import('@pipewright/contracts').JobRequest[]} reqs
+ * @param {import('../dist/store.js').IngestFiring} [firing]
  */
-const store = async (reqs) =>
+const store = async (reqs, firing) =>
   (
     await insertJobs(
       pool,
       reqs.map((req) => ({ req, traceContext: {} })),
       3600_000,
+      firing,
     )
   ).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
 /** Why an outcome is a duplicate (undefined when it was inserted). @param {Awaited<ReturnType<typeof store>>[number]} o */
@@ -249,20 +252,6 @@ function ingestFiring({ fail = false } = {}) {
     },
   };
 }
-/**
- * Stores the requests in one batch with firing as the ingest consumer does it.
- * @param {import('@pipewright/contracts').JobRequest[]} reqs
- * @param {import('../dist/store.js').IngestFiring} firing
- */
-const storeFiring = async (reqs, firing) =>
-  (
-    await insertJobs(
-      pool,
-      reqs.map((req) => ({ req, traceContext: {} })),
-      3600_000,
-      firing,
-    )
-  ).map((o) => (o.kind === 'no-occurrence' ? assert.fail('a request without an occurrence') : o));
 /** Nothing of the earlier tests is left due: what waits for the firing loops is what a test makes wait. */
 const noBacklog = () => pool.query('UPDATE jobs SET next_fire_at = NULL WHERE next_fire_at <= now()');
 
@@ -273,7 +262,7 @@ test('a one-shot job due already is stored fired: its run is written with it and
   const later = request({ scheduledTime: new Date(Date.now() + 3600_000).toISOString() });
   const every = request({ scheduledTime: past.toISOString(), schedule: { everyMs: 3600_000 } });
   const firing = ingestFiring();
-  const out = await storeFiring([now, later, every], firing);
+  const out = await store([now, later, every], firing);
   assert.deepEqual(
     out.map((o) => o.kind),
     ['inserted', 'inserted', 'inserted'],
@@ -302,7 +291,7 @@ test('a one-shot job due already is stored fired: its run is written with it and
   );
   // Sent again, it is a duplicate and fires nothing.
   const again = ingestFiring();
-  const [dup] = await storeFiring([now], again);
+  const [dup] = await store([now], again);
   assert.deepEqual([dup.kind, dup.jobId, again.published.length], ['duplicate', out[0].jobId, 0]);
 });
 
@@ -311,7 +300,7 @@ test('a due job waits for the firing loops when a due job of its priority or a h
   const past = new Date(Date.now() - 5000).toISOString();
   const [waiting] = await store([request({ scheduledTime: past, priority: 'normal' })]);
   const firing = ingestFiring();
-  const out = await storeFiring([request({ scheduledTime: past, priority: 'low' }), request({ scheduledTime: past, priority: 'normal' }), request({ scheduledTime: past, priority: 'high' })], firing);
+  const out = await store([request({ scheduledTime: past, priority: 'low' }), request({ scheduledTime: past, priority: 'normal' }), request({ scheduledTime: past, priority: 'high' })], firing);
   assert.deepEqual(
     firing.published.map((p) => p.jobIds),
     [[out[2].jobId]],
@@ -326,11 +315,11 @@ test('a storing transaction that fails after publishing stores nothing, and the 
   await noBacklog();
   const req = request({ scheduledTime: new Date(Date.now() - 1000).toISOString() });
   const failing = ingestFiring({ fail: true });
-  await assert.rejects(storeFiring([req], failing), /connection was lost/);
+  await assert.rejects(store([req], failing), /connection was lost/);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM jobs WHERE request_id = $1', [req.requestId]);
   assert.equal(rows[0].n, 0, 'rolled back');
   const retry = ingestFiring();
-  const [out] = await storeFiring([req], retry);
+  const [out] = await store([req], retry);
   assert.equal(out.kind, 'inserted');
   assert.deepEqual(retry.published[0].runIds, failing.published[0].runIds);
   assert.equal(out.jobId, jobIdFor(req.requestId));
@@ -359,7 +348,7 @@ test('a status event applied while the job fired as it was stored is not yet com
       waiting = settled || rows[0].n > 0;
     }
   };
-  const [out] = await storeFiring([req], firing);
+  const [out] = await store([req], firing);
   assert.equal(out.kind, 'inserted');
   assert.equal(await applying, 1, 'the event is applied');
   assert.equal((await runRow(run)).status, 'DONE');
