@@ -101,7 +101,7 @@ function comparison(c) {
     '## (e) Same-run comparison: end to end, no-op jobs due now',
     '',
     `Run ${c.date} (commit ${c.commit}); load average (1 / 5 / 15 min) at start ${c.loadStart.join(' / ')}, at end ${c.loadEnd.join(' / ')}.`,
-    `One Kafka broker and one PostgreSQL server for every system, each system run on a fresh database of its own; PostgreSQL`,
+    `One Kafka broker (Apache Kafka's own, the JVM's client compiler only: \`-XX:TieredStopAtLevel=1\`, as \`npm start\` and the tests run it) and one PostgreSQL server for every system, each system run on a fresh database of its own; PostgreSQL`,
     `\`fsync\` = **${c.postgresSettings.fsync}**, \`synchronous_commit\` = **${c.postgresSettings.synchronous_commit}**, \`full_page_writes\` = ${c.postgresSettings.full_page_writes}, \`shared_buffers\` = ${c.postgresSettings.shared_buffers}.`,
     `Interleaved (${config.systems.join(', ')}), ${config.rounds} round${config.rounds === 1 ? '' : 's'} for each size. Time: from the first enqueue to the moment the`,
     'bench sees every job recorded complete; every worker is started and idle before the clock starts.',

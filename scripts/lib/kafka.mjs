@@ -148,7 +148,11 @@ export async function startKafka({ dataDir, port, controllerPort, logFile, heap 
     '',
   ].join('\n'));
   const classpath = `${libs}/*`;
-  const jvm = [`-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4jConfig(dataDir)}`, '-cp', classpath];
+  // The client compiler only (TieredStopAtLevel=1): this broker lives for a local run, a test run
+  // or a benchmark, minutes long, and on a small machine the optimising compiler's work costs
+  // more CPU than its faster code saves in that time. Measured on 2 cores, 20,000 jobs end to
+  // end: the broker's CPU per job went from 0.141 and 0.211 ms to 0.080 and 0.106 ms.
+  const jvm = [`-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${log4jConfig(dataDir)}`, '-cp', classpath];
   if (!existsSync(join(logDir, 'meta.properties'))) {
     rmSync(logDir, { recursive: true, force: true });
     // SCRAM credentials go into the metadata log at format time: the broker's own login needs them at once.
