@@ -1,5 +1,5 @@
-// The adapter over kafkajs (with consumer.ts and kafka-security.ts): nothing else in pipewright imports kafkajs.
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, Partitioners, CompressionTypes } from 'kafkajs';
+// The adapter over kafkajs (with consumer.ts, kafka-security.ts and partitioner.ts): nothing else in pipewright imports kafkajs.
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, CompressionTypes } from 'kafkajs';
 import type { Context } from '@opentelemetry/api';
 import { GroupCommit } from './group-commit';
 import { producerSpans, tracingEnabled } from './telemetry';
@@ -7,6 +7,8 @@ import { setting } from './config';
 import { authorizationRefusal, kafkaAccessProblem, kafkaSecurityFrom, kafkaSecuritySettings, tlsSocketFactory, type KafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import type { Logger } from './logger';
 import { runConsumer, type ConsumerHandle, type ConsumerSpec } from './consumer';
+import { javaCompatiblePartitioner } from './partitioner';
+export { murmur2, javaCompatiblePartitioner } from './partitioner';
 export { Slots } from './consumer';
 export { kafkaAccessProblem, kafkaSecuritySettings, tlsSocketFactory, type KafkaSecurityOptions, type KafkaTlsFiles } from './kafka-security';
 
@@ -264,11 +266,11 @@ export class KafkaClient {
    * concurrent callers share requests instead of each paying a round trip.
    */
   async producer(opts: { maxRequestBytes?: number } = {}): Promise<MessageProducer> {
-    // The partition the default (Java-compatible) partitioner chose for each message object.
+    // The partition the Java-compatible partitioner chose for each message object.
     const assigned = new WeakMap<object, number>();
     const producer = this.kafka.producer({
       createPartitioner: () => {
-        const choose = Partitioners.DefaultPartitioner();
+        const choose = javaCompatiblePartitioner();
         return (args) => {
           const partition = choose(args);
           assigned.set(args.message, partition);
