@@ -143,6 +143,8 @@ export function createRunner(o: RunnerOptions) {
         let succeeded = false;
         try {
           if (!app) throw new PermanentError(`no handler is registered for app "${due.appName}"`);
+          // The run's logger is made when the handler first logs (most never do).
+          let runLogger: Logger | undefined;
           await app.run({
             runId: due.runId,
             jobId: due.jobId,
@@ -153,7 +155,9 @@ export function createRunner(o: RunnerOptions) {
             producer: o.producer,
             ensureTopic: o.ensureTopic,
             partitionCount: o.partitionCount,
-            logger: o.logger.child({ runId: due.runId, attempt }),
+            get logger() {
+              return (runLogger ??= o.logger.child({ runId: due.runId, attempt }));
+            },
             published: (topic, n = 1) => o.metrics.published(topic, n),
           });
           succeeded = true;
