@@ -100,6 +100,30 @@ const runRow = async (run) => (await pool.query('SELECT status, attempt, started
 const jobRow = async (run) => (await pool.query('SELECT status, attempts FROM jobs WHERE id = $1', [run.jobId])).rows[0];
 const apply = (events) => withTransaction(pool, (c) => applyRunStatuses(c, events));
 
+test('what a request carries is stored as sent: text with quotes, backslashes, braces, commas and non-ASCII characters, nested job data, times and empty fields', async () => {
+  const odd = `say "hi", {a,b} \\ back\\slash 'quoted' \u00e9\u00e8 \u65e5\u672c \u{1F680} NULL`;
+  const jobData = { text: odd, list: [1, 'two', { three: [null, true] }], empty: {}, nested: { deeper: { n: -1.5e-7 } } };
+  const at = '2030-01-02T03:04:05.678Z';
+  const a = request({ requestId: `req ${odd}`, jobData, scheduledTime: at, idempotencyKey: `key ${odd} ${randomUUID()}`, maxRetries: 2, backoff: { initialMs: 10, multiplier: 2, maxMs: 100 } });
+  const b = request({ jobData: {}, scheduledTime: at });
+  const [oa, ob] = await store([a, b]);
+  assert.equal(oa.kind, 'inserted');
+  assert.equal(ob.kind, 'inserted');
+  const { rows } = await pool.query('SELECT * FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY max_retries NULLS LAST', [[oa.jobId, ob.jobId]]);
+  assert.equal(rows[0].request_id, `req ${odd}`);
+  assert.equal(rows[0].idempotency_key, a.idempotencyKey);
+  assert.deepEqual(rows[0].job_data, jobData);
+  assert.equal(rows[0].scheduled_time.toISOString(), at);
+  assert.equal(rows[0].next_fire_at.toISOString(), at);
+  assert.equal(rows[0].max_retries, 2);
+  assert.deepEqual(rows[0].backoff, { initialMs: 10, multiplier: 2, maxMs: 100 });
+  assert.deepEqual(rows[1].job_data, {});
+  assert.equal(rows[1].idempotency_key, null);
+  assert.equal(rows[1].max_retries, null);
+  assert.equal(rows[1].backoff, null);
+  assert.equal(rows[1].schedule, null);
+});
+
 test('RUNNING applied after DONE keeps the start time; the run and the job end the same whatever the order, in one batch or in two', async () => {
   const started = new Date(Date.now() - 500);
   const finished = new Date(Date.now() - 100);
