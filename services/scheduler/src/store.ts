@@ -99,57 +99,6 @@ export interface IngestFiring {
   publish(fired: Array<{ job: DueSource; dueAt: Date }>): Promise<void>;
 }
 
-type Columns = ReadonlyArray<readonly [name: string, type: string]>;
-
-/**
- * `unnest($1::type[], …) AS alias(name, …)`: rows sent as one array per column (columnParams),
- * which PostgreSQL reads in about half the time it takes to read the same rows as one JSON document.
- */
-const unnestOf = (columns: Columns, alias: string) => `unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS ${alias}(${columns.map(([name]) => name).join(', ')})`;
-
-// An array element that needs no quotes: ids, numbers, ISO 8601 times.
-const BARE = /^[0-9A-Za-z:.+-]+$/;
-
-/**
- * The parameters of unnestOf, one per column: an array node-postgres quotes element by element,
- * or, when every element is an id, a number or a time (no quotes needed), the array literal itself.
- */
-function columnParams(columns: Columns, rows: object[]): unknown[] {
-  return columns.map(([name, type]) => {
-    const values = rows.map((r) => {
-      const v = (r as Record<string, unknown>)[name];
-      return v instanceof Date ? v.toISOString() : v;
-    });
-    if (type === 'text' || type === 'jsonb') return values;
-    // Ids, numbers and times: strings and numbers (or null) by now.
-    const items = (values as Array<string | number | null | undefined>).map((v) => (v === null || v === undefined ? null : String(v)));
-    const bare = items.every((v) => v === null || (BARE.test(v) && v.toUpperCase() !== 'NULL'));
-    return bare ? `{${items.map((v) => v ?? 'NULL').join(',')}}` : values;
-  });
-}
-
-// A stored request's columns.
-const INGEST_COLUMNS: Columns = [
-  ['id', 'uuid'],
-  ['request_id', 'text'],
-  ['app_name', 'text'],
-  ['priority', 'smallint'],
-  ['idempotency_key', 'text'],
-  ['job_data', 'jsonb'],
-  ['scheduled_time', 'timestamptz'],
-  ['next_fire_at', 'timestamptz'],
-  ['max_retries', 'integer'],
-  ['backoff', 'jsonb'],
-  ['trace_context', 'jsonb'],
-  ['schedule', 'jsonb'],
-  ['start_at', 'timestamptz'],
-  ['end_at', 'timestamptz'],
-  ['misfire_policy', 'text'],
-  ['catch_up_window_ms', 'bigint'],
-  ['overlap_policy', 'text'],
-  ['fire_run', 'text'],
-];
-
 /**
  * Stores a batch of job requests. Without idempotency keys or jobs to fire that is one statement
  * (insert, and one wake-up for the batch), atomic on its own; with keys, the keys are claimed
@@ -234,7 +183,11 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
     const {
       rows: [res],
     } = await db.query<{ inserted: string[]; fired: string[] }>(
-      `WITH x AS MATERIALIZED (SELECT * FROM ${unnestOf(INGEST_COLUMNS, 'x')}),
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
+                job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
+                trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
+                catch_up_window_ms bigint, overlap_policy text, fire_run text)),
        waiting AS (
          -- The highest priority with a due job waiting (one step down jobs_fire_idx each).
          SELECT min(v.p) AS p FROM (VALUES ${PRIORITY_NAME.map((_, p) => `(${p})`).join(', ')}) AS v(p)
@@ -254,16 +207,16 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
          RETURNING id, request_id, next_fire_at),
        fired AS (
          INSERT INTO runs (id, job_id, status, due_at, fired_at, pending)
-         SELECT x.fire_run, ins.id, 'FIRED', x.next_fire_at, $${INGEST_COLUMNS.length + 2}::timestamptz, false
+         SELECT x.fire_run, ins.id, 'FIRED', x.next_fire_at, $3::timestamptz, false
            FROM ins JOIN x ON x.id = ins.id
           WHERE ins.next_fire_at IS NULL
          ON CONFLICT (id) DO NOTHING
          RETURNING job_id)
        SELECT coalesce(array_agg(request_id), '{}') AS inserted,
               (SELECT coalesce(array_agg(job_id), '{}') FROM fired) AS fired,
-              CASE WHEN count(next_fire_at) > 0 THEN pg_notify($${INGEST_COLUMNS.length + 1}, to_json(min(next_fire_at)) #>> '{}') END AS woke
+              CASE WHEN count(next_fire_at) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
          FROM ins`,
-      [...columnParams(INGEST_COLUMNS, rows), WAKE_CHANNEL, firing?.now ?? new Date()],
+      [JSON.stringify(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
     );
     if (res.fired.length && firing) {
       const fired = new Set(res.fired);
@@ -445,26 +398,6 @@ export async function markRetriesFired(client: PoolClient, runIds: string[]): Pr
   if (runIds.length) await client.query('UPDATE runs SET retry_at = NULL, updated_at = now() WHERE id = ANY($1)', [runIds]);
 }
 
-// A run's fields as the upsert reads them, and a job's as its update does.
-const RUN_UPDATE_COLUMNS: Columns = [
-  ['id', 'text'],
-  ['job_id', 'uuid'],
-  ['status', 'text'],
-  ['attempt', 'integer'],
-  ['due_at', 'timestamptz'],
-  ['fired_at', 'timestamptz'],
-  ['started_at', 'timestamptz'],
-  ['finished_at', 'timestamptz'],
-  ['error', 'text'],
-  ['retry_at', 'timestamptz'],
-];
-const JOB_UPDATE_COLUMNS: Columns = [
-  ['job_id', 'uuid'],
-  ['status', 'text'],
-  ['attempt', 'integer'],
-  ['error', 'text'],
-];
-
 /**
  * Applies a batch of run status events in two statements, without reading any row first: the
  * runs are upserted with a commutative merge (the newest state wins, the first start and the
@@ -481,7 +414,8 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
   const { rows: upserted } = await client.query<{ id: string; job_id: string; status: string; attempt: number; created: boolean }>(
     `INSERT INTO runs AS r (id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error, retry_at)
      SELECT e.id, e.job_id, e.status, e.attempt, e.due_at, e.fired_at, e.started_at, e.finished_at, e.error, e.retry_at
-       FROM ${unnestOf(RUN_UPDATE_COLUMNS, 'e')}
+       FROM jsonb_to_recordset($1::jsonb) AS e(id text, job_id uuid, status text, attempt integer, due_at timestamptz,
+            fired_at timestamptz, started_at timestamptz, finished_at timestamptz, error text, retry_at timestamptz)
      ON CONFLICT (id) DO UPDATE SET
        status      = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.status ELSE r.status END,
        attempt     = CASE WHEN run_newer(r.status, r.attempt, EXCLUDED.status, EXCLUDED.attempt) THEN EXCLUDED.attempt ELSE r.attempt END,
@@ -491,7 +425,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
      RETURNING r.id, r.job_id, r.status, r.attempt, (r.xmax = 0) AS created`,
-    columnParams(RUN_UPDATE_COLUMNS, runs),
+    [JSON.stringify(runs)],
   );
   // A run this event created, of a job this database does not have, is dropped with its event.
   const created = upserted.filter((r) => r.created).map((r) => r.id);
@@ -522,10 +456,10 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
                             THEN 'SCHEDULED' ELSE u.status END,
               attempts = GREATEST(j.attempts, u.attempt),
               last_error = COALESCE(u.error, j.last_error), updated_at = now()
-         FROM ${unnestOf(JOB_UPDATE_COLUMNS, 'u')}
-        WHERE j.id = u.job_id AND j.id = ANY($1::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
+         FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
+        WHERE j.id = u.job_id AND j.id = ANY($2::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
         RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending) AS pending`,
-      columnParams(JOB_UPDATE_COLUMNS, [...jobs.values()]),
+      [JSON.stringify([...jobs.values()]), [...jobs.keys()]],
     );
     // A buffered run can go now.
     if (updated.some((r) => r.pending)) wake(new Date());
