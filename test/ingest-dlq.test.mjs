@@ -1,5 +1,6 @@
-// Bad input on scheduler.jobs.ingest goes to scheduler.jobs.dlq untouched, with the dead-letter headers,
-// and the partition keeps flowing.
+// Bad input on scheduler.jobs.ingest, and run status events on jobs.status that the scheduler
+// cannot store, go to scheduler.jobs.dlq untouched, with the dead-letter headers, and the
+// partition keeps flowing: one bad event never holds up the status of every job behind it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -113,6 +114,55 @@ test('a gzip-compressed job of 2 MB (the broker takes it compressed) goes to the
   assert.equal(dead.value?.length, huge.length);
   assert.ok(sameBytes(dead.value, huge), 'the original bytes, all 2 MB of them');
   assert.match(dead.headersText['error-message'], /bytes; the limit is 2048/);
-  await eventually(async () => (await stack.query('SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)', [goodIds]))[0].n === 12, { timeoutMs: 30_000, message: 'the jobs after it stored' });
+  await eventually(async () => (await stack.query('SELECT count(*)::int AS n FROM scheduler.jobs WHERE request_id = ANY($1)', [goodIds]))[0].n === 12, {
+    timeoutMs: 30_000,
+    message: 'the jobs after it stored',
+  });
   assert.equal(stack.proc('scheduler').exited(), undefined, 'the scheduler is still running');
 });
+
+/** A job stored and waiting (due in an hour): its id. */
+async function storedJob() {
+  const requestId = randomUUID();
+  const scheduledTime = new Date(Date.now() + 3600_000).toISOString();
+  await producer.send({ topic: TOPICS.jobsIngest, acks: -1, messages: [{ key: requestId, value: json({ requestId, appName: 'sms', scheduledTime, jobData: { to: '+15550100' } }) }] });
+  const [row] = await eventually(() => stack.query('SELECT id, scheduled_time FROM scheduler.jobs WHERE request_id = $1', [requestId]).then((r) => r.length && r), { message: 'job stored' });
+  return { id: row.id, dueMs: new Date(row.scheduled_time).getTime() };
+}
+
+/**
+ * Status events that are JSON with every field present but that PostgreSQL cannot store, and what
+ * the error header says.
+ * @type {Record<string, [Record<string, unknown>, RegExp]>}
+ */
+const BAD_EVENTS = {
+  'a job id that is not a UUID': [{ jobId: 'job-42' }, /jobId must be a UUID/],
+  'a fractional attempt': [{ attempt: 1.5 }, /attempt must be an integer from 0/],
+  'an attempt beyond a 32-bit integer': [{ attempt: 2 ** 31 }, /attempt must be an integer from 0/],
+  'a time that is not ISO 8601': [{ at: 'teatime' }, /at must be an ISO 8601 time/],
+};
+
+for (const [name, [fields, reason]] of Object.entries(BAD_EVENTS)) {
+  test(`a status event with ${name} goes to the DLQ byte-for-byte with its headers, and the next event on its partition is applied`, async () => {
+    const job = await storedJob();
+    const base = { runId: `${job.id}:${job.dueMs}`, jobId: job.id, status: 'RUNNING', attempt: 1, at: new Date().toISOString(), executor: 'test' };
+    const marker = randomUUID();
+    const bad = json({ ...base, ...fields, runId: `${randomUUID()}:1` });
+    const [sent] = await producer.send({
+      topic: TOPICS.jobsStatus,
+      acks: -1,
+      messages: [
+        { partition: 0, key: job.id, value: bad, headers: { 'test-marker': marker } },
+        { partition: 0, key: job.id, value: json(base) },
+      ],
+    });
+    const dead = await eventually(() => dlq.messages.find((m) => m.headersText['test-marker'] === marker), { message: 'the bad event on the DLQ' });
+    assert.ok(sameBytes(dead.value, bad), 'the DLQ holds the event as it was sent');
+    const h = dead.headersText;
+    assert.equal(h['original-topic'], TOPICS.jobsStatus);
+    assert.equal(h['original-partition'], '0');
+    assert.equal(h['original-offset'], sent.baseOffset);
+    assert.match(h['error-message'], reason);
+    await eventually(async () => (await stack.query('SELECT status FROM scheduler.jobs WHERE id = $1', [job.id]))[0]?.status === 'RUNNING', { message: 'the good event after it applied' });
+  });
+}

@@ -61,13 +61,25 @@ export function decodeDueRun(bytes: Buffer | null): DueRun {
   return o as unknown as DueRun;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+const isTime = (v: unknown) => typeof v === 'string' && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
+
+/**
+ * A run status event, checked for everything the scheduler stores from it (a job id is a UUID,
+ * an attempt a 32-bit integer, times ISO 8601), so that an event it could not store is rejected
+ * here, alone, instead of failing the batch it arrives in.
+ */
 export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   const o = parseJson(bytes);
   for (const f of ['runId', 'jobId', 'status', 'at']) need(o, f, 'string');
   need(o, 'attempt', 'number');
+  if (!UUID.test(o.jobId as string)) throw new Error('jobId must be a UUID');
+  if (!Number.isInteger(o.attempt) || (o.attempt as number) < 0 || (o.attempt as number) > 2_147_483_647) throw new Error('attempt must be an integer from 0 to 2147483647');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
-  for (const f of ['retryAt', 'startedAt', 'dueAt', 'firedAt']) {
-    if (o[f] !== undefined && (typeof o[f] !== 'string' || Number.isNaN(Date.parse(o[f])))) throw new Error(`${f} must be an ISO 8601 time`);
+  for (const f of ['at', 'retryAt', 'startedAt', 'dueAt', 'firedAt']) {
+    if ((f === 'at' || o[f] !== undefined) && !isTime(o[f])) throw new Error(`${f} must be an ISO 8601 time`);
   }
+  if (o.error !== undefined && o.error !== null && typeof o.error !== 'string') throw new Error('error must be a string');
   return o as unknown as RunStatusEvent;
 }
