@@ -78,7 +78,7 @@ export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   if (!Number.isInteger(o.attempt) || (o.attempt as number) < 0 || (o.attempt as number) > 2_147_483_647) throw new Error('attempt must be an integer from 0 to 2147483647');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
   for (const f of ['at', 'retryAt', 'startedAt', 'dueAt', 'firedAt']) {
-    if ((f === 'at' || o[f] !== undefined) && !isTime(o[f])) throw new Error(`${f} must be an ISO 8601 time`);
+    if (o[f] !== undefined && !isTime(o[f])) throw new Error(`${f} must be an ISO 8601 time`);
   }
   if (o.error !== undefined && o.error !== null && typeof o.error !== 'string') throw new Error('error must be a string');
   return o as unknown as RunStatusEvent;
