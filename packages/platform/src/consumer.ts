@@ -38,6 +38,7 @@ interface CommonSpec<T> {
 }
 
 const COMMIT_INTERVAL_MS = 100;
+const HEARTBEAT_MS = 3000;
 const DEFAULT_MAX_BATCH = 1000;
 // What a fetch brings at most (a larger single message still comes whole): enough for full
 // batches, without holding tens of megabytes of messages decoded at once.
@@ -240,7 +241,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     kafka.consumer({
       groupId: spec.groupId,
       sessionTimeout: spec.sessionTimeoutMs ?? defaults.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: 3000,
+      heartbeatInterval: HEARTBEAT_MS,
       // Bounds how long stop() waits for an idle fetch to return.
       maxWaitTimeInMs: linger ? Math.min(linger.maxWaitMs, 1000) : 1000,
       minBytes: linger?.minBytes ?? 1,
@@ -332,14 +333,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         } catch (err) {
           throw asInvalid(err);
         }
-        // kafkajs heartbeats only between messages: keep the membership alive while a
-        // long handler runs, or the group would hand its partitions to another member.
-        const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
-        try {
-          await handle(value, msg);
-        } finally {
-          clearInterval(beat);
-        }
+        await handle(value, msg);
         stats.processed += 1;
         restarts = 0;
         return;
@@ -404,7 +398,6 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
     let delay = 200;
     let outcome: BatchOutcome | void = undefined;
     for (;;) {
-      const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
       try {
         outcome = items.length ? await (combined ? combined.add({ items, heartbeat }) : s.handleBatch(items, { heartbeat })) : undefined;
         const rejected = outcome?.rejected ?? [];
@@ -421,8 +414,6 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
         await heartbeat().catch(() => undefined);
-      } finally {
-        clearInterval(beat);
       }
     }
     // A rejection of a message that is not in the batch is a bug in the handler: not retried
@@ -447,16 +438,24 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   }, spec.commitIntervalMs ?? COMMIT_INTERVAL_MS);
   const commitAfter = (topic: string, partition: number, offset: string) => commits.note(topic, partition, offset);
 
-  // Work in hand, so that stop() can let it finish and commit before leaving the group.
+  // Work in hand, so that stop() can let it finish and commit before leaving the group. kafkajs
+  // heartbeats only between batches: while work is in hand one timer keeps the membership alive
+  // (any batch's heartbeat speaks for the member), or a long handler would lose the partitions.
   let active = 0;
   let idle: Array<() => void> = [];
-  const track = async (work: () => Promise<void>) => {
+  let beat: (() => Promise<void>) | undefined;
+  let beating: NodeJS.Timeout | undefined;
+  const track = async (work: () => Promise<void>, heartbeat: () => Promise<void>) => {
     active += 1;
+    beat = heartbeat;
+    beating ??= setInterval(() => void beat?.().catch(() => undefined), HEARTBEAT_MS);
     try {
       await work();
     } finally {
       active -= 1;
       if (active === 0) {
+        clearInterval(beating);
+        beating = undefined;
         for (const wake of idle) wake();
         idle = [];
       }
@@ -568,7 +567,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
                 await traced(topic, partition, msgs, () => processBatch(s, msgs, heartbeat), false);
                 resolveOffset(last);
                 if (s.commitToKafka !== false) commitAfter(topic, partition, last);
-              });
+              }, heartbeat);
             } catch (err) {
               // A stopping consumer gives up on a batch: it stays uncommitted for the next
               // member. Anything else is unexpected: the consumer crashes and is made anew,
@@ -620,7 +619,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
               } finally {
                 slots.release();
               }
-            });
+            }, heartbeat);
           }
         },
       });
@@ -636,7 +635,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
           await track(async () => {
             await traced(topic, partition, [msg], () => processMessage(handle, msg, heartbeat), true);
             commitAfter(topic, partition, message.offset);
-          });
+          }, heartbeat);
         },
       });
     }

@@ -86,6 +86,21 @@ export function createRunner(o: RunnerOptions) {
     }
   };
 
+  // One timer renews the lease of every run held here, in one statement, every third of the
+  // lease; it runs only while some run is held.
+  const held = new Set<string>();
+  let renewing: NodeJS.Timeout | undefined;
+  const hold = (runId: string) => {
+    held.add(runId);
+    renewing ??= setInterval(() => void store.renewLeases([...held]).catch(() => undefined), o.leaseMs / 3);
+  };
+  const letGo = (runId: string) => {
+    held.delete(runId);
+    if (held.size > 0) return;
+    clearInterval(renewing);
+    renewing = undefined;
+  };
+
   return async function execute(due: DueRun, msg: InboundMessage): Promise<void> {
     const claim = await store.claim({ runId: due.runId, jobId: due.jobId, appName: due.appName, attempt: due.attempt ?? 0 });
     if (!claim.claimed) {
@@ -103,7 +118,7 @@ export function createRunner(o: RunnerOptions) {
       if (claim.outcome) await report(due, claim.outcome, claim.attempts);
       return;
     }
-    const renew = setInterval(() => void store.renewLease(due.runId).catch(() => undefined), o.leaseMs / 3);
+    hold(due.runId);
     // The retry handed to the scheduler, once FAILED has said so: a release keeps its time.
     let handedRetryAt: Date | null = null;
     const release = (attemptsMade: number) => store.release(due.runId, attemptsMade, handedRetryAt);
@@ -218,7 +233,7 @@ export function createRunner(o: RunnerOptions) {
       if (!(err instanceof HandedBack)) await release(attemptsMade).catch(() => undefined);
       throw err;
     } finally {
-      clearInterval(renew);
+      letGo(due.runId);
       o.metrics.ended();
     }
   };

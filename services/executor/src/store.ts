@@ -27,7 +27,8 @@ export interface RunStore {
   release(runId: string, attempts: number, retryAfter: Date | null): Promise<void>;
   /** Records that an attempt starts: an executor that dies during it leaves it counted. */
   recordAttempts(runId: string, attempts: number): Promise<void>;
-  renewLease(runId: string): Promise<void>;
+  /** Extends the leases of the runs this executor holds, in one statement. */
+  renewLeases(runIds: string[]): Promise<void>;
   /** Deletes up to `limit` claims of runs finished longer than retentionMs ago; returns how many. */
   deleteFinished(retentionMs: number, limit: number): Promise<number>;
 }
@@ -113,8 +114,9 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
       );
       return rowCount ?? 0;
     },
-    async renewLease(runId) {
-      await pool.query('UPDATE run_claims SET lease_until = now() + make_interval(secs => $2::double precision) WHERE run_id = $1 AND finished_at IS NULL', [runId, leaseSecs]);
+    async renewLeases(runIds) {
+      if (runIds.length === 0) return;
+      await pool.query('UPDATE run_claims SET lease_until = now() + make_interval(secs => $2::double precision) WHERE run_id = ANY($1::text[]) AND finished_at IS NULL', [runIds, leaseSecs]);
     },
   };
 }
