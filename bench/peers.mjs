@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { kafkaHome } from '../scripts/lib/kafka.mjs';
-import { log, meter, peakRssMb } from './lib.mjs';
+import { log, meter, peakRssMb, summary } from './lib.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
-const { Kafka, logLevel } = require('kafkajs');
+const { Kafka, logLevel, Partitioners } = require('kafkajs');
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -245,6 +245,59 @@ export async function kafkajsConsume(kafka, topic, records) {
     };
   } finally {
     await consumer.disconnect();
+  }
+}
+
+/**
+ * One Kafka hop at a low rate, with raw kafkajs on the same broker: `count` keyed messages (after
+ * `warmup` not counted), one every `everyMs`, to a fresh topic of 12 partitions, each produced
+ * with acks=all and read by a consumer fetching as pipewright's consumers do (minBytes 1, the
+ * broker holding an empty fetch up to 1 s). Returns, in ms, how long each produce took to be
+ * acknowledged and how long from just before it until the consumer had the message.
+ */
+export async function kafkaHop({ brokers, count, everyMs, warmup }) {
+  const kafka = new Kafka({ clientId: 'pipewright-bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const topic = `bench.hop.${randomBytes(4).toString('hex')}`;
+  const adm = kafka.admin();
+  await adm.connect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `bench-hop-${randomBytes(5).toString('hex')}`, maxWaitTimeInMs: 1000, minBytes: 1 });
+  const sentAt = new Map();
+  const acked = [];
+  const received = [];
+  try {
+    await adm.createTopics({ topics: [{ topic, numPartitions: 12, replicationFactor: 1 }], waitForLeaders: true });
+    await Promise.all([producer.connect(), consumer.connect()]);
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let joined;
+    const member = new Promise((r) => (joined = r));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.run({
+      partitionsConsumedConcurrently: 12,
+      eachBatch: async ({ batch }) => {
+        const now = performance.now();
+        for (const m of batch.messages) {
+          const i = Number(m.key.toString());
+          if (i >= warmup && sentAt.has(i)) received.push(now - sentAt.get(i));
+        }
+      },
+    });
+    await member;
+    for (let i = 0; i < warmup + count; i++) {
+      const t = performance.now();
+      sentAt.set(i, t);
+      await producer.send({ topic, acks: -1, messages: [{ key: String(i), value: 'x'.repeat(300) }] });
+      if (i >= warmup) acked.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+    const deadline = Date.now() + 10_000;
+    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return { topic, messages: count, everyMs, warmup, producedMs: summary(acked), producedToReceivedMs: summary(received), received: received.length };
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await adm.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await adm.disconnect();
   }
 }
 

@@ -296,7 +296,18 @@ function targetsSection(t) {
         `| pipewright | add -> claimed (start) | **${ms(p.addToClaimedMs)}** |`,
         `| pipewright | add -> started (scheduler's record) | ${ms(p.addToStartedMs)} |`,
         ...sg.peers.map((x) => (x.error ? `| ${x.system} | add -> start | could not run: ${x.error.replaceAll('|', '/')} |` : `| ${x.system} | add -> start | ${ms(x.addToStartMs)} |`)),
+        ...(!sg.kafkaHop ? [] : sg.kafkaHop.error ? [`| raw kafkajs, one hop | could not run: ${sg.kafkaHop.error.replaceAll('|', '/')} | |`] : [
+          `| raw kafkajs, one hop | produce (acks=all) acknowledged | ${ms(sg.kafkaHop.producedMs)} |`,
+          `| raw kafkajs, one hop | produce -> consumer has it | ${ms(sg.kafkaHop.producedToReceivedMs)} |`,
+        ]),
         '',
+        ...(sg.kafkaHop && !sg.kafkaHop.error ? [
+          'The raw kafkajs hop is the same broker at the same rate (a keyed 300-byte message, a fresh topic of 12 partitions, a consumer',
+          'fetching as the services do: minBytes 1, an empty fetch held up to 1 s). pipewright\'s add -> start crosses two such hops (the',
+          'gateway\'s produce to scheduler.jobs.ingest, the scheduler\'s to jobs.due) and two PostgreSQL transactions (the scheduler storing',
+          'and firing the job, the executor claiming the run); the peers cross none of the hops.',
+          '',
+        ] : []),
       ]),
     );
   }

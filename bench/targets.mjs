@@ -25,7 +25,7 @@ import { sleep } from '@pipewright/testkit';
 import { startOtlpReceiver } from '../scripts/lib/otlp-receiver.mjs';
 import { log, summary, rate, median, meter, peakRssMb, stackWith, stopStack, submit, groupsToEnd } from './lib.mjs';
 import { runPipewright, timeoutFor } from './compare.mjs';
-import { runPeerSingles, serverSettings } from './peers.mjs';
+import { kafkaHop, runPeerSingles, serverSettings } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -391,7 +391,17 @@ async function single(cfg, { serverUrl }) {
       log(`targets single, ${system}: could not run: ${err.message.split('\n')[0]}`);
     }
   }
-  return { pipewright, peers };
+  // The floor under pipewright's path: add -> start crosses two Kafka hops (the gateway's produce
+  // to scheduler.jobs.ingest, then the scheduler's to jobs.due), each one such hop.
+  let kafkaHopResult;
+  try {
+    kafkaHopResult = await kafkaHop({ brokers: process.env.KAFKA_BROKERS, count: n, everyMs, warmup });
+    log(`targets single, raw kafkajs hop: ${JSON.stringify(kafkaHopResult)}`);
+  } catch (err) {
+    kafkaHopResult = { error: err.message.split('\n')[0] };
+    log(`targets single, raw kafkajs hop: could not run: ${kafkaHopResult.error}`);
+  }
+  return { pipewright, peers, kafkaHop: kafkaHopResult };
 }
 
 /** (e)'s pipewright run, tracing off and on (a local OTLP receiver), interleaved. */
