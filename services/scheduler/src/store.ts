@@ -202,8 +202,10 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
                 max_retries, backoff, trace_context, schedule, start_at, end_at,
                 misfire_policy, catch_up_window_ms, overlap_policy
            FROM x
-         -- Any unique key: the id follows from the request id.
-         ON CONFLICT DO NOTHING
+          -- A job of the request id stored with an id that did not follow from it (before ids did).
+          WHERE NOT EXISTS (SELECT 1 FROM jobs o WHERE o.request_id = x.request_id)
+         -- The id follows from the request id: a request id stored already conflicts on it.
+         ON CONFLICT (id) DO NOTHING
          RETURNING id, request_id, next_fire_at),
        fired AS (
          INSERT INTO runs (id, job_id, status, due_at, fired_at, pending)

@@ -73,6 +73,19 @@ test('a batch of job requests is stored at once: the first of a request id or an
   assert.equal(rows[0].n, 3);
 });
 
+test('a request id whose job was stored with an id that does not follow from it (as before ids did) stays a duplicate: no second job, and the outcome names that job', async () => {
+  const a = request({ scheduledTime: new Date(Date.now() + 3600_000).toISOString() });
+  await store([a]);
+  const {
+    rows: [legacy],
+  } = await pool.query('UPDATE jobs SET id = gen_random_uuid() WHERE request_id = $1 RETURNING id', [a.requestId]);
+  assert.notEqual(legacy.id, jobIdFor(a.requestId));
+  const [again] = await store([{ ...a }]);
+  assert.deepEqual([again.kind, reason(again), again.jobId], ['duplicate', 'request', legacy.id]);
+  const { rows } = await pool.query('SELECT id FROM jobs WHERE request_id = $1', [a.requestId]);
+  assert.deepEqual(rows, [{ id: legacy.id }]);
+});
+
 /**
  * A one-shot job that has fired: its run recorded FIRED as the firing transaction does, or (fired
  * = false) not recorded, as when an event is applied before that transaction commits.
