@@ -1,41 +1,19 @@
 // The consumer half of the adapter over kafkajs: a consumer-group member that commits offsets
 // only after the work is done (at-least-once), sends what it cannot decode to a dead-letter
 // topic, and drains before it stops.
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import type { Context } from '@opentelemetry/api';
+import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from './logger';
 import { inSpan, linksTo, messageSpans, restoreTraceContext, SpanKind, tracingEnabled } from './telemetry';
-import { deadLetterHeaders, InvalidMessageError, oversizeHeaders, type InboundMessage } from './dead-letter';
+import { InvalidMessageError, type InboundMessage } from './dead-letter';
 import type { MessageProducer } from './kafka';
 import { GroupCommit } from './group-commit';
 import { OffsetCommits } from './offset-commits';
+import type { BatchConsumerSpec, BatchItem, BatchOutcome, ConsumerHandle, ConsumerSpec, ConsumerStats, DeadLetter } from './consumer-spec';
+import { PartitionProgress, Slots } from './in-flight';
+import { asInvalid, deadLettering, inbound, sleep } from './consumer-messages';
 
-interface CommonSpec<T> {
-  groupId: string;
-  topics: string[];
-  /** Where messages that cannot be decoded or validated go. */
-  dlqTopic: string;
-  /** Turns bytes into a value; throwing sends the message to the DLQ. */
-  decode: (msg: InboundMessage) => T;
-  partitionsConsumedConcurrently?: number;
-  fromBeginning?: boolean;
-  sessionTimeoutMs?: number;
-  /** Restarts in a row after crashes kafkajs will not restart before the consumer gives up (default 5). */
-  maxRestarts?: number;
-  /**
-   * Offsets of work done are committed together at most this often (default
-   * COMMIT_INTERVAL_MS): one request for every partition, instead of one per batch. The work is
-   * durable before its offset is noted, so a crash in between only redelivers what is already
-   * done, which the handlers find done.
-   */
-  commitIntervalMs?: number;
-  /**
-   * Called with the messages just sent to the DLQ, before their offsets are noted for commit
-   * (retried alone while it fails; the messages are sent once): for a service that records what
-   * it refused.
-   */
-  onDeadLetters?: (entries: DeadLetter[]) => Promise<void>;
-}
+export type { BatchConsumerSpec, BatchContext, BatchItem, BatchOutcome, ConsumerHandle, ConsumerSpec, ConsumerStats, DeadLetter, MessageConsumerSpec } from './consumer-spec';
+export { Slots } from './in-flight';
 
 const COMMIT_INTERVAL_MS = 100;
 const HEARTBEAT_MS = 3000;
@@ -44,191 +22,6 @@ const DEFAULT_MAX_BATCH = 1000;
 // batches, without holding tens of megabytes of messages decoded at once.
 const FETCH_MAX_BYTES = 2 * 1024 * 1024;
 const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
-
-/** One message at a time: for work that cannot be batched. */
-export interface MessageConsumerSpec<T> extends CommonSpec<T> {
-  /** Does the work. Resolving means the work is durable; the offset is committed after. An
-   * InvalidMessageError sends the message to the DLQ; any other error is retried with backoff. */
-  handle: (value: T, msg: InboundMessage) => Promise<void>;
-  handleBatch?: never;
-  onAssignment?: never;
-  /**
-   * For work whose order does not matter: messages of one partition are handled at the same
-   * time, up to this many in flight across the whole consumer, and each partition's offset is
-   * committed up to its first unfinished message. Unset: one message at a time per partition,
-   * in order.
-   */
-  maxInFlight?: number;
-}
-
-export interface BatchItem<T> {
-  value: T;
-  msg: InboundMessage;
-  /** With tracing on: the context of this message's span, in its producer's trace (see inTraceContext). */
-  trace?: Context;
-}
-
-/** A message given up on; attempts, when set, is how many times its work was tried. */
-export interface DeadLetter {
-  msg: InboundMessage;
-  error: Error;
-  attempts?: number;
-}
-
-/** What a batch handler may say of single messages: these go to the DLQ, the rest is done. */
-export interface BatchOutcome {
-  rejected?: DeadLetter[];
-}
-
-export interface BatchContext {
-  heartbeat(): Promise<void>;
-}
-
-/**
- * A fetched batch at a time, per partition and in offset order: the handler makes the whole
- * batch durable (one transaction, a few multi-row statements) and the offset is committed once.
- * Messages that fail to decode, or that the handler rejects, go to the DLQ and the rest of the
- * batch commits. Any error thrown retries the batch (without the dead-lettered messages).
- */
-export interface BatchConsumerSpec<T> extends CommonSpec<T> {
-  handle?: never;
-  /**
-   * For consumers that keep their offsets with their own state (in the same transaction): called
-   * with the partitions the group assigned this member, it returns where to resume in each (the
-   * next offset to read); those it leaves out resume from the group's committed offset. No batch
-   * is handled before it has answered; a failure is retried with backoff.
-   */
-  onAssignment?: (partitions: Array<{ topic: string; partition: number }>) => Promise<Array<{ topic: string; partition: number; offset: string }>>;
-  handleBatch: (items: Array<BatchItem<T>>, ctx: BatchContext) => Promise<BatchOutcome | void>;
-  /** Most messages handed to one handleBatch call (a fetched batch is split). Default 1000. */
-  maxBatchSize?: number;
-  /**
-   * False for a consumer whose offsets live only in its own store (onAssignment resumes from
-   * it): nothing is committed to Kafka. For a reader of __consumer_offsets, whose own commits
-   * would be records for it to read, and commit, again.
-   */
-  commitToKafka?: boolean;
-  /** Linger: the broker holds a fetch until minBytes are there or maxWaitMs has passed. */
-  linger?: { maxWaitMs: number; minBytes: number };
-  /**
-   * For work that does not depend on the order across partitions: the batches of partitions
-   * handled at the same time (partitionsConsumedConcurrently) go to one handleBatch call, each
-   * partition's messages in offset order; batches that arrive while a call runs go together in
-   * the next one, up to maxBatchSize messages a call. A failure retries every batch of the call.
-   */
-  combinePartitions?: boolean;
-}
-
-export type ConsumerSpec<T> = MessageConsumerSpec<T> | BatchConsumerSpec<T>;
-
-export interface ConsumerHandle {
-  readonly groupId: string;
-  /** True while the consumer is a member of its group. */
-  isHealthy(): boolean;
-  /** False once the consumer crashed and could not be restarted: the process should be. */
-  isLive(): boolean;
-  /** Stops fetching, lets in-flight messages finish and commit, then leaves the group. */
-  stop(): Promise<void>;
-  stats: ConsumerStats;
-}
-
-export interface ConsumerStats {
-  received: number;
-  processed: number;
-  failed: number;
-  sentToDlq: number;
-  retries: number;
-  /** Times the consumer was made anew after a crash kafkajs would not restart. */
-  restarts: number;
-  /** Offset commit requests sent (each for every partition with work done since the last). */
-  commits: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The messages of one partition in flight, in offset order: what may be committed. */
-class PartitionProgress {
-  private readonly pending: bigint[] = [];
-  private readonly done = new Set<bigint>();
-
-  started(offset: string): void {
-    this.pending.push(BigInt(offset));
-  }
-
-  /** Marks an offset finished; returns the new commit point if the finished prefix grew. */
-  finished(offset: string): string | undefined {
-    this.done.add(BigInt(offset));
-    let last: bigint | undefined;
-    while (this.pending.length && this.done.has(this.pending[0])) {
-      // pending is not empty here.
-      const next = this.pending.shift() as bigint;
-      this.done.delete(next);
-      last = next;
-    }
-    return last === undefined ? undefined : last.toString();
-  }
-}
-
-/**
- * A counting semaphore: at most `size` holders at once, served in arrival order. Not p-limit:
- * the fetch loop must wait for a free slot before it takes the next message (that wait is the
- * back-pressure on fetching), and the slot is released by work the loop does not await, which
- * a limiter that wraps one function call does not express.
- */
-export class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
-}
-
-function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v === undefined) continue;
-    const first = Array.isArray(v) ? v[0] : v;
-    out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
-  }
-  return out;
-}
-
-/** The message as handlers see it. */
-function inbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key,
-    value: message.value,
-    headers: decodeHeaders(message.headers),
-    rawHeaders: { ...(message.headers ?? {}) },
-    timestamp: message.timestamp,
-  };
-}
-
-const asInvalid = (err: unknown) => (err instanceof InvalidMessageError ? err : new InvalidMessageError(err instanceof Error ? err.message : String(err)));
-
-/** Kafka refused a record for its size: no retry can make it fit. */
-const tooLarge = (err: unknown) => {
-  const e = err as { type?: string; name?: string; cause?: { type?: string } } | undefined;
-  return [e?.type, e?.cause?.type].some((t) => t === 'MESSAGE_TOO_LARGE' || t === 'RECORD_LIST_TOO_LARGE');
-};
 
 /**
  * Runs a consumer-group member. Offsets are committed after the handler's work is durable
@@ -259,67 +52,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
   const maxRestarts = spec.maxRestarts ?? 5;
   const stats: ConsumerStats = { received: 0, processed: 0, failed: 0, sentToDlq: 0, retries: 0, restarts: 0, commits: 0 };
 
-  // The original headers go along as they came (bytes, repeated values), plus the five (and attempts); all
-  // the dead letters of a batch in one produce request, gzipped: the broker checks the
-  // compressed size, so a record it took compressed fits the dead-letter topic the same way.
-  const sendDeadLetters = async (entries: DeadLetter[]) => {
-    const at = new Date();
-    const record = (e: DeadLetter) => ({
-      key: e.msg.key,
-      value: e.msg.value,
-      headers: { ...e.msg.rawHeaders, ...deadLetterHeaders(e.msg, e.error, at, e.attempts) },
-    });
-    try {
-      await dlqProducer.send(spec.dlqTopic, entries.map(record), { compress: true });
-    } catch (err) {
-      if (!tooLarge(err)) throw err;
-      // The dead-letter topic cannot take the bytes: each record goes on its own, and one that
-      // still does not fit is recorded without its value, its size and digest in the headers.
-      for (const e of entries) {
-        try {
-          await dlqProducer.send(spec.dlqTopic, [record(e)], { compress: true });
-        } catch (one) {
-          if (!tooLarge(one)) throw one;
-          const r = record(e);
-          await dlqProducer.send(spec.dlqTopic, [{ key: r.key, value: null, headers: { ...r.headers, ...oversizeHeaders(e.msg.value) } }]);
-        }
-      }
-    }
-  };
-  /** Runs fn until it succeeds, waiting longer each time; a stopping consumer gives up. */
-  const retrying = async (fn: () => Promise<void>, warn: (err: unknown, retryInMs: number) => void) => {
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      try {
-        return await fn();
-      } catch (err) {
-        stats.retries += 1;
-        warn(err, delay);
-        if (stopping) throw err;
-        await sleep(delay);
-      }
-    }
-  };
-  /** Dead-letters entries, retrying (with backoff) while Kafka refuses: a failing DLQ never stops the consumer. */
-  const toDlq = async (entries: DeadLetter[]) => {
-    if (entries.length === 0) return;
-    // Sent once, then recorded: a record that fails is tried again alone, never the send.
-    await retrying(
-      () => sendDeadLetters(entries),
-      (err, delay) => log.warn({ err, dlq: spec.dlqTopic, messages: entries.length, retryInMs: delay }, 'dead-letter topic refused the messages; retrying'),
-    );
-    const record = spec.onDeadLetters;
-    if (record) {
-      await retrying(
-        () => record(entries),
-        (err, delay) => log.warn({ err, messages: entries.length, retryInMs: delay }, 'dead letters sent but not recorded; retrying the record'),
-      );
-    }
-    stats.failed += entries.length;
-    stats.sentToDlq += entries.length;
-    for (const { msg, error } of entries) {
-      log.warn({ topic: msg.topic, partition: msg.partition, offset: msg.offset, dlq: spec.dlqTopic, error: error.message }, 'message sent to dead-letter topic');
-    }
-  };
+  const toDlq = deadLettering({ spec, dlqProducer, log, stats, isStopping: () => stopping });
 
   /** Decodes and handles one message, retrying failures; resolves once it is done with. */
   const processMessage = async (handle: (value: T, msg: InboundMessage) => Promise<void>, msg: InboundMessage, heartbeat: () => Promise<void>) => {
