@@ -288,10 +288,10 @@ export async function kafkaHop({ brokers, count, everyMs, warmup }) {
       sentAt.set(i, t);
       await producer.send({ topic, acks: -1, messages: [{ key: String(i), value: 'x'.repeat(300) }] });
       if (i >= warmup) acked.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, everyMs));
+      await sleep(everyMs);
     }
     const deadline = Date.now() + 10_000;
-    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (received.length < count && Date.now() < deadline) await sleep(50);
     return { topic, messages: count, everyMs, warmup, producedMs: summary(acked), producedToReceivedMs: summary(received), received: received.length };
   } finally {
     await consumer.disconnect().catch(() => undefined);

@@ -62,6 +62,8 @@ export function decodeDueRun(bytes: Buffer | null): DueRun {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** True for a UUID in its text form (any version). */
+export const isUuid = (v: unknown): boolean => typeof v === 'string' && UUID.test(v);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const isTime = (v: unknown) => typeof v === 'string' && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
 
@@ -74,7 +76,7 @@ export function decodeRunStatus(bytes: Buffer | null): RunStatusEvent {
   const o = parseJson(bytes);
   for (const f of ['runId', 'jobId', 'status', 'at']) need(o, f, 'string');
   need(o, 'attempt', 'number');
-  if (!UUID.test(o.jobId as string)) throw new Error('jobId must be a UUID');
+  if (!isUuid(o.jobId)) throw new Error('jobId must be a UUID');
   if (!Number.isInteger(o.attempt) || (o.attempt as number) < 0 || (o.attempt as number) > 2_147_483_647) throw new Error('attempt must be an integer from 0 to 2147483647');
   if (!RUN_STATUSES.includes(o.status as RunStatus)) throw new Error(`status must be one of ${RUN_STATUSES.join(', ')}`);
   for (const f of ['at', 'retryAt', 'startedAt', 'dueAt', 'firedAt']) {

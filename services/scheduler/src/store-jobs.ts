@@ -1,5 +1,6 @@
 // Jobs and runs as the gRPC API reads them, and its control calls.
 import type { Pool, PoolClient } from '@pipewright/platform';
+import { isUuid } from '@pipewright/contracts';
 import { WAKE_CHANNEL, type JobStatus, type JobView, type RunRow } from './store-shared';
 
 const JOB_VIEW = `
@@ -8,11 +9,9 @@ const JOB_VIEW = `
     FROM jobs j
     LEFT JOIN LATERAL (SELECT fired_at, started_at, finished_at FROM runs WHERE job_id = j.id ORDER BY due_at DESC LIMIT 1) r ON true`;
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A job by its id or by the request id it was submitted with. */
 export async function getJob(pool: Pool | PoolClient, idOrRequestId: string): Promise<JobView | undefined> {
-  const { rows } = UUID_RE.test(idOrRequestId)
+  const { rows } = isUuid(idOrRequestId)
     ? await pool.query<JobView>(`${JOB_VIEW} WHERE j.id = $1 OR j.request_id = $2`, [idOrRequestId, idOrRequestId])
     : await pool.query<JobView>(`${JOB_VIEW} WHERE j.request_id = $1`, [idOrRequestId]);
   return rows[0];
