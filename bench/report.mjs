@@ -115,7 +115,7 @@ function comparison(c) {
     '',
     `- **pipewright**: ingest-gateway, 1 scheduler, 1 executor (processes of their own; app \`noop\`); ScheduleJobs calls of ${INGEST_BATCH} jobs due now,`,
     `  ${INGEST_CONCURRENCY} calls at a time; complete = every job DONE in scheduler.jobs (polled every 10 ms once the executor's`,
-    '  metrics count every run done, read every 20 to 100 ms; so the pg-boss bench polls its table once its handler has seen every job).',
+    '  GetStats counts every run done, read every 20 to 100 ms; so the pg-boss bench polls its table once its handler has seen every job).',
     `- **graphile-worker ${v['graphile-worker']}**: \`run()\` with a task list in one process, the settings of its perfTest: concurrency 24, pool 25,`,
     '  localQueue 500 (refetch delay 10 ms), completeJobBatchDelay and failJobBatchDelay 0; `addJobs()` calls of 500, 4 at a time;',
     '  complete = its jobs table empty.',
