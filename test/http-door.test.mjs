@@ -519,7 +519,8 @@ test("a job scheduled over HTTP with a traceparent joins the caller's trace: the
     const spans = await eventually(
       () => {
         const mine = otlp.spans.filter((x) => x.traceId === traceId);
-        return mine.some((x) => x.name === 'POST /v1/jobs') && mine.some((x) => x.name === 'send scheduler.jobs.ingest') && mine;
+        const sent = otlp.spans.some((x) => x.name === 'send scheduler.jobs.ingest' && (x.links ?? []).some((l) => l.traceId === traceId));
+        return mine.some((x) => x.name === 'POST /v1/jobs') && sent && mine;
       },
       { timeoutMs: 15_000, message: "the door's spans in the caller's trace" },
     );

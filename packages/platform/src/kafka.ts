@@ -2,7 +2,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type SASLOptions, CompressionTypes } from 'kafkajs';
 import type { Context } from '@opentelemetry/api';
 import { GroupCommit } from './group-commit';
-import { producerSpans, tracingEnabled } from './telemetry';
+import { injectTraceContext, requestSpans, tracingEnabled } from './telemetry';
 import { setting } from './config';
 import { authorizationRefusal, kafkaAccessProblem, kafkaSecurityFrom, kafkaSecuritySettings, tlsSocketFactory, type KafkaSecurityConfig, type KafkaSecurityOptions } from './kafka-security';
 import type { Logger } from './logger';
@@ -96,7 +96,7 @@ export interface OutboundMessage {
   value: Buffer | string | object | null;
   headers?: Record<string, string | Buffer | Array<string | Buffer> | undefined>;
   partition?: number;
-  /** With tracing on, the parent of this message's send span (the caller's active context when unset). */
+  /** With tracing on, the trace context the message carries, so that its consumer's span joins that trace (the caller's active context when unset). */
   trace?: Context;
 }
 
@@ -293,11 +293,16 @@ export class KafkaClient {
         if (list) list.push(...s.records);
         else byTopic.set(s.topic, [...s.records]);
       }
-      const meta = await producer.sendBatch({
-        acks: -1,
-        compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages })),
-      });
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      const spans = tracingEnabled() ? requestSpans(topicMessages.map((t) => ({ topic: t.topic, headers: t.messages.map((m) => m.headers) }))) : undefined;
+      let meta: Awaited<ReturnType<typeof producer.sendBatch>>;
+      try {
+        meta = await producer.sendBatch({ acks: -1, compression: compress ? CompressionTypes.GZIP : CompressionTypes.None, topicMessages });
+        spans?.end();
+      } catch (err) {
+        spans?.end(err as Error);
+        throw err;
+      }
       // Within a partition the messages of one request take consecutive offsets from its base.
       const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
       return sends.map((s) =>
@@ -333,21 +338,13 @@ export class KafkaClient {
           partition: m.partition,
         }));
         const compress = sendOpts?.compress ?? false;
-        if (!tracingEnabled()) return requests.add({ topic, records, compress });
-        for (const r of records) r.headers = { ...r.headers };
-        const spans = producerSpans(
-          topic,
-          messages.map((m) => m.trace),
-          records.map((r) => r.headers as Record<string, unknown>),
-        );
-        try {
-          const out = await requests.add({ topic, records, compress });
-          spans.end();
-          return out;
-        } catch (err) {
-          spans.end(err as Error);
-          throw err;
+        if (tracingEnabled()) {
+          records.forEach((r, i) => {
+            r.headers = { ...r.headers };
+            injectTraceContext(messages[i].trace, r.headers);
+          });
         }
+        return requests.add({ topic, records, compress });
       },
       disconnect: () => producer.disconnect(),
     };

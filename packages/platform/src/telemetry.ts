@@ -19,9 +19,9 @@ export function tracingConfigured(env: Record<string, string | undefined>): bool
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
 }
 
-// Kafka spans are made by the adapter itself (kafka.ts, consumer.ts): a send span per message in
-// its caller's trace, even when many callers share one produce request, and for batches a span
-// linked to every message's trace plus one per message in its own.
+// Kafka spans are made by the adapter itself (kafka.ts, consumer.ts): a send span per produce
+// request linked to every message's trace (a message carries its caller's trace context), and
+// for a fetched batch a span linked to every message's trace plus one per message in its own.
 export function startTelemetry(): void {
   if (holder[SDK_KEY] || !tracingConfigured(process.env)) return;
   // Only traces leave the process unless the user asks for metrics or logs through OTLP too.
@@ -143,21 +143,37 @@ export function inTraceContext<T>(ctx: Context | undefined, fn: () => T): T {
   return ctx ? context.with(ctx, fn) : fn();
 }
 
-/** A producer span per message, child of its own parent context; the headers carry it on. */
-export function producerSpans(topic: string, parents: Array<Context | undefined>, headers: Array<Record<string, unknown>>) {
-  const spans = parents.map((parent, i) => {
-    const ctx = parent ?? context.active();
-    const span = tracer().startSpan(
+/**
+ * Puts the trace context of a message about to be sent into its headers: its own parent (a
+ * span of the job it belongs to) or the caller's active context. No span is made per message:
+ * the message joins its trace through the consumer's span, and the produce request that carries
+ * it has a span of its own (requestSpans).
+ */
+export function injectTraceContext(parent: Context | undefined, headers: Record<string, unknown>): void {
+  propagation.inject(parent ?? context.active(), headers);
+}
+
+/**
+ * One producer span per topic of a produce request, linked to the trace of every message it
+ * carries (the messaging conventions for a batch send); end() closes them, recording a failure.
+ */
+export function requestSpans(topics: Array<{ topic: string; headers: Array<Record<string, unknown> | undefined> }>) {
+  const spans = topics.map(({ topic, headers }) =>
+    tracer().startSpan(
       `send ${topic}`,
       {
         kind: SpanKind.PRODUCER,
-        attributes: { 'messaging.system': 'kafka', 'messaging.operation.name': 'send', 'messaging.destination.name': topic },
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.name': 'send',
+          'messaging.destination.name': topic,
+          'messaging.batch.message_count': headers.length,
+        },
+        links: linksTo(headers as Array<Record<string, string> | undefined>),
       },
-      ctx,
-    );
-    propagation.inject(trace.setSpan(ctx, span), headers[i]);
-    return span;
-  });
+      ROOT_CONTEXT,
+    ),
+  );
   return {
     end(err?: Error) {
       for (const span of spans) {

@@ -44,7 +44,7 @@ export interface ReceivedSpan {
   startTimeUnixNano?: string;
   endTimeUnixNano?: string;
   attributes?: Array<{ key: string; value: Record<string, unknown> }>;
-  links?: unknown[];
+  links?: Array<{ traceId: string; spanId: string; attributes?: unknown[] }>;
 }
 
 export interface OtlpReceiver {
