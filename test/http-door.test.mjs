@@ -508,7 +508,7 @@ test('the door counts its requests by route and status on /metrics', async () =>
   assert.ok(value('http_request_duration_seconds_count', { method: 'POST', route: '/v1/jobs' }) >= 1);
 });
 
-test("a job scheduled over HTTP with a traceparent joins the caller's trace: the door's span, the gateway's send, and the job's trace id", async () => {
+test("a job scheduled over HTTP with a traceparent joins the caller's trace: the door's span, the gateway's produce request linked to it, and the job's trace id", async () => {
   const otlp = await startOtlpReceiver();
   try {
     const url = await startGateway('gateway-traced', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' } });
