@@ -33,15 +33,14 @@ const round3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
 export const timeoutFor = (jobs) => Math.max(120_000, jobs * 25);
 
 /**
- * Runs the executors of the stack have finished DONE, from each executor's GetStats (undefined if
- * one cannot say). GetStats rather than /metrics: a scrape collects every default metric, about
- * 4 ms of the executor's CPU here against under 1 ms for the call, and the probe is the bench's
- * cost, not the system's.
+ * Runs the executors have finished DONE, from each one's GetStats (undefined if one cannot say).
+ * GetStats rather than /metrics: a scrape collects every default metric, about 4 ms of the
+ * executor's CPU here against under 1 ms for the call, and the probe is the bench's cost, not
+ * the system's.
  */
-async function executedDone(stack) {
-  stack.executorClients ??= [...stack.procs.keys()].filter((name) => name.startsWith('executor')).map((name) => clients.executor(stack.address(name)));
+async function executedDone(executors) {
   let n = 0;
-  for (const client of stack.executorClients) {
+  for (const client of executors) {
     try {
       n += Number((await client.getStats({}, { deadlineMs: 5000 })).runsSucceeded);
     } catch {
@@ -58,7 +57,7 @@ async function executedDone(stack) {
  * seen every job, this polls scheduler.jobs (every 10 ms) once the executors' GetStats count every
  * run done (read every 20 to 100 ms), so the poll's scans do not load the database during the run.
  */
-async function untilDone(stack, db, { target, t0, timeoutMs, failed }) {
+async function untilDone(executors, db, { target, t0, timeoutMs, failed }) {
   const check = () => {
     if (failed()) throw failed();
     if (Date.now() - t0 > timeoutMs) throw new Error(`pipewright: ${target} jobs not all DONE after ${timeoutMs} ms`);
@@ -66,7 +65,7 @@ async function untilDone(stack, db, { target, t0, timeoutMs, failed }) {
   let counted = true;
   for (;;) {
     check();
-    const executed = await executedDone(stack);
+    const executed = await executedDone(executors);
     if (executed === undefined) counted = false;
     if (executed === undefined || executed >= target) break;
     await sleep(Math.min(100, Math.max(20, (Date.now() - t0) / 100)));
@@ -94,6 +93,7 @@ async function untilDone(stack, db, { target, t0, timeoutMs, failed }) {
 export async function runPipewright({ jobs, timeoutMs, warmup = 0, stack: stackOptions = {} }) {
   const stack = await stackWith({ schedulers: 1, executors: 1, ...stackOptions });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
+  const executors = [...stack.procs.keys()].filter((name) => name.startsWith('executor')).map((name) => clients.executor(stack.address(name)));
   const dueNow = () => ({ scheduledTime: new Date().toISOString() });
   try {
     await db.connect();
@@ -101,7 +101,7 @@ export async function runPipewright({ jobs, timeoutMs, warmup = 0, stack: stackO
     if (warmup > 0) {
       const w0 = Date.now();
       await submit(stack, warmup, dueNow);
-      const { end } = await untilDone(stack, db, { target: warmup, t0: w0, timeoutMs, failed: () => undefined });
+      const { end } = await untilDone(executors, db, { target: warmup, t0: w0, timeoutMs, failed: () => undefined });
       cold = { jobs: warmup, ms: end - w0, jobsPerSec: Math.round((warmup * 1000) / Math.max(1, end - w0)) };
       // Idle again: the warm-up's offsets committed and its batches settled.
       await sleep(1000);
@@ -111,7 +111,7 @@ export async function runPipewright({ jobs, timeoutMs, warmup = 0, stack: stackO
     let acceptedAt;
     let failed;
     submit(stack, jobs, dueNow).then(() => (acceptedAt = Date.now()), (err) => (failed = err));
-    const { end, stalled } = await untilDone(stack, db, { target: warmup + jobs, t0, timeoutMs, failed: () => failed });
+    const { end, stalled } = await untilDone(executors, db, { target: warmup + jobs, t0, timeoutMs, failed: () => failed });
     const { rows: [{ last: lastFinished, done }] } = await db.query(
       `SELECT extract(epoch FROM max(c.finished_at)) * 1000 AS last, (SELECT count(*)::int FROM scheduler.jobs WHERE status = 'DONE') - $1 AS done
          FROM executor.run_claims c WHERE c.outcome = 'DONE'`, [warmup]);
@@ -131,7 +131,7 @@ export async function runPipewright({ jobs, timeoutMs, warmup = 0, stack: stackO
     };
   } finally {
     await db.end().catch(() => undefined);
-    for (const client of stack.executorClients ?? []) client.close();
+    for (const client of executors) client.close();
     await stopStack(stack);
   }
 }

@@ -6,6 +6,19 @@ import { schedulerV1 } from '@pipewright/proto';
 import { startStack, eventually, tapTopic, sleep, messageJson, millis, healthCheck, listServices, reflectFile, reflectSymbol, startOtlpReceiver } from '@pipewright/testkit';
 
 const { JobStatus } = schedulerV1;
+
+/**
+ * Whether every [service, span name] has a span among these.
+ * @param {import('@pipewright/testkit').ReceivedSpan[]} spans
+ * @param {Array<[string, string]>} wanted
+ */
+const hasSpans = (spans, wanted) => wanted.every(([service, name]) => spans.some((x) => x.service === service && x.name === name));
+/**
+ * The span's link to a span of this trace, if it has one.
+ * @param {import('@pipewright/testkit').ReceivedSpan} span
+ * @param {string} traceId
+ */
+const linkTo = (span, traceId) => (span.links ?? []).find((l) => l.traceId === traceId);
 /** @type {import('@pipewright/testkit').Stack} */
 let stack;
 /** @type {import('@pipewright/testkit').OtlpReceiver} */
@@ -102,14 +115,14 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     const spans = await eventually(
       () => {
         const s = otlp.spans.filter((x) => x.traceId === job.traceId);
-        const has = (service, name) => s.some((x) => x.service === service && x.name === name);
         return (
-          has('ingest-gateway', 'grpc.pipewright.ingest.v1.IngestGateway/ScheduleJob') &&
-          has('scheduler', 'process scheduler.jobs.ingest') &&
-          has('scheduler', 'scheduler.fire') &&
-          has('executor', 'process jobs.due') &&
-          has('scheduler', 'process jobs.status') &&
-          s
+          hasSpans(s, [
+            ['ingest-gateway', 'grpc.pipewright.ingest.v1.IngestGateway/ScheduleJob'],
+            ['scheduler', 'process scheduler.jobs.ingest'],
+            ['scheduler', 'scheduler.fire'],
+            ['executor', 'process jobs.due'],
+            ['scheduler', 'process jobs.status'],
+          ]) && s
         );
       },
       { timeoutMs: 15_000, message: 'spans of all hops in one trace' },
@@ -122,21 +135,21 @@ test('a job scheduled 2 s ahead through the gateway runs once, is DONE, and one 
     // the job's message.
     const sends = await eventually(
       () => {
-        const linked = otlp.spans.filter((x) => x.name.startsWith('send ') && (x.links ?? []).some((l) => l.traceId === job.traceId));
-        const has = (service, name) => linked.some((x) => x.service === service && x.name === name);
+        const linked = otlp.spans.filter((x) => x.name.startsWith('send ') && linkTo(x, job.traceId));
         return (
-          has('ingest-gateway', 'send scheduler.jobs.ingest') &&
-          has('scheduler', 'send jobs.due') &&
-          has('executor', 'send e2e.job.output') &&
-          has('executor', 'send jobs.status') &&
-          linked
+          hasSpans(linked, [
+            ['ingest-gateway', 'send scheduler.jobs.ingest'],
+            ['scheduler', 'send jobs.due'],
+            ['executor', 'send e2e.job.output'],
+            ['executor', 'send jobs.status'],
+          ]) && linked
         );
       },
       { timeoutMs: 15_000, message: "every hop's produce request linked to the job's trace" },
     );
     for (const send of sends) {
       assert.equal(send.kind, 4, `${send.service}:${send.name} is a producer span`);
-      const link = (send.links ?? []).find((l) => l.traceId === job.traceId);
+      const link = linkTo(send, job.traceId);
       assert.ok(link && ids.has(link.spanId), `${send.service}:${send.name} links to a span of the job's trace`);
     }
   } finally {
