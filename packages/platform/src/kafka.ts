@@ -114,6 +114,8 @@ export interface MessageProducer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage['headers']; partition?: number };
+
 function toBuffer(value: OutboundMessage['value']): Buffer | null {
   if (value === null) return null;
   if (Buffer.isBuffer(value)) return value;
@@ -266,22 +268,18 @@ export class KafkaClient {
    * concurrent callers share requests instead of each paying a round trip.
    */
   async producer(opts: { maxRequestBytes?: number } = {}): Promise<MessageProducer> {
-    // The partition the Java-compatible partitioner chose for each message object.
-    const assigned = new WeakMap<object, number>();
+    // kafkajs hands the partitioner the message objects given to sendBatch: the partition the
+    // Java-compatible partitioner chose is written on the record (a retry keeps it), where the
+    // results read it back.
     const producer = this.kafka.producer({
       createPartitioner: () => {
         const choose = javaCompatiblePartitioner();
-        return (args) => {
-          const partition = choose(args);
-          assigned.set(args.message, partition);
-          return partition;
-        };
+        return (args) => ((args.message as ProduceRecord).partition = choose(args));
       },
       allowAutoTopicCreation: false,
       retry: { retries: 8 },
     });
     await producer.connect();
-    type ProduceRecord = { key: string | Buffer | null; value: Buffer | null; headers?: OutboundMessage['headers']; partition?: number };
     const size = (r: ProduceRecord) => (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
     type Send = { topic: string; records: ProduceRecord[]; compress: boolean };
     /** One produce request for sends of one compression; results per send, in order. */
@@ -307,7 +305,7 @@ export class KafkaClient {
       const next = new Map(meta.map((r) => [`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? '-1')]));
       return sends.map((s) =>
         s.records.map((r) => {
-          const partition = r.partition ?? assigned.get(r) ?? -1;
+          const partition = r.partition ?? -1;
           const key = `${s.topic}\u0000${partition}`;
           const offset = next.get(key);
           if (offset === undefined) return { topic: s.topic, partition, offset: '-1' };
