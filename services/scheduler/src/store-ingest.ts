@@ -1,5 +1,5 @@
 // Storing job requests: a fetched batch in a few multi-row statements, duplicates resolved in SQL.
-import { withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
+import { statement, withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
 import { PRIORITY_RANK, PRIORITY_NAME, WAKE_CHANNEL, type InsertOutcome, firstOccurrence, type NewJob, jobIdFor, type IngestFiring, runIdFor } from './store-shared';
 
 /**
@@ -85,8 +85,10 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
     // one is due and waiting. The firing loops are woken once, with the soonest time of the rest.
     const {
       rows: [res],
-    } = await db.query<{ inserted: string[]; fired: string[] }>(
-      `WITH x AS MATERIALIZED (
+    } = await db.query<{ not_inserted: string[]; not_fired: string[] }>(
+      statement(
+        'scheduler.insert-jobs',
+        `WITH x AS MATERIALIZED (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, request_id text, app_name text, priority smallint, idempotency_key text,
                 job_data jsonb, scheduled_time timestamptz, next_fire_at timestamptz, max_retries integer, backoff jsonb,
                 trace_context jsonb, schedule jsonb, start_at timestamptz, end_at timestamptz, misfire_policy text,
@@ -117,19 +119,23 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
           WHERE ins.next_fire_at IS NULL
          ON CONFLICT (id) DO NOTHING
          RETURNING job_id)
-       SELECT coalesce(array_agg(request_id), '{}') AS inserted,
-              (SELECT coalesce(array_agg(job_id), '{}') FROM fired) AS fired,
+       -- What did not happen, usually nothing: a result of hundreds of ids costs more to read.
+       SELECT (SELECT coalesce(array_agg(x.request_id), '{}') FROM x WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)) AS not_inserted,
+              (SELECT coalesce(array_agg(x.id), '{}') FROM x
+                WHERE x.fire_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fired WHERE fired.job_id = x.id)) AS not_fired,
               CASE WHEN count(next_fire_at) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
          FROM ins`,
-      [JSON.stringify(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
+        [JSON.stringify(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
+      ),
     );
-    if (res.fired.length && firing) {
-      const fired = new Set(res.fired);
-      await firing.publish(rows.filter((r) => fired.has(r.id)).map((r) => ({ job: r, dueAt: r.next_fire_at })));
+    if (firing) {
+      const notFired = new Set(res.not_fired);
+      const fired = rows.filter((r) => r.fire_run !== null && !notFired.has(r.id));
+      if (fired.length) await firing.publish(fired.map((r) => ({ job: r, dueAt: r.next_fire_at })));
     }
-    const inserted = new Set(res.inserted);
-    for (const { i, id } of keep.filter((k) => inserted.has(jobs[k.i].req.requestId))) out[i] = { kind: 'inserted', jobId: id };
-    const already = keep.filter((k) => !inserted.has(jobs[k.i].req.requestId));
+    const notInserted = new Set(res.not_inserted);
+    for (const { i, id } of keep) if (!notInserted.has(jobs[i].req.requestId)) out[i] = { kind: 'inserted', jobId: id };
+    const already = keep.filter((k) => notInserted.has(jobs[k.i].req.requestId));
     if (already.length) {
       const { rows: found } = await db.query<{ request_id: string; id: string }>('SELECT request_id, id FROM jobs WHERE request_id = ANY($1::text[])', [already.map((k) => jobs[k.i].req.requestId)]);
       const ids = new Map(found.map((r) => [r.request_id, r.id]));
