@@ -10,7 +10,22 @@ export type PoolClient = pg.PoolClient;
 export const postgresSettings = {
   DATABASE_URL: setting.url('PostgreSQL connection URL, postgres://user:password@host:port/database', { secret: true }),
   DATABASE_POOL_MAX: setting.int('most PostgreSQL connections this process opens', { default: 10, min: 1, max: 500 }),
+  DATABASE_PREPARED_STATEMENTS: setting.bool(
+    'the statements of the hot path (storing, claiming, finishing) are prepared once per connection, not parsed and planned at every call; false for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21, or with max_prepared_statements = 0, in transaction mode)',
+    { default: true },
+  ),
 };
+
+let prepareStatements = true;
+
+/**
+ * A statement the hot path runs at every batch, as a query config: named, so that each
+ * connection parses it once and PostgreSQL may keep its plan, unless DATABASE_PREPARED_STATEMENTS
+ * is off in this process (createPool sets it).
+ */
+export function statement(name: string, text: string, values: unknown[]): { name?: string; text: string; values: unknown[] } {
+  return prepareStatements ? { name, text, values } : { text, values };
+}
 
 const ident = (s: string) => {
   if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
@@ -20,9 +35,10 @@ const ident = (s: string) => {
 /**
  * A pool whose connections resolve unqualified names in the service's own schema, and print
  * floats as the shortest text that reads back the same (PostgreSQL 12's default, whatever the
- * server's configuration says).
+ * server's configuration says). preparedStatements: whether statement() names its statements.
  */
-export function createPool(url: string, max: number, logger: Logger, schema?: string): Pool {
+export function createPool(url: string, max: number, logger: Logger, schema?: string, preparedStatements = true): Pool {
+  prepareStatements = preparedStatements;
   const pool = new pg.Pool({
     connectionString: url,
     max,

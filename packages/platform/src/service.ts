@@ -126,8 +126,8 @@ export class Service<C = BaseConfig> {
   }
 
   /** A PostgreSQL pool, after this service's migrations (if it has any yet) have been applied. */
-  async postgres(opts: { url: string; poolMax: number; schema: string; migrationsDir?: string }): Promise<Pool> {
-    const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }), opts.schema);
+  async postgres(opts: { url: string; poolMax: number; preparedStatements?: boolean; schema: string; migrationsDir?: string }): Promise<Pool> {
+    const pool = createPool(opts.url, opts.poolMax, this.logger.child({ component: 'postgres' }), opts.schema, opts.preparedStatements);
     this.onStop('clients', 'postgres', () => pool.end());
     if (opts.migrationsDir) await migrate(pool, { schema: opts.schema, dir: opts.migrationsDir, logger: this.logger });
     else await pool.query('SELECT 1');

@@ -17,6 +17,7 @@ void runService('executor', settings, async (svc) => {
   const pool = await svc.postgres({
     url: config.DATABASE_URL,
     poolMax: config.DATABASE_POOL_MAX,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     schema: 'executor',
     migrationsDir: join(__dirname, '../migrations'),
   });

@@ -2,7 +2,7 @@
 // redelivered jobs.due message finds it and is not executed again. Parameterised SQL only.
 // Claims and finishes that come at the same time go to PostgreSQL together (group commit): one
 // multi-row statement for all the runs that a batch of jobs.due brought in.
-import { GroupCommit, type Pool } from '@pipewright/platform';
+import { GroupCommit, statement, type Pool } from '@pipewright/platform';
 
 export interface ClaimRequest {
   runId: string;
@@ -46,7 +46,9 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
     // `before` is the claims as they were when the statement began: a claim taken over whose
     // executor was not the one that released it had its lease lapse.
     const { rows } = await pool.query<{ run_id: string; attempts: number; lapsed_from: string | null }>(
-      `WITH input AS (
+      statement(
+        'executor.claim-runs',
+        `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS t(run_id, job_id, app_name, want)),
        before AS (SELECT run_id, executor, released_at FROM run_claims WHERE run_id = ANY($1::text[])),
        up AS (
@@ -60,7 +62,8 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
          RETURNING run_id, attempts)
        SELECT up.run_id, up.attempts, CASE WHEN b.released_at IS NULL THEN b.executor END AS lapsed_from
          FROM up LEFT JOIN before b ON b.run_id = up.run_id`,
-      [batch.map((r) => r.runId), batch.map((r) => r.jobId), batch.map((r) => r.appName), batch.map((r) => r.attempt), executorId, leaseSecs],
+        [batch.map((r) => r.runId), batch.map((r) => r.jobId), batch.map((r) => r.appName), batch.map((r) => r.attempt), executorId, leaseSecs],
+      ),
     );
     const won = new Map(rows.map((r) => [r.run_id, r]));
     const lost = batch.filter((r) => !won.has(r.runId));
@@ -84,10 +87,13 @@ export function runStore(pool: Pool, executorId: string, leaseMs: number): RunSt
 
   const finishes = new GroupCommit<{ runId: string; outcome: 'DONE' | 'DEAD'; attempts: number }, void>(async (items) => {
     await pool.query(
-      `UPDATE run_claims c SET finished_at = now(), outcome = f.outcome, attempts = f.attempts
+      statement(
+        'executor.finish-runs',
+        `UPDATE run_claims c SET finished_at = now(), outcome = f.outcome, attempts = f.attempts
          FROM unnest($1::text[], $2::text[], $3::int[]) AS f(run_id, outcome, attempts)
         WHERE c.run_id = f.run_id AND c.run_id = ANY($1::text[])`,
-      [items.map((i) => i.runId), items.map((i) => i.outcome), items.map((i) => i.attempts)],
+        [items.map((i) => i.runId), items.map((i) => i.outcome), items.map((i) => i.attempts)],
+      ),
     );
     return items.map(() => undefined);
   });

@@ -30,7 +30,13 @@ void runService('monitor', settings, async (svc) => {
   const { config, logger } = svc;
   const dashboardHost = config.MONITOR_HTTP_HOST ?? config.GRPC_HOST;
   checkDashboardExposure(config, dashboardHost, config.MONITOR_HTTP_PORT);
-  const pool = await svc.postgres({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, schema: 'monitor', migrationsDir: join(__dirname, '../migrations') });
+  const pool = await svc.postgres({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    schema: 'monitor',
+    migrationsDir: join(__dirname, '../migrations'),
+  });
   const kafka = svc.kafka();
   await kafka.ensureTopics([...DLQ_TOPICS.map((topic) => ({ topic, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES })), ...ERROR_TOPICS]);
   const producer = await svc.producer();

@@ -18,6 +18,7 @@ void runService('order-aggregator', settings, async (svc) => {
   const pool = await svc.postgres({
     url: config.DATABASE_URL,
     poolMax: config.DATABASE_POOL_MAX,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     schema: 'orders',
     migrationsDir: join(__dirname, '../migrations'),
   });

@@ -18,6 +18,7 @@ void runService('scheduler', settings, async (svc) => {
   const pool = await svc.postgres({
     url: config.DATABASE_URL,
     poolMax: config.DATABASE_POOL_MAX,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     schema: 'scheduler',
     migrationsDir: join(__dirname, '../migrations'),
   });

@@ -1,5 +1,5 @@
 // Run status events applied to runs and jobs, in any order.
-import type { PoolClient } from '@pipewright/platform';
+import { statement, type PoolClient } from '@pipewright/platform';
 import type { RunStatusEvent } from '@pipewright/contracts';
 import { foldRunEvents, type RunUpdate } from './run-events';
 import { WAKE_CHANNEL } from './store-shared';
@@ -18,7 +18,9 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
   // The upsert waits for a run row another transaction is writing (a job fired as it is stored
   // is published before its transaction commits); only then is the job looked for.
   const { rows: upserted } = await client.query<{ id: string; job_id: string; status: string; attempt: number; created: boolean }>(
-    `INSERT INTO runs AS r (id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error, retry_at)
+    statement(
+      'scheduler.upsert-runs',
+      `INSERT INTO runs AS r (id, job_id, status, attempt, due_at, fired_at, started_at, finished_at, error, retry_at)
      SELECT e.id, e.job_id, e.status, e.attempt, e.due_at, e.fired_at, e.started_at, e.finished_at, e.error, e.retry_at
        FROM jsonb_to_recordset($1::jsonb) AS e(id text, job_id uuid, status text, attempt integer, due_at timestamptz,
             fired_at timestamptz, started_at timestamptz, finished_at timestamptz, error text, retry_at timestamptz)
@@ -31,7 +33,8 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
      RETURNING r.id, r.job_id, r.status, r.attempt, (r.xmax = 0) AS created`,
-    [JSON.stringify(runs)],
+      [JSON.stringify(runs)],
+    ),
   );
   // A run this event created, of a job this database does not have, is dropped with its event.
   const created = upserted.filter((r) => r.created).map((r) => r.id);
@@ -56,7 +59,9 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
   if (jobs.size) {
     // A recurring job with more to come goes back to SCHEDULED when a run ends.
     const { rows: updated } = await client.query<{ pending: boolean }>(
-      `UPDATE jobs j SET
+      statement(
+        'scheduler.update-jobs',
+        `UPDATE jobs j SET
               status = CASE WHEN u.status IN ('DONE', 'DEAD')
                              AND (j.next_fire_at IS NOT NULL OR EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending))
                             THEN 'SCHEDULED' ELSE u.status END,
@@ -65,7 +70,8 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
          FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
         WHERE j.id = u.job_id AND j.id = ANY($2::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
         RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending) AS pending`,
-      [JSON.stringify([...jobs.values()]), [...jobs.keys()]],
+        [JSON.stringify([...jobs.values()]), [...jobs.keys()]],
+      ),
     );
     // A buffered run can go now.
     if (updated.some((r) => r.pending)) wake(new Date());

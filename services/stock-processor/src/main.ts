@@ -11,7 +11,13 @@ import { ProcessorMetrics } from './metrics';
 
 void runService('stock-processor', settings, async (svc) => {
   const { config, logger } = svc;
-  const pool = await svc.postgres({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, schema: 'stock', migrationsDir: join(__dirname, '../migrations') });
+  const pool = await svc.postgres({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    schema: 'stock',
+    migrationsDir: join(__dirname, '../migrations'),
+  });
   await svc.kafka().ensureTopics([TOPICS.stockProcessingTasks, TOPICS.processingCompletion, TOPICS.processingErrors, { topic: TOPICS.stockProcessingDlq, maxMessageBytes: DLQ_MAX_MESSAGE_BYTES }]);
   const producer = await svc.producer();
   const metrics = new ProcessorMetrics(svc.registry);
