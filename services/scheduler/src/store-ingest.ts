@@ -1,6 +1,6 @@
 // Storing job requests: a fetched batch in a few multi-row statements, duplicates resolved in SQL.
 import { statement, withTransaction, type Pool, type PoolClient } from '@pipewright/platform';
-import { PRIORITY_RANK, PRIORITY_NAME, WAKE_CHANNEL, type InsertOutcome, firstOccurrence, type NewJob, jobIdFor, type IngestFiring, runIdFor } from './store-shared';
+import { PRIORITY_RANK, PRIORITY_NAME, WAKE_CHANNEL, type InsertOutcome, firstOccurrence, type NewJob, jobIdFor, type IngestFiring, runIdFor, recordsetJson } from './store-shared';
 
 /**
  * Stores a batch of job requests. Without idempotency keys or jobs to fire that is one statement
@@ -125,7 +125,7 @@ export async function insertJobs(pool: Pool, jobs: NewJob[], windowMs: number, f
                 WHERE x.fire_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fired WHERE fired.job_id = x.id)) AS not_fired,
               CASE WHEN count(next_fire_at) > 0 THEN pg_notify($2, to_json(min(next_fire_at)) #>> '{}') END AS woke
          FROM ins`,
-        [JSON.stringify(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
+        [recordsetJson(rows), WAKE_CHANNEL, firing?.now ?? new Date()],
       ),
     );
     if (firing) {

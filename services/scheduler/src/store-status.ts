@@ -2,7 +2,7 @@
 import { statement, type PoolClient } from '@pipewright/platform';
 import type { RunStatusEvent } from '@pipewright/contracts';
 import { foldRunEvents, type RunUpdate } from './run-events';
-import { WAKE_CHANNEL } from './store-shared';
+import { WAKE_CHANNEL, recordsetJson } from './store-shared';
 
 /**
  * Applies a batch of run status events in two statements, without reading any row first: the
@@ -33,7 +33,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
      RETURNING r.id, r.job_id, r.status, r.attempt, (r.xmax = 0) AS created`,
-      [JSON.stringify(runs)],
+      [recordsetJson(runs)],
     ),
   );
   // A run this event created, of a job this database does not have, is dropped with its event.
@@ -70,7 +70,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
          FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
         WHERE j.id = u.job_id AND j.id = ANY($2::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
         RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending) AS pending`,
-        [JSON.stringify([...jobs.values()]), [...jobs.keys()]],
+        [recordsetJson([...jobs.values()].map((u) => ({ job_id: u.job_id, status: u.status, attempt: u.attempt, error: u.error }))), [...jobs.keys()]],
       ),
     );
     // A buffered run can go now.
