@@ -106,14 +106,14 @@ export const runIdFor = (jobId: string, dueAt: Date) => `${jobId}:${dueAt.getTim
  * reads as NULL): PostgreSQL parses a null as dearly as a value, and a stored job has eight or so.
  * Measured, 1,000 rows of a job stored ahead: 451 -> 306 bytes a row, and the statement's parse
  * 21.5-22 -> 15.7-16 us a row, for 0.5 us a row more here. Only the top level: a job's own data
- * keeps its nulls.
+ * keeps its nulls. fields: only these (the statement's columns), when the rows hold more.
  */
-export function recordsetJson(rows: object[]): string {
+export function recordsetJson<T extends object>(rows: T[], fields?: Array<keyof T & string>): string {
   return JSON.stringify(
     rows.map((row) => {
       const out: Record<string, unknown> = {};
-      for (const k in row) {
-        const v = (row as Record<string, unknown>)[k];
+      for (const k of fields ?? (Object.keys(row) as Array<keyof T & string>)) {
+        const v = row[k];
         if (v !== null && v !== undefined) out[k] = v;
       }
       return out;

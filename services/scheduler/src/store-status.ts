@@ -33,7 +33,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
        finished_at = COALESCE(r.finished_at, EXCLUDED.finished_at),
        updated_at  = now()
      RETURNING r.id, r.job_id, r.status, r.attempt, (r.xmax = 0) AS created`,
-      [recordsetJson(runs)],
+      [recordsetJson(runs, ['id', 'job_id', 'status', 'attempt', 'due_at', 'fired_at', 'started_at', 'finished_at', 'error', 'retry_at'])],
     ),
   );
   // A run this event created, of a job this database does not have, is dropped with its event.
@@ -70,7 +70,7 @@ export async function applyRunStatuses(client: PoolClient, events: RunStatusEven
          FROM jsonb_to_recordset($1::jsonb) AS u(job_id uuid, status text, attempt integer, error text)
         WHERE j.id = u.job_id AND j.id = ANY($2::uuid[]) AND j.status NOT IN ('CANCELLED', 'PAUSED')
         RETURNING u.status IN ('DONE', 'DEAD') AND EXISTS (SELECT 1 FROM runs p WHERE p.job_id = j.id AND p.pending) AS pending`,
-        [recordsetJson([...jobs.values()].map((u) => ({ job_id: u.job_id, status: u.status, attempt: u.attempt, error: u.error }))), [...jobs.keys()]],
+        [recordsetJson([...jobs.values()], ['job_id', 'status', 'attempt', 'error']), [...jobs.keys()]],
       ),
     );
     // A buffered run can go now.

@@ -19,3 +19,8 @@ test('rows for jsonb_to_recordset leave their null fields out, and a job\'s own 
     { id: 'b', idempotency_key: 'k', job_data: {}, fire_run: 'b:1' },
   ]);
 });
+
+test('rows for jsonb_to_recordset can be cut to the fields a statement reads', () => {
+  const json = recordsetJson([{ job_id: 'j', status: 'DONE', attempt: 1, error: null, at: '2026-01-01T00:00:00.000Z', due_at: 'x' }], ['job_id', 'status', 'attempt', 'error']);
+  assert.deepEqual(JSON.parse(json), [{ job_id: 'j', status: 'DONE', attempt: 1 }]);
+});
