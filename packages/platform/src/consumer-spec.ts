@@ -102,6 +102,12 @@ export interface BatchConsumerSpec<T> extends CommonSpec<T> {
    * the next one, up to maxBatchSize messages a call. A failure retries every batch of the call.
    */
   combinePartitions?: boolean;
+  /**
+   * With combinePartitions: how many handleBatch calls may be under way at once (default 1).
+   * More than one lets the next call of a fetch get ready and start while the one before waits
+   * for its database and broker; calls under way at once hold different partitions.
+   */
+  maxConcurrentCalls?: number;
 }
 
 export type ConsumerSpec<T> = MessageConsumerSpec<T> | BatchConsumerSpec<T>;

@@ -100,7 +100,7 @@ export async function runConsumer<T>(kafka: Kafka, defaults: { sessionTimeoutMs?
             own[0].rejected.push(...rejected.filter((r) => !batches.some((b) => b.items.some((i) => i.msg === r?.msg))));
             return own;
           },
-          { maxWeight: spec.maxBatchSize ?? DEFAULT_MAX_BATCH, weight: (b) => b.items.length },
+          { maxWeight: spec.maxBatchSize ?? DEFAULT_MAX_BATCH, weight: (b) => b.items.length, concurrency: spec.maxConcurrentCalls ?? 1 },
         )
       : undefined;
 

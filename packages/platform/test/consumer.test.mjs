@@ -485,6 +485,65 @@ test('with combinePartitions, the batches of partitions handled together reach t
   assert.equal(handle.stats.processed, 149);
 });
 
+/**
+ * Consumes 150 messages of 3 partitions with combinePartitions (and maxConcurrentCalls when
+ * given); each call waits up to 2 s for another to be under way. Returns the most calls seen
+ * under way at once, and whether a partition was ever in two calls at once.
+ */
+async function callsAtOnce(maxConcurrentCalls) {
+  const topic = unique('overlap');
+  await client.ensureTopics([{ topic, partitions: 3 }]);
+  await producer.send(
+    topic,
+    Array.from({ length: 150 }, (_, i) => ({ key: `k${i}`, value: { n: i } })),
+  );
+  let underWay = 0;
+  let most = 0;
+  let sharedPartition = false;
+  const held = new Set();
+  let another;
+  const anotherStarted = new Promise((resolve) => (another = resolve));
+  const handle = await client.consume(
+    {
+      groupId: unique('g'),
+      topics: [topic],
+      dlqTopic: unique('dlq'),
+      decode: (m) => JSON.parse(text(m)).n,
+      combinePartitions: true,
+      partitionsConsumedConcurrently: 3,
+      ...(maxConcurrentCalls ? { maxConcurrentCalls } : {}),
+      handleBatch: async (items) => {
+        const partitions = new Set(items.map((i) => i.msg.partition));
+        for (const p of partitions) {
+          if (held.has(p)) sharedPartition = true;
+          held.add(p);
+        }
+        underWay += 1;
+        most = Math.max(most, underWay);
+        if (underWay > 1) another();
+        await Promise.race([anotherStarted, new Promise((r) => setTimeout(r, 2000))]);
+        underWay -= 1;
+        for (const p of partitions) held.delete(p);
+      },
+    },
+    producer,
+  );
+  await until(() => handle.stats.processed === 150);
+  await handle.stop();
+  return { most, sharedPartition };
+}
+
+test('with combinePartitions and maxConcurrentCalls 2, a second call starts while the first is under way, never with a partition the first holds', async () => {
+  const { most, sharedPartition } = await callsAtOnce(2);
+  assert.equal(most, 2, 'two calls under way at once');
+  assert.equal(sharedPartition, false, 'no partition in two calls at once');
+});
+
+test('with combinePartitions alone, one call is under way at a time', async () => {
+  const { most } = await callsAtOnce(undefined);
+  assert.equal(most, 1);
+});
+
 test('onDeadLetters is called with what went to the DLQ, and while it fails it is retried alone: each message reaches the DLQ once', async () => {
   const topic = unique('recorded');
   const dlqTopic = unique('dlq');

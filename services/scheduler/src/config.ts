@@ -9,6 +9,10 @@ export const settings = serviceSettings(service('scheduler').grpcPort, {
   SCHEDULER_MAX_MESSAGE_BYTES: setting.int('largest accepted job request, in bytes', { default: 1_000_000, min: 256 }),
   SCHEDULER_FIRE_BATCH: setting.int('occurrences claimed and published per firing transaction', { default: 1000, min: 1, max: 10_000 }),
   SCHEDULER_INGEST_BATCH: setting.int('most job requests stored per transaction (a fetched batch is split)', { default: 1000, min: 1, max: 10_000 }),
+  SCHEDULER_INGEST_TRANSACTIONS: setting.int(
+    'ingest transactions under way at once, each of other partitions (a connection each, of DATABASE_POOL_MAX): the next one is made ready while one waits for PostgreSQL',
+    { default: 2, min: 1, max: 16 },
+  ),
   SCHEDULER_STATUS_BATCH: setting.int('most run status events applied per transaction', { default: 1000, min: 1, max: 10_000 }),
   SCHEDULER_RETENTION: setting.duration('finished jobs and their runs older than this are deleted (1h, 7d)', { default: '7d' }),
   SCHEDULER_MAX_IDLE: setting.duration('longest sleep of the firing loop when nothing is due', { default: '10s', minMs: 10, formerly: 'SCHEDULER_MAX_IDLE_MS' }),

@@ -61,8 +61,10 @@ void runService('scheduler', settings, async (svc) => {
         handleBatch: handleJobRequests(pool, config, metrics, logger, producer),
         maxBatchSize: config.SCHEDULER_INGEST_BATCH,
         // Requests of one key keep their partition's order; the partitions of a fetch share a
-        // transaction.
+        // transaction, and while one transaction waits for PostgreSQL (and the broker, for what it
+        // fires) the next is made ready and started, of other partitions.
         combinePartitions: true,
+        maxConcurrentCalls: config.SCHEDULER_INGEST_TRANSACTIONS,
         partitionsConsumedConcurrently: config.KAFKA_TOPIC_PARTITIONS,
       })
     : undefined;
